@@ -42,6 +42,11 @@ export interface Reading {
    * GLS `seq:<n>`, CGMS `cgm:<sessionStartIso>:<offsetMinutes>`, serial `rec:<index>` or `t:<deviceTime>:<value>`.
    */
   identity: string;
+  /**
+   * The record's own counter where the protocol has one (GLS sequence number, CGMS time offset in minutes,
+   * serial meter record index). Lets a driver ask the store for "the last one I have" and backfill from there.
+   */
+  recordNumber?: number;
   /** The measured value in `unit`, or the range limit for low/high, or null for error. */
   value: number | null;
   unit: GlucoseUnit;
@@ -64,7 +69,10 @@ export interface Reading {
   /** Control-solution test: stored for audit, never mapped to a patient Observation. */
   controlSolution?: boolean;
   /** Calibration state of the sensor when the sample was taken (CGM); a change makes a new DeviceMetric version. */
-  calibration?: { state: 'not-calibrated' | 'calibration-required' | 'calibrated' | 'unspecified'; time?: string };
+  calibration?: {
+    state: 'not-calibrated' | 'calibration-required' | 'calibrated' | 'unspecified';
+    time?: string;
+  };
 }
 
 export interface IngestRejection {

@@ -1,0 +1,5 @@
+// Versioned schema migrations, applied in order at start. Never edit a released migration; add a new one.
+import type { Migration } from './migration.ts';
+import { coreSchema } from './0001-core.ts';
+
+export const migrations: Migration[] = [coreSchema];

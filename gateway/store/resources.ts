@@ -1,0 +1,160 @@
+// The served FHIR resources: current version in `resources`, earlier Device/DeviceMetric versions in history.
+import type { Store } from './store.ts';
+
+export interface ResourceIndex {
+  type: 'Observation' | 'Device' | 'DeviceMetric';
+  id: string;
+  deviceKey: string;
+  code?: string | null;
+  effectiveStartMs?: number | null;
+  effectiveEndMs?: number | null;
+  value?: number | null;
+  unit?: string | null;
+  ref?: string | null;
+  status?: string | null;
+}
+
+export interface ResourceMeta {
+  versionId: string;
+  lastUpdated: string;
+}
+
+export interface ResourceRow {
+  type: string;
+  id: string;
+  version: number;
+  last_updated_ms: number;
+  device_key: string;
+  code: string | null;
+  effective_start_ms: number | null;
+  effective_end_ms: number | null;
+  value: number | null;
+  unit: string | null;
+  ref: string | null;
+  status: string | null;
+  json: string;
+}
+
+const VERSIONED_IN_HISTORY = new Set(['Device', 'DeviceMetric']);
+
+/**
+ * Writes a resource rendered by `render(meta)`. A render identical to the stored one (same meta) is a no-op,
+ * so re-ingesting duplicates never bumps versions; any real change gets version + 1 and lastUpdated = now.
+ * Returns the new version, or null when nothing changed.
+ */
+export function putResource(
+  store: Store,
+  index: ResourceIndex,
+  nowMs: number,
+  render: (meta: ResourceMeta) => object,
+): number | null {
+  const current = store
+    .prepare<Pick<ResourceRow, 'version' | 'last_updated_ms' | 'json'>>(
+      'SELECT version, last_updated_ms, json FROM resources WHERE type = ? AND id = ?',
+    )
+    .get(index.type, index.id);
+  if (current) {
+    const same = JSON.stringify(render(metaOf(current.version, current.last_updated_ms)));
+    if (same === current.json) return null;
+    if (VERSIONED_IN_HISTORY.has(index.type)) {
+      store
+        .prepare(
+          'INSERT OR IGNORE INTO resource_history (type, id, version, last_updated_ms, json) VALUES (?, ?, ?, ?, ?)',
+        )
+        .run(index.type, index.id, current.version, current.last_updated_ms, current.json);
+    }
+  }
+  const version = (current?.version ?? 0) + 1;
+  // lastUpdated must move forward even if two versions land in the same millisecond.
+  const lastUpdatedMs = Math.max(nowMs, (current?.last_updated_ms ?? 0) + 1);
+  const json = JSON.stringify(render(metaOf(version, lastUpdatedMs)));
+  writeResourceRow(store, {
+    type: index.type,
+    id: index.id,
+    version,
+    last_updated_ms: lastUpdatedMs,
+    device_key: index.deviceKey,
+    code: index.code ?? null,
+    effective_start_ms: index.effectiveStartMs ?? null,
+    effective_end_ms: index.effectiveEndMs ?? null,
+    value: index.value ?? null,
+    unit: index.unit ?? null,
+    ref: index.ref ?? null,
+    status: index.status ?? null,
+    json,
+  });
+  store.emit({
+    kind: 'resource',
+    type: index.type,
+    id: index.id,
+    version,
+    lastUpdatedMs,
+    deviceKey: index.deviceKey,
+    json,
+  });
+  return version;
+}
+
+/** Stores a complete row as given (a recorder writing what a hub sent); no change event. */
+export function writeResourceRow(store: Store, row: ResourceRow): void {
+  store
+    .prepare(
+      `INSERT INTO resources (type, id, version, last_updated_ms, device_key, code, effective_start_ms,
+         effective_end_ms, value, unit, ref, status, json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (type, id) DO UPDATE SET
+         version = excluded.version, last_updated_ms = excluded.last_updated_ms, device_key = excluded.device_key,
+         code = excluded.code, effective_start_ms = excluded.effective_start_ms,
+         effective_end_ms = excluded.effective_end_ms, value = excluded.value, unit = excluded.unit,
+         ref = excluded.ref, status = excluded.status, json = excluded.json`,
+    )
+    .run(
+      row.type,
+      row.id,
+      row.version,
+      row.last_updated_ms,
+      row.device_key,
+      row.code,
+      row.effective_start_ms,
+      row.effective_end_ms,
+      row.value,
+      row.unit,
+      row.ref,
+      row.status,
+      row.json,
+    );
+}
+
+export function metaOf(version: number, lastUpdatedMs: number): ResourceMeta {
+  return { versionId: String(version), lastUpdated: new Date(lastUpdatedMs).toISOString() };
+}
+
+export function getResource(store: Store, type: string, id: string): ResourceRow | undefined {
+  return store.prepare<ResourceRow>('SELECT * FROM resources WHERE type = ? AND id = ?').get(type, id);
+}
+
+/** A specific version: the current one from `resources`, earlier ones from history. */
+export function getResourceVersion(
+  store: Store,
+  type: string,
+  id: string,
+  version: number,
+): { json: string; last_updated_ms: number } | undefined {
+  const cur = getResource(store, type, id);
+  if (cur && cur.version === version) return cur;
+  return store
+    .prepare<{ json: string; last_updated_ms: number }>(
+      'SELECT json, last_updated_ms FROM resource_history WHERE type = ? AND id = ? AND version = ?',
+    )
+    .get(type, id, version);
+}
+
+export function listResources(store: Store, type?: string): ResourceRow[] {
+  return type
+    ? store.prepare<ResourceRow>('SELECT * FROM resources WHERE type = ? ORDER BY id').all(type)
+    : store.prepare<ResourceRow>('SELECT * FROM resources ORDER BY type, id').all();
+}
+
+export function parseResource<T = Record<string, unknown>>(row: { json: string }): T {
+  return JSON.parse(row.json) as T;
+}

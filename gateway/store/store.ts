@@ -1,0 +1,129 @@
+// Opens the SQLite database, applies migrations, and hands out the one connection the process uses.
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { migrations as defaultMigrations } from './migrations/index.ts';
+import type { Migration } from './migrations/migration.ts';
+
+/** A change to a served FHIR resource or an assignment, seen inside the transaction that made it. */
+export type StoreChange =
+  | {
+      kind: 'resource';
+      type: string;
+      id: string;
+      version: number;
+      lastUpdatedMs: number;
+      deviceKey: string;
+      json: string;
+    }
+  | { kind: 'assignment'; deviceKey: string; patientId: string | null; atMs: number };
+
+export type ChangeListener = (change: StoreChange) => void;
+
+export interface StoreOptions {
+  path: string;
+  /** Extra migrations (tests); the defaults always run first. */
+  migrations?: Migration[];
+  readonly?: boolean;
+}
+
+export class Store {
+  readonly db: Database.Database;
+  readonly path: string;
+  private readonly listeners: ChangeListener[] = [];
+  private cachedIdSecret: Buffer | undefined;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(db: Database.Database, filePath: string) {
+    this.db = db;
+    this.path = filePath;
+  }
+
+  /** Listeners run inside the writing transaction, so what they write (the outbox) commits with the change. */
+  onChange(listener: ChangeListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  emit(change: StoreChange): void {
+    for (const l of this.listeners) l(change);
+  }
+
+  /** Prepared statements are cached per SQL text: preparing is the slow part of a small query. */
+  prepare<R = unknown>(sql: string): Database.Statement<unknown[], R> {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st as Database.Statement<unknown[], R>;
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** Secret behind the HMAC-derived resource ids: stable, unguessable ids without a lookup table. */
+  idSecret(): Buffer {
+    if (!this.cachedIdSecret) this.cachedIdSecret = this.secret('resource-id-secret', 32);
+    return this.cachedIdSecret;
+  }
+
+  /** A named random secret, made on first use and kept in the database (the file is 0600). */
+  secret(name: string, bytes: number): Buffer {
+    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(name) as
+      { value: Buffer } | undefined;
+    if (row) return row.value;
+    const value = randomBytes(bytes);
+    this.db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)').run(name, value);
+    return (this.db.prepare('SELECT value FROM settings WHERE key = ?').get(name) as { value: Buffer }).value;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+export function openStore(opts: StoreOptions): Store {
+  const file = opts.path;
+  if (file !== ':memory:') {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    if (!fs.existsSync(file)) fs.writeFileSync(file, '', { mode: 0o600 });
+  }
+  const db = new Database(file, { readonly: opts.readonly ?? false });
+  try {
+    db.pragma('journal_mode = WAL');
+    // FULL: in WAL mode every commit fsyncs the WAL, so a reading is on disk when ingest() returns.
+    // NORMAL would be faster but can lose the last commits on power loss, and a hub's SD card loses power.
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    if (!opts.readonly) migrate(db, [...defaultMigrations, ...(opts.migrations ?? [])]);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return new Store(db, file);
+}
+
+export function migrate(db: Database.Database, list: Migration[]): void {
+  const sorted = [...list].sort((a, b) => a.version - b.version);
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = sorted.at(-1)?.version ?? 0;
+  if (current > latest) {
+    throw new Error(
+      `database schema version ${current} is newer than this gateway knows (${latest}); refusing to open it`,
+    );
+  }
+  for (const m of sorted) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      m.up(db);
+      db.pragma(`user_version = ${Number(m.version)}`);
+    })();
+  }
+}
