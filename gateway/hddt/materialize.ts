@@ -1,0 +1,255 @@
+// Renders stored readings into the served FHIR resources. Called inside ingest's transaction and by the
+// periodic status job; every write goes through putResource, which skips unchanged renders.
+import type { DeviceKind, GlucoseUnit } from '../readings/reading.ts';
+import { getChunk, insertChunk, setChunkStatus, chunksToFinalize, type ChunkRow } from '../store/chunks.ts';
+import {
+  getDeviceById,
+  getSessionById,
+  listSessions,
+  nextSession,
+  type DeviceRow,
+  type SessionRow,
+} from '../store/devices.ts';
+import { sessionReadingsInRange, type ReadingRow } from '../store/readings.ts';
+import { putResource } from '../store/resources.ts';
+import type { Store } from '../store/store.ts';
+import { renderBloodGlucose } from './blood-glucose.ts';
+import { bloodGlucoseCoding } from './blood-glucose.ts';
+import { renderCgmChunk } from './cgm-chunk.ts';
+import { CGM_LOINC, DEVICE_TYPE, METRIC_TYPE, convertGlucose } from './codes.ts';
+import { renderDevice, renderDeviceMetric, type DeviceStatus } from './device.ts';
+import { resourceId } from './ids.ts';
+
+export interface MappingOptions {
+  chunkMinutes: number;
+  delayFromRealTimeSeconds: number;
+  /** Limits used when a CGM session does not state its own, in mg/dL. */
+  cgmDefaultLimits: { lower: number; upper: number };
+}
+
+export function sessionIds(store: Store, deviceKey: string, startedAt: string) {
+  const secret = store.idSecret();
+  return {
+    device: resourceId(secret, 'Device', deviceKey, startedAt),
+    metric: resourceId(secret, 'DeviceMetric', deviceKey, startedAt),
+  };
+}
+
+export function bloodGlucoseId(store: Store, deviceKey: string, identity: string): string {
+  return resourceId(store.idSecret(), 'Observation', deviceKey, identity);
+}
+
+export function chunkId(store: Store, metricId: string, startMs: number): string {
+  return resourceId(store.idSecret(), 'Observation', 'cgm-chunk', metricId, String(startMs));
+}
+
+/** A session is over when its sensor expired or the device started a newer one. */
+function sessionEnded(store: Store, s: SessionRow, nowMs: number): boolean {
+  if (s.expires_at && Date.parse(s.expires_at) <= nowMs) return true;
+  return nextSession(store, s) !== undefined;
+}
+
+export function deviceStatus(
+  store: Store,
+  device: DeviceRow,
+  s: SessionRow,
+  nowMs: number,
+  opts: MappingOptions,
+): DeviceStatus {
+  if (sessionEnded(store, s, nowMs)) return 'inactive';
+  if (nowMs - device.last_seen_ms > opts.delayFromRealTimeSeconds * 1000) return 'unknown';
+  return 'active';
+}
+
+export function renderSessionResources(
+  store: Store,
+  s: SessionRow,
+  nowMs: number,
+  opts: MappingOptions,
+): void {
+  const device = getDeviceById(store, s.device_id)!;
+  const kind = device.kind as DeviceKind;
+  const status = deviceStatus(store, device, s, nowMs, opts);
+  putResource(
+    store,
+    { type: 'Device', id: s.device_fhir_id, deviceKey: device.key, code: DEVICE_TYPE[kind].code, status },
+    nowMs,
+    (meta) =>
+      renderDevice(
+        {
+          id: s.device_fhir_id,
+          kind,
+          status,
+          name: device.name ?? device.model,
+          manufacturer: device.manufacturer,
+          model: device.model,
+          serialNumber: device.serial_number,
+          expiresMs: s.expires_at ? Date.parse(s.expires_at) : null,
+        },
+        meta,
+      ),
+  );
+  putResource(
+    store,
+    {
+      type: 'DeviceMetric',
+      id: s.metric_fhir_id,
+      deviceKey: device.key,
+      code: METRIC_TYPE[kind].code,
+      ref: `Device/${s.device_fhir_id}`,
+    },
+    nowMs,
+    (meta) =>
+      renderDeviceMetric(
+        {
+          id: s.metric_fhir_id,
+          deviceId: s.device_fhir_id,
+          kind,
+          unit: s.unit as GlucoseUnit,
+          intervalSeconds: s.interval_s,
+          active: status !== 'inactive',
+          calibrationState: s.calibration_state,
+          calibrationTime: s.calibration_time,
+        },
+        meta,
+      ),
+  );
+}
+
+export function renderBloodGlucoseReading(
+  store: Store,
+  deviceKey: string,
+  s: SessionRow,
+  r: ReadingRow,
+  nowMs: number,
+): void {
+  const id = bloodGlucoseId(store, deviceKey, r.identity);
+  const unit = r.unit as GlucoseUnit;
+  const flag = r.flag as 'low' | 'high' | 'error' | null;
+  const specimen = r.specimen as ReadingRow['specimen'] as Parameters<typeof bloodGlucoseCoding>[0];
+  putResource(
+    store,
+    {
+      type: 'Observation',
+      id,
+      deviceKey,
+      code: bloodGlucoseCoding(specimen, unit).code,
+      effectiveStartMs: r.effective_ms,
+      effectiveEndMs: r.effective_ms,
+      value: flag === 'error' ? null : r.value,
+      unit,
+      ref: `DeviceMetric/${s.metric_fhir_id}`,
+      status: 'final',
+    },
+    nowMs,
+    (meta) =>
+      renderBloodGlucose(
+        {
+          id,
+          recordIdentity: `${s.device_fhir_id}/${r.identity}`,
+          value: r.value,
+          unit,
+          flag,
+          specimen,
+          effectiveMs: r.effective_ms,
+          metricId: s.metric_fhir_id,
+        },
+        meta,
+      ),
+  );
+}
+
+/** Creates or re-renders the chunk of `s` that starts at `startMs`. */
+export function renderChunk(
+  store: Store,
+  s: SessionRow,
+  startMs: number,
+  nowMs: number,
+  opts: MappingOptions,
+): void {
+  const chunkMs = opts.chunkMinutes * 60_000;
+  let chunk: ChunkRow | undefined = getChunk(store, s.id, startMs);
+  const endMs = startMs + chunkMs;
+  const shouldBeFinal = nowMs >= endMs || sessionEnded(store, s, nowMs);
+  if (!chunk) {
+    chunk = insertChunk(store, {
+      session_id: s.id,
+      start_ms: startMs,
+      end_ms: endMs,
+      fhir_id: chunkId(store, s.metric_fhir_id, startMs),
+      status: shouldBeFinal ? 'final' : 'preliminary',
+    });
+  } else if (shouldBeFinal && chunk.status !== 'final') {
+    setChunkStatus(store, chunk.id, 'final');
+    chunk = { ...chunk, status: 'final' };
+  }
+  const device = getDeviceById(store, s.device_id)!;
+  const unit = s.unit as GlucoseUnit;
+  const limits = chunkLimits(s, unit, opts);
+  const rows = sessionReadingsInRange(store, s.id, startMs, endMs);
+  const c = chunk;
+  putResource(
+    store,
+    {
+      type: 'Observation',
+      id: c.fhir_id,
+      deviceKey: device.key,
+      code: CGM_LOINC[unit].code,
+      effectiveStartMs: startMs,
+      effectiveEndMs: endMs,
+      unit,
+      ref: `DeviceMetric/${s.metric_fhir_id}`,
+      status: c.status,
+    },
+    nowMs,
+    (meta) =>
+      renderCgmChunk(
+        {
+          id: c.fhir_id,
+          metricId: s.metric_fhir_id,
+          startMs,
+          endMs,
+          periodMs: (s.interval_s ?? 60) * 1000,
+          unit,
+          lowerLimit: limits.lower,
+          upperLimit: limits.upper,
+          status: c.status,
+          samples: rows.map((r) => ({
+            effectiveMs: r.effective_ms,
+            value: r.value,
+            unit: r.unit as GlucoseUnit,
+            flag: r.flag as 'low' | 'high' | 'error' | null,
+          })),
+        },
+        meta,
+      ),
+  );
+}
+
+function chunkLimits(s: SessionRow, unit: GlucoseUnit, opts: MappingOptions) {
+  const lower = s.lower_limit ?? convertGlucose(opts.cgmDefaultLimits.lower, 'mg/dL', unit);
+  const upper = s.upper_limit ?? convertGlucose(opts.cgmDefaultLimits.upper, 'mg/dL', unit);
+  return { lower, upper };
+}
+
+/**
+ * Time-driven changes: chunks whose period ended become final, Devices not heard from become `unknown`,
+ * expired sensors `inactive`. Run periodically; cheap when nothing changed.
+ */
+export function refreshTimeDependent(store: Store, nowMs: number, opts: MappingOptions): void {
+  store.transaction(() => {
+    for (const c of chunksToFinalize(store, nowMs)) {
+      const s = getSessionById(store, c.session_id)!;
+      renderChunk(store, s, c.start_ms, nowMs, opts);
+    }
+    for (const d of store.prepare<{ id: number }>('SELECT id FROM devices').all()) {
+      for (const s of listSessions(store, d.id)) renderSessionResources(store, s, nowMs, opts);
+    }
+  });
+}
+
+/** The mapping settings out of the gateway configuration. */
+export function mappingFromConfig(config: { hddt: MappingOptions }): MappingOptions {
+  const { chunkMinutes, delayFromRealTimeSeconds, cgmDefaultLimits } = config.hddt;
+  return { chunkMinutes, delayFromRealTimeSeconds, cgmDefaultLimits };
+}

@@ -1,0 +1,156 @@
+// ingest(): the one door into the store. Validates, deduplicates by (device, identity), stores the batch and
+// re-renders the FHIR resources it touched, all in one transaction: when it returns, the batch is durable.
+import { chunkStart } from '../hddt/cgm-chunk.ts';
+import {
+  renderBloodGlucoseReading,
+  renderChunk,
+  renderSessionResources,
+  sessionIds,
+  type MappingOptions,
+} from '../hddt/materialize.ts';
+import {
+  getSession,
+  insertSession,
+  listSessions,
+  updateSessionCalibration,
+  upsertDevice,
+  type DeviceRow,
+  type SessionRow,
+} from '../store/devices.ts';
+import { openChunksOfSession } from '../store/chunks.ts';
+import { getReading, insertReading } from '../store/readings.ts';
+import type { Store } from '../store/store.ts';
+import type { IngestResult, Reading } from './reading.ts';
+import { validateReading } from './validate.ts';
+
+export const DEFAULT_MAPPING: MappingOptions = {
+  chunkMinutes: 60,
+  delayFromRealTimeSeconds: 900,
+  cgmDefaultLimits: { lower: 40, upper: 400 },
+};
+
+export interface IngestOptions {
+  now?: Date;
+  mapping?: MappingOptions;
+}
+
+export function ingest(store: Store, readings: Reading[], opts: IngestOptions = {}): IngestResult {
+  const nowMs = (opts.now ?? new Date()).getTime();
+  const mapping = opts.mapping ?? DEFAULT_MAPPING;
+  const chunkMs = mapping.chunkMinutes * 60_000;
+  const result: IngestResult = { stored: 0, duplicates: 0, rejected: [] };
+
+  store.transaction(() => {
+    const devices = new Map<string, DeviceRow>();
+    const sessions = new Map<string, SessionRow>();
+    const touchedSessions = new Map<number, SessionRow>();
+    const dirtyChunks = new Map<string, { session: SessionRow; startMs: number }>();
+    const previousOfNewSessions: SessionRow[] = [];
+
+    readings.forEach((r, index) => {
+      const reason = validateReading(r);
+      if (reason) {
+        result.rejected.push({
+          index,
+          identity: typeof r?.identity === 'string' ? r.identity : undefined,
+          reason,
+        });
+        return;
+      }
+      const receivedMs = Date.parse(r.receivedAt);
+      let device = devices.get(r.device.key);
+      if (!device || device.last_seen_ms < receivedMs) {
+        device = upsertDevice(store, r.device, receivedMs);
+        devices.set(r.device.key, device);
+      }
+      if (device.kind !== r.device.kind) {
+        result.rejected.push({
+          index,
+          identity: r.identity,
+          reason: `device ${r.device.key} is stored as ${device.kind}, reading says ${r.device.kind}`,
+        });
+        return;
+      }
+      const startedAt = r.session ? new Date(r.session.startedAt).toISOString() : '';
+      const sessionKey = `${device.id}|${startedAt}`;
+      let session = sessions.get(sessionKey) ?? getSession(store, device.id, startedAt);
+      if (!session) {
+        const before = listSessions(store, device.id).at(-1);
+        const ids = sessionIds(store, device.key, startedAt);
+        session = insertSession(store, {
+          device_id: device.id,
+          started_at: startedAt,
+          expires_at: r.session?.expiresAt ? new Date(r.session.expiresAt).toISOString() : null,
+          interval_s: r.session?.intervalSeconds ?? null,
+          lower_limit: r.session?.lowerLimit ?? null,
+          upper_limit: r.session?.upperLimit ?? null,
+          unit: r.unit,
+          calibration_state: r.calibration?.state ?? (device.kind === 'cgm' ? 'calibrated' : null),
+          calibration_time: r.calibration?.time ?? null,
+          device_fhir_id: ids.device,
+          metric_fhir_id: ids.metric,
+        });
+        if (before && before.started_at < startedAt) previousOfNewSessions.push(before);
+      }
+      sessions.set(sessionKey, session);
+      // A calibration change is a new DeviceMetric version (same id, new versionId).
+      if (
+        r.calibration &&
+        (r.calibration.state !== session.calibration_state ||
+          (r.calibration.time ?? null) !== session.calibration_time)
+      ) {
+        updateSessionCalibration(store, session.id, r.calibration.state, r.calibration.time ?? null);
+        session = {
+          ...session,
+          calibration_state: r.calibration.state,
+          calibration_time: r.calibration.time ?? null,
+        };
+        sessions.set(sessionKey, session);
+      }
+      touchedSessions.set(session.id, session);
+
+      const effectiveMs = Date.parse(r.effectiveAt);
+      const rowId = insertReading(store, {
+        device_id: device.id,
+        session_id: session.id,
+        identity: r.identity,
+        record_number: r.recordNumber ?? null,
+        value: r.flag === 'error' ? null : r.value,
+        unit: r.unit,
+        flag: r.flag ?? null,
+        flag_reason: r.flagReason ?? null,
+        specimen: r.specimen,
+        device_time: r.deviceTime,
+        received_ms: receivedMs,
+        effective_ms: effectiveMs,
+        clock_offset_ms: Math.round(r.clockOffsetMs),
+        control: r.controlSolution ? 1 : 0,
+        raw: r.raw,
+      });
+      if (rowId === null) {
+        result.duplicates++;
+        return;
+      }
+      result.stored++;
+      if (r.controlSolution) return; // kept for audit, never a patient Observation
+      if (device.kind === 'bgm') {
+        renderBloodGlucoseReading(store, device.key, session, getReading(store, rowId)!, nowMs);
+      } else {
+        const startMs = chunkStart(effectiveMs, chunkMs);
+        dirtyChunks.set(`${session.id}|${startMs}`, { session, startMs });
+      }
+    });
+
+    // A new sensor session ends the previous one: its Device turns inactive and its open chunks final.
+    for (const prev of previousOfNewSessions) {
+      touchedSessions.set(prev.id, prev);
+      for (const c of openChunksOfSession(store, prev.id)) {
+        dirtyChunks.set(`${prev.id}|${c.start_ms}`, { session: prev, startMs: c.start_ms });
+      }
+    }
+    for (const s of touchedSessions.values()) renderSessionResources(store, s, nowMs, mapping);
+    for (const { session, startMs } of dirtyChunks.values())
+      renderChunk(store, session, startMs, nowMs, mapping);
+  });
+  return result;
+}
