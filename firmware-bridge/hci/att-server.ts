@@ -1,0 +1,493 @@
+// ATT server for one connection: answers a central's requests from a GattDatabase, keeps the
+// connection's MTU and CCCD state, and sends notifications and indications (one indication in flight,
+// the rest queued until the Handle Value Confirmation arrives).
+import { EventEmitter } from 'node:events';
+import { CodecError } from '../../drivers/codecs/codec-error.ts';
+import {
+  ATT_DEFAULT_MTU,
+  AttError,
+  AttOp,
+  decodeAttPdu,
+  errorRsp,
+  handleValue,
+  isAttCommand,
+  listRsp,
+  mtuRsp,
+  prepareWriteRsp,
+  valueRsp,
+  type AttPdu,
+} from './att.ts';
+import {
+  GattUuid,
+  hasProperty,
+  type Attribute,
+  type CharacteristicRecord,
+  type GattDatabase,
+} from './gatt-db.ts';
+import { uuidFromBytes } from './uuid.ts';
+
+export interface Subscription {
+  notify: boolean;
+  indicate: boolean;
+}
+
+interface PendingIndication {
+  pdu: Buffer;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+const MAX_PREPARED_WRITES = 64;
+
+export interface AttServerEvents {
+  mtu: [mtu: number];
+  subscribe: [char: CharacteristicRecord, sub: Subscription];
+}
+
+export class AttServer extends EventEmitter<AttServerEvents> {
+  /** effective ATT_MTU of this connection */
+  mtu = ATT_DEFAULT_MTU;
+  /** when true requests and commands are swallowed without an answer (a hung firmware) */
+  unresponsive = false;
+  private readonly cccd = new Map<number, number>();
+  private readonly prepared: { handle: number; offset: number; value: Buffer }[] = [];
+  private readonly inbox: Buffer[] = [];
+  private busy = false;
+  private readonly indications: PendingIndication[] = [];
+  private indicationInFlight: PendingIndication | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly db: GattDatabase,
+    private readonly connectionHandle: number,
+    private readonly serverMtu: number,
+    private readonly send: (pdu: Buffer) => void,
+  ) {
+    super();
+  }
+
+  /** One ATT PDU from the central. Requests are served in arrival order, even with async handlers. */
+  receive(pdu: Buffer): void {
+    if (this.closed || pdu.length === 0) return;
+    if (pdu[0] === AttOp.confirmation) {
+      this.onConfirmation();
+      return;
+    }
+    this.inbox.push(pdu);
+    if (!this.busy) this.pump();
+  }
+
+  private pump(): void {
+    this.busy = true;
+    while (this.inbox.length > 0 && !this.closed) {
+      const pdu = this.inbox.shift() as Buffer;
+      const result = this.process(pdu);
+      if (result) {
+        result.then(
+          () => this.pump(),
+          () => this.pump(),
+        );
+        return;
+      }
+    }
+    this.busy = false;
+  }
+
+  private reply(pdu: Buffer): void {
+    if (!this.closed && !this.unresponsive) this.send(pdu);
+  }
+
+  /** Returns a promise only when a handler went async. */
+  private process(raw: Buffer): Promise<void> | void {
+    if (this.unresponsive) return;
+    const opcode = raw[0];
+    let pdu: AttPdu;
+    try {
+      pdu = decodeAttPdu(raw);
+    } catch (e) {
+      if (!(e instanceof CodecError)) throw e;
+      if (!isAttCommand(opcode)) this.reply(errorRsp(opcode, 0, AttError.invalidPdu));
+      return;
+    }
+    switch (pdu.op) {
+      case 'mtuReq': {
+        // Both sides use min(client, server); noble adopts the server's value, so never answer above it.
+        this.mtu = Math.max(ATT_DEFAULT_MTU, Math.min(pdu.mtu, this.serverMtu));
+        this.reply(mtuRsp(this.serverMtu));
+        this.emit('mtu', this.mtu);
+        return;
+      }
+      case 'readByGroupTypeReq':
+        return this.reply(this.readByGroupType(pdu.start, pdu.end, pdu.type));
+      case 'readByTypeReq':
+        return this.readByType(pdu.start, pdu.end, pdu.type);
+      case 'findInfoReq':
+        return this.reply(this.findInformation(pdu.start, pdu.end));
+      case 'findByTypeValueReq':
+        return this.reply(this.findByTypeValue(pdu.start, pdu.end, pdu.type, pdu.value));
+      case 'readReq':
+        return this.read(AttOp.readReq, pdu.handle, 0);
+      case 'readBlobReq':
+        return this.read(AttOp.readBlobReq, pdu.handle, pdu.offset);
+      case 'writeReq':
+        return this.write(pdu.handle, pdu.value, true);
+      case 'writeCmd':
+        return this.write(pdu.handle, pdu.value, false);
+      case 'prepareWriteReq':
+        return this.reply(this.prepareWrite(pdu.handle, pdu.offset, pdu.value));
+      case 'executeWriteReq':
+        return this.executeWrite(pdu.flags);
+      case 'confirmation':
+        return;
+      case 'other':
+        // Unknown commands are ignored; unknown requests get "request not supported".
+        if (!isAttCommand(pdu.opcode) && pdu.opcode % 2 === 0) {
+          this.reply(errorRsp(pdu.opcode, 0, AttError.requestNotSupported));
+        }
+        return;
+    }
+  }
+
+  private badRange(op: number, start: number, end: number): Buffer | null {
+    return start === 0 || start > end ? errorRsp(op, start, AttError.invalidHandle) : null;
+  }
+
+  private readByGroupType(start: number, end: number, type: Buffer): Buffer {
+    const op = AttOp.readByGroupTypeReq;
+    const bad = this.badRange(op, start, end);
+    if (bad) return bad;
+    const t = uuidFromBytes(type);
+    if (t.key !== GattUuid.primaryService.toString(16)) {
+      // Only primary services are exposed; secondary (0x2801) yields none, anything else is no group type.
+      return errorRsp(
+        op,
+        start,
+        t.key === GattUuid.secondaryService.toString(16)
+          ? AttError.attributeNotFound
+          : AttError.unsupportedGroupType,
+      );
+    }
+    const entries: Buffer[] = [];
+    let entryLen = 0;
+    for (const s of this.db.services) {
+      if (s.start < start || s.start > end) continue;
+      const len = 4 + s.uuid.bytes.length;
+      if (entryLen === 0) entryLen = len;
+      if (len !== entryLen || 2 + (entries.length + 1) * len > this.mtu) break;
+      const e = Buffer.alloc(len);
+      e.writeUInt16LE(s.start, 0);
+      e.writeUInt16LE(s.end, 2);
+      s.uuid.bytes.copy(e, 4);
+      entries.push(e);
+    }
+    if (entries.length === 0) return errorRsp(op, start, AttError.attributeNotFound);
+    return listRsp(AttOp.readByGroupTypeRsp, entryLen, entries);
+  }
+
+  private readByType(start: number, end: number, type: Buffer): Promise<void> | void {
+    const op = AttOp.readByTypeReq;
+    const bad = this.badRange(op, start, end);
+    if (bad) return this.reply(bad);
+    const t = uuidFromBytes(type);
+    const matches = this.range(start, end).filter((a) => a.type.key === t.key);
+    if (matches.length === 0) return this.reply(errorRsp(op, start, AttError.attributeNotFound));
+    const maxValue = Math.min(this.mtu - 4, 253);
+    const entries: Buffer[] = [];
+    let entryLen = 0;
+    // Values are read one after the other; a handler may be async (a characteristic read by type).
+    const step = (i: number): Promise<void> | void => {
+      for (; i < matches.length; i++) {
+        const a = matches[i];
+        const r = this.readValue(a, 0);
+        if (r instanceof Promise)
+          return r.then((v) => finishOne(i, v)).then((cont) => (cont ? step(i + 1) : undefined));
+        if (!finishOne(i, r)) return;
+      }
+      done();
+    };
+    const finishOne = (i: number, v: Buffer | number): boolean => {
+      const a = matches[i];
+      if (typeof v === 'number') {
+        if (entries.length === 0) this.reply(errorRsp(op, a.handle, v));
+        else done();
+        return false;
+      }
+      const value = v.subarray(0, maxValue);
+      const len = 2 + value.length;
+      if (entryLen === 0) entryLen = len;
+      if (len !== entryLen || 2 + (entries.length + 1) * len > this.mtu) {
+        done();
+        return false;
+      }
+      const e = Buffer.alloc(len);
+      e.writeUInt16LE(a.handle, 0);
+      value.copy(e, 2);
+      entries.push(e);
+      return true;
+    };
+    let sent = false;
+    const done = (): void => {
+      if (sent) return;
+      sent = true;
+      this.reply(listRsp(AttOp.readByTypeRsp, entryLen, entries));
+    };
+    return step(0);
+  }
+
+  private findInformation(start: number, end: number): Buffer {
+    const op = AttOp.findInfoReq;
+    const bad = this.badRange(op, start, end);
+    if (bad) return bad;
+    const attrs = this.range(start, end);
+    if (attrs.length === 0) return errorRsp(op, start, AttError.attributeNotFound);
+    const size = attrs[0].type.bytes.length;
+    const entries: Buffer[] = [];
+    for (const a of attrs) {
+      if (a.type.bytes.length !== size || 2 + (entries.length + 1) * (2 + size) > this.mtu) break;
+      const e = Buffer.alloc(2 + size);
+      e.writeUInt16LE(a.handle, 0);
+      a.type.bytes.copy(e, 2);
+      entries.push(e);
+    }
+    return listRsp(AttOp.findInfoRsp, size === 2 ? 0x01 : 0x02, entries);
+  }
+
+  private findByTypeValue(start: number, end: number, type: number, value: Buffer): Buffer {
+    const op = AttOp.findByTypeValueReq;
+    const bad = this.badRange(op, start, end);
+    if (bad) return bad;
+    const entries: Buffer[] = [];
+    for (const a of this.range(start, end)) {
+      if (a.type.bytes.length !== 2 || a.type.bytes.readUInt16LE(0) !== type) continue;
+      if (a.kind !== 'service' && a.kind !== 'charDecl' && a.kind !== 'descriptor') continue;
+      if (!a.value.equals(value)) continue;
+      if (1 + (entries.length + 1) * 4 > this.mtu) break;
+      const e = Buffer.alloc(4);
+      e.writeUInt16LE(a.handle, 0);
+      e.writeUInt16LE(a.kind === 'service' ? a.service.end : a.handle, 2);
+      entries.push(e);
+    }
+    if (entries.length === 0) return errorRsp(op, start, AttError.attributeNotFound);
+    return Buffer.concat([Buffer.from([AttOp.findByTypeValueRsp]), ...entries]);
+  }
+
+  private range(start: number, end: number): Attribute[] {
+    const last = Math.min(end, this.db.lastHandle);
+    const out: Attribute[] = [];
+    for (let h = start; h <= last; h++) {
+      const a = this.db.get(h);
+      if (a) out.push(a);
+    }
+    return out;
+  }
+
+  /** The full value of an attribute, or an ATT error code. */
+  private readValue(a: Attribute, offset: number): Buffer | number | Promise<Buffer | number> {
+    switch (a.kind) {
+      case 'service':
+      case 'charDecl':
+      case 'descriptor':
+        return a.value;
+      case 'cccd': {
+        const b = Buffer.alloc(2);
+        b.writeUInt16LE(this.cccd.get(a.handle) ?? 0, 0);
+        return b;
+      }
+      case 'charValue': {
+        const c = a.char;
+        if (!hasProperty(c, 'read')) return AttError.readNotPermitted;
+        if (!c.def.onRead) return c.value;
+        const r = c.def.onRead({ connectionHandle: this.connectionHandle, offset });
+        return r instanceof Promise ? r.then(normalizeRead, () => AttError.unlikelyError) : normalizeRead(r);
+      }
+    }
+  }
+
+  private read(op: number, handle: number, offset: number): Promise<void> | void {
+    const a = this.db.get(handle);
+    if (!a) return this.reply(errorRsp(op, handle, AttError.invalidHandle));
+    const finish = (v: Buffer | number): void => {
+      if (typeof v === 'number') return this.reply(errorRsp(op, handle, v));
+      if (offset > v.length) return this.reply(errorRsp(op, handle, AttError.invalidOffset));
+      const rspOp = op === AttOp.readReq ? AttOp.readRsp : AttOp.readBlobRsp;
+      this.reply(valueRsp(rspOp, v.subarray(offset, offset + this.mtu - 1)));
+    };
+    const r = this.readValue(a, offset);
+    if (r instanceof Promise) return r.then(finish);
+    finish(r);
+  }
+
+  private writable(a: Attribute, withResponse: boolean): number {
+    switch (a.kind) {
+      case 'cccd':
+        return 0;
+      case 'descriptor':
+        return a.writable ? 0 : AttError.writeNotPermitted;
+      case 'charValue':
+        if (withResponse) return hasProperty(a.char, 'write') ? 0 : AttError.writeNotPermitted;
+        return hasProperty(a.char, 'writeWithoutResponse') || hasProperty(a.char, 'write')
+          ? 0
+          : AttError.writeNotPermitted;
+      default:
+        return AttError.writeNotPermitted;
+    }
+  }
+
+  private write(handle: number, value: Buffer, withResponse: boolean): Promise<void> | void {
+    const op = AttOp.writeReq;
+    const a = this.db.get(handle);
+    if (!a) return withResponse ? this.reply(errorRsp(op, handle, AttError.invalidHandle)) : undefined;
+    const denied = this.writable(a, withResponse);
+    if (denied) return withResponse ? this.reply(errorRsp(op, handle, denied)) : undefined;
+    const finish = (err: number | void): void => {
+      if (!withResponse) return;
+      this.reply(err ? errorRsp(op, handle, err) : Buffer.from([AttOp.writeRsp]));
+    };
+    const r = this.applyWrite(a, value, withResponse);
+    if (r instanceof Promise) return r.then(finish);
+    finish(r);
+  }
+
+  private applyWrite(a: Attribute, value: Buffer, withResponse: boolean): WriteOutcome {
+    if (a.kind === 'cccd') {
+      if (value.length !== 2) return AttError.invalidAttributeValueLength;
+      const bits = value.readUInt16LE(0);
+      const c = a.char;
+      if ((bits & 1 && !hasProperty(c, 'notify')) || (bits & 2 && !hasProperty(c, 'indicate'))) {
+        return AttError.cccdImproperlyConfigured;
+      }
+      const before = this.cccd.get(a.handle) ?? 0;
+      this.cccd.set(a.handle, bits & 3);
+      if (before !== (bits & 3))
+        this.emit('subscribe', c, { notify: (bits & 1) !== 0, indicate: (bits & 2) !== 0 });
+      return;
+    }
+    if (a.kind === 'descriptor') {
+      a.value = Buffer.from(value);
+      return;
+    }
+    if (a.kind !== 'charValue') return AttError.writeNotPermitted;
+    const c = a.char;
+    if (!c.def.onWrite) {
+      c.value = Buffer.from(value);
+      return;
+    }
+    const r = c.def.onWrite(value, { connectionHandle: this.connectionHandle, withResponse });
+    return r instanceof Promise ? r.then(normalizeWrite, () => AttError.unlikelyError) : normalizeWrite(r);
+  }
+
+  private prepareWrite(handle: number, offset: number, value: Buffer): Buffer {
+    const op = AttOp.prepareWriteReq;
+    const a = this.db.get(handle);
+    if (!a) return errorRsp(op, handle, AttError.invalidHandle);
+    const denied = this.writable(a, true);
+    if (denied) return errorRsp(op, handle, denied);
+    if (this.prepared.length >= MAX_PREPARED_WRITES) return errorRsp(op, handle, AttError.prepareQueueFull);
+    this.prepared.push({ handle, offset, value });
+    return prepareWriteRsp(handle, offset, value);
+  }
+
+  private executeWrite(flags: number): Promise<void> | void {
+    const queue = this.prepared.splice(0);
+    const ok = Buffer.from([AttOp.executeWriteRsp]);
+    if (flags === 0) return this.reply(ok);
+    // Join each handle's parts; they must be contiguous from offset 0.
+    const joined = new Map<number, Buffer>();
+    for (const p of queue) {
+      const have = joined.get(p.handle) ?? Buffer.alloc(0);
+      if (p.offset !== have.length) {
+        return this.reply(errorRsp(AttOp.executeWriteReq, p.handle, AttError.invalidOffset));
+      }
+      joined.set(p.handle, Buffer.concat([have, p.value]));
+    }
+    const items = [...joined];
+    const next = (i: number): Promise<void> | void => {
+      for (; i < items.length; i++) {
+        const [handle, value] = items[i];
+        const a = this.db.get(handle) as Attribute;
+        const r = this.applyWrite(a, value, true);
+        if (r instanceof Promise) {
+          return r.then((err) => {
+            if (err) return this.reply(errorRsp(AttOp.executeWriteReq, handle, err));
+            return next(i + 1);
+          });
+        }
+        if (r) return this.reply(errorRsp(AttOp.executeWriteReq, handle, r));
+      }
+      this.reply(ok);
+    };
+    return next(0);
+  }
+
+  subscription(char: CharacteristicRecord): Subscription {
+    const bits = char.cccdHandle === null ? 0 : (this.cccd.get(char.cccdHandle) ?? 0);
+    return { notify: (bits & 1) !== 0, indicate: (bits & 2) !== 0 };
+  }
+
+  /** Sends a notification if the central enabled them; false otherwise. */
+  notify(char: CharacteristicRecord, value: Uint8Array): boolean {
+    if (this.closed || !this.subscription(char).notify) return false;
+    this.checkLength(value);
+    this.send(handleValue(AttOp.notification, char.valueHandle, value));
+    return true;
+  }
+
+  /** Resolves on the central's confirmation; rejects if indications are off or the link goes down. */
+  indicate(char: CharacteristicRecord, value: Uint8Array): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('not connected'));
+    if (!this.subscription(char).indicate) {
+      return Promise.reject(new Error(`central has not enabled indications on ${char.uuid.key}`));
+    }
+    this.checkLength(value);
+    return new Promise<void>((resolve, reject) => {
+      this.indications.push({ pdu: handleValue(AttOp.indication, char.valueHandle, value), resolve, reject });
+      this.nextIndication();
+    });
+  }
+
+  private checkLength(value: Uint8Array): void {
+    if (value.length > this.mtu - 3) {
+      throw new CodecError(
+        'ERR_TOO_LONG',
+        `value of ${value.length} bytes exceeds ATT_MTU-3 = ${this.mtu - 3}`,
+      );
+    }
+  }
+
+  private nextIndication(): void {
+    if (this.indicationInFlight || this.closed) return;
+    const next = this.indications.shift();
+    if (!next) return;
+    this.indicationInFlight = next;
+    this.send(next.pdu);
+  }
+
+  private onConfirmation(): void {
+    const done = this.indicationInFlight;
+    if (!done) return; // unexpected confirmation: ignore, as a server should
+    this.indicationInFlight = null;
+    done.resolve();
+    this.nextIndication();
+  }
+
+  /** The link is gone: pending indications fail, state is dropped. */
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    const err = new Error(`link closed before confirmation (${reason})`);
+    if (this.indicationInFlight) this.indicationInFlight.reject(err);
+    for (const p of this.indications.splice(0)) p.reject(err);
+    this.indicationInFlight = null;
+    this.inbox.length = 0;
+  }
+}
+
+type WriteOutcome = number | void | Promise<number | void>;
+
+function normalizeRead(r: Uint8Array | number): Buffer | number {
+  return typeof r === 'number' ? r : Buffer.from(r.buffer, r.byteOffset, r.length);
+}
+
+function normalizeWrite(r: number | void): number | void {
+  return typeof r === 'number' && r !== 0 ? r : undefined;
+}
