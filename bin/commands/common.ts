@@ -1,0 +1,34 @@
+// Shared CLI plumbing: configuration loading and clean failures (exit code 2, one line, no stack trace).
+import type { Command } from 'commander';
+import { ConfigError, loadConfig } from '../../config/load.ts';
+import type { GatewayConfig } from '../../config/types.ts';
+
+export class UsageError extends Error {}
+
+export function withConfigOption(cmd: Command): Command {
+  return cmd.option('-c, --config <file>', 'configuration file (JSON) overriding the defaults');
+}
+
+export function configFrom(opts: { config?: string }, overrides?: Record<string, unknown>): GatewayConfig {
+  return loadConfig({ file: opts.config, overrides });
+}
+
+/** Runs a command body; expected failures print one line and exit 2, unexpected ones exit 1. */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void) {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`hddt-gateway: invalid configuration:\n${err.message}\n`);
+        process.exitCode = 2;
+      } else if (err instanceof UsageError) {
+        process.stderr.write(`hddt-gateway: ${err.message}\n`);
+        process.exitCode = 2;
+      } else {
+        process.stderr.write(`hddt-gateway: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exitCode = 1;
+      }
+    }
+  };
+}

@@ -1,0 +1,83 @@
+// The process wiring, in one place: configuration → store → drivers, servers and sync as configured.
+// Each part is a Component that starts and stops; nothing downstream calls back upstream.
+import { dataPath } from '../config/load.ts';
+import type { GatewayConfig } from '../config/types.ts';
+import { mappingFromConfig, refreshTimeDependent } from './hddt/materialize.ts';
+import type { Logger } from './log.ts';
+import { openStore, type Store } from './store/store.ts';
+
+export interface GatewayContext {
+  config: GatewayConfig;
+  store: Store;
+  log: Logger;
+}
+
+export interface Component {
+  name: string;
+  /** Starts the part; resolves to its stop function once it runs. */
+  start(ctx: GatewayContext): Promise<() => Promise<void>>;
+}
+
+export interface RunningGateway {
+  ctx: GatewayContext;
+  stop(): Promise<void>;
+}
+
+/** Keeps time-driven resource state current: chunk finalisation, Device.status unknown/inactive. */
+export const timeKeeper: Component = {
+  name: 'time-keeper',
+  async start(ctx) {
+    const mapping = mappingFromConfig(ctx.config);
+    const tick = () => {
+      try {
+        refreshTimeDependent(ctx.store, Date.now(), mapping);
+      } catch (err) {
+        ctx.log.error({ err }, 'refreshing time-dependent resources failed');
+      }
+    };
+    tick();
+    const timer = setInterval(tick, 30_000);
+    timer.unref();
+    return async () => clearInterval(timer);
+  },
+};
+
+export function openGatewayStore(config: GatewayConfig): Store {
+  return openStore({ path: dataPath(config, config.store.file) });
+}
+
+export async function startGateway(
+  config: GatewayConfig,
+  log: Logger,
+  components: Component[] = [timeKeeper],
+): Promise<RunningGateway> {
+  const store = openGatewayStore(config);
+  const ctx: GatewayContext = { config, store, log };
+  const stops: Array<{ name: string; stop: () => Promise<void> }> = [];
+  try {
+    for (const c of components) {
+      stops.push({ name: c.name, stop: await c.start(ctx) });
+      log.info({ component: c.name }, 'started');
+    }
+  } catch (err) {
+    for (const s of stops.reverse()) await s.stop().catch(() => undefined);
+    store.close();
+    throw err;
+  }
+  let stopped = false;
+  return {
+    ctx,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const s of stops.reverse()) {
+        try {
+          await s.stop();
+        } catch (err) {
+          log.error({ err, component: s.name }, 'stopping failed');
+        }
+      }
+      store.close();
+    },
+  };
+}
