@@ -49,14 +49,17 @@ export const arbSfloat: fc.Arbitrary<Sfloat> = fc.oneof(
 );
 
 /** Valid Date Time values, including unknown (0) year/month/day. */
-export const arbDateTime: fc.Arbitrary<DateTime> = fc.record({
-  year: fc.oneof(fc.constant(0), fc.integer({ min: 1582, max: 9999 })),
-  month: fc.integer({ min: 0, max: 12 }),
-  day: fc.integer({ min: 0, max: 28 }),
-  hours: fc.integer({ min: 0, max: 23 }),
-  minutes: fc.integer({ min: 0, max: 59 }),
-  seconds: fc.integer({ min: 0, max: 59 }),
-});
+export const arbDateTime: fc.Arbitrary<DateTime> = fc.record(
+  {
+    year: fc.oneof(fc.constant(0), fc.integer({ min: 1582, max: 9999 })),
+    month: fc.integer({ min: 0, max: 12 }),
+    day: fc.integer({ min: 0, max: 28 }),
+    hours: fc.integer({ min: 0, max: 23 }),
+    minutes: fc.integer({ min: 0, max: 59 }),
+    seconds: fc.integer({ min: 0, max: 59 }),
+  },
+  { noNullPrototype: true },
+);
 
 export const arbNibble = fc.integer({ min: 0, max: 15 });
 export const arbU8 = fc.integer({ min: 0, max: 0xff });
