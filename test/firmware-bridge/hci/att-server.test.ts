@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { CodecError } from '../../../drivers/codecs/codec-error.ts';
-import { AttError, decodeAttPdu } from '../../../firmware-bridge/hci/att.ts';
+import { decodeAttPdu } from '../../../firmware-bridge/hci/att.ts';
 import { AttServer } from '../../../firmware-bridge/hci/att-server.ts';
 import { GattDatabase, type ServiceDefinition } from '../../../firmware-bridge/hci/gatt-db.ts';
 
