@@ -147,7 +147,7 @@ export function decodeAttPdu(bytes: Uint8Array): AttPdu {
   }
 }
 
-/** Requests have even opcodes below 0x40 ... plus the command bit (0x40) marks commands. */
+/** Bit 6 of an ATT opcode marks a command (never answered, not even with an error). */
 export function isAttCommand(opcode: number): boolean {
   return (opcode & 0x40) !== 0;
 }
