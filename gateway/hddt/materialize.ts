@@ -10,7 +10,7 @@ import {
   type DeviceRow,
   type SessionRow,
 } from '../store/devices.ts';
-import { sessionReadingsInRange, type ReadingRow } from '../store/readings.ts';
+import { sessionSamplesInRange, type ReadingRow } from '../store/readings.ts';
 import { putResource } from '../store/resources.ts';
 import type { Store } from '../store/store.ts';
 import { renderBloodGlucose } from './blood-glucose.ts';
@@ -186,7 +186,7 @@ export function renderChunk(
   const device = getDeviceById(store, s.device_id)!;
   const unit = s.unit as GlucoseUnit;
   const limits = chunkLimits(s, unit, opts);
-  const rows = sessionReadingsInRange(store, s.id, startMs, endMs);
+  const rows = sessionSamplesInRange(store, s.id, startMs, endMs);
   const c = chunk;
   putResource(
     store,

@@ -47,8 +47,18 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
     const dirtyChunks = new Map<string, { session: SessionRow; startMs: number }>();
     const previousOfNewSessions: SessionRow[] = [];
 
-    readings.forEach((r, index) => {
+    const newestReceived = new Map<string, number>();
+    const reasons = readings.map((r) => {
       const reason = validateReading(r);
+      if (!reason) {
+        const ms = Date.parse(r.receivedAt);
+        if (ms > (newestReceived.get(r.device.key) ?? -Infinity)) newestReceived.set(r.device.key, ms);
+      }
+      return reason;
+    });
+
+    readings.forEach((r, index) => {
+      const reason = reasons[index];
       if (reason) {
         result.rejected.push({
           index,
@@ -59,8 +69,9 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
       }
       const receivedMs = Date.parse(r.receivedAt);
       let device = devices.get(r.device.key);
-      if (!device || device.last_seen_ms < receivedMs) {
-        device = upsertDevice(store, r.device, receivedMs);
+      if (!device) {
+        // once per device and batch, with the newest receive time of the batch: last_seen only moves forward
+        device = upsertDevice(store, r.device, newestReceived.get(r.device.key) ?? receivedMs);
         devices.set(r.device.key, device);
       }
       if (device.kind !== r.device.kind) {

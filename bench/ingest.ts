@@ -1,0 +1,128 @@
+// Ingest throughput: readings/s through ingest() (validation, dedup, mapping, FHIR rendering) against the
+// floor of better-sqlite3 inserting the same reading rows in batched transactions with no mapping.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { bgSeries, cgmSeries } from '../firmware-bridge/synthetic-readings.ts';
+import { ingest } from '../gateway/readings/ingest.ts';
+import type { Reading } from '../gateway/readings/reading.ts';
+import { openStore } from '../gateway/store/store.ts';
+
+const BATCH = 5000;
+const SESSION_RECORDS = 20_160; // 14 days at 1 minute
+
+/** Yields the data set in batches: CGM 1-minute series of several devices (14-day sessions) plus BG. */
+function* batches(total: number, cgmDevices: number): Generator<Reading[]> {
+  const start = new Date('2025-01-01T00:00:00Z');
+  const bgMeters = 3;
+  const bgTotal = Math.round(total * 0.012);
+  const perCgm = Math.floor((total - bgTotal) / cgmDevices);
+  for (let d = 0; d < cgmDevices; d++) {
+    for (let done = 0; done < perCgm;) {
+      // batches never straddle a 14-day session, so every batch belongs to one sensor
+      const session = Math.floor(done / SESSION_RECORDS);
+      const inSession = done % SESSION_RECORDS;
+      const n = Math.min(BATCH, perCgm - done, SESSION_RECORDS - inSession);
+      yield cgmSeries({
+        deviceKey: `ble:cgm-${d}`,
+        sessionStart: new Date(start.getTime() + session * SESSION_RECORDS * 60_000),
+        firstIndex: inSession,
+        count: n,
+        seed: d,
+      });
+      done += n;
+    }
+  }
+  const perMeter = Math.ceil(bgTotal / bgMeters);
+  for (let m = 0; m < bgMeters; m++) {
+    const all = bgSeries({ deviceKey: `serial:bg-${m}`, start, days: Math.ceil(perMeter / 8) });
+    for (let i = 0; i < perMeter; i += BATCH) yield all.slice(i, Math.min(i + BATCH, perMeter));
+  }
+}
+
+function dirSize(dir: string): number {
+  return fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+}
+
+export async function run(args: string[]): Promise<object> {
+  const total = Number(args[0] ?? 1_000_000);
+  const cgmDevices = 4;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hddt-bench-ingest-'));
+  try {
+    // 1. ingest()
+    const store = openStore({ path: path.join(tmp, 'gw', 'hddt.sqlite') });
+    let ingestMs = 0;
+    let readings = 0;
+    const rows: unknown[][][] = [];
+    for (const batch of batches(total, cgmDevices)) {
+      // keep the same rows for the floor run (prepared outside the timed sections)
+      rows.push(
+        batch.map((r) => [
+          r.device.key,
+          r.identity,
+          r.recordNumber ?? null,
+          r.value,
+          r.unit,
+          r.flag ?? null,
+          r.flagReason ?? null,
+          r.specimen,
+          r.deviceTime,
+          Date.parse(r.receivedAt),
+          Date.parse(r.effectiveAt),
+          r.clockOffsetMs,
+          r.controlSolution ? 1 : 0,
+          r.raw,
+        ]),
+      );
+      const now = new Date(Date.parse(batch[batch.length - 1].receivedAt) + 60_000);
+      const t0 = performance.now();
+      const res = ingest(store, batch, { now });
+      ingestMs += performance.now() - t0;
+      if (res.rejected.length) throw new Error(`bench data rejected: ${res.rejected[0].reason}`);
+      readings += res.stored;
+    }
+    store.db.pragma('wal_checkpoint(TRUNCATE)');
+    const resources = (store.db.prepare('SELECT count(*) AS n FROM resources').get() as { n: number }).n;
+    store.close();
+    const bytes = dirSize(path.join(tmp, 'gw'));
+
+    // 2. the floor: same rows, same table shape and pragmas, plain batched inserts
+    const floorDir = path.join(tmp, 'floor');
+    fs.mkdirSync(floorDir);
+    const db = new Database(path.join(floorDir, 'floor.sqlite'));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec(`CREATE TABLE readings (
+      id INTEGER PRIMARY KEY, device_key TEXT NOT NULL, identity TEXT NOT NULL, record_number INTEGER,
+      value REAL, unit TEXT NOT NULL, flag TEXT, flag_reason TEXT, specimen TEXT NOT NULL, device_time TEXT NOT NULL,
+      received_ms INTEGER NOT NULL, effective_ms INTEGER NOT NULL, clock_offset_ms INTEGER NOT NULL,
+      control INTEGER NOT NULL, raw TEXT NOT NULL, UNIQUE (device_key, identity)) STRICT`);
+    const insert =
+      db.prepare(`INSERT INTO readings (device_key, identity, record_number, value, unit, flag, flag_reason,
+      specimen, device_time, received_ms, effective_ms, clock_offset_ms, control, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`);
+    const insertBatch = db.transaction((batch: unknown[][]) => {
+      for (const r of batch) insert.run(...r);
+    });
+    const f0 = performance.now();
+    for (const batch of rows) insertBatch(batch);
+    const floorMs = performance.now() - f0;
+    db.close();
+
+    const readingsPerSec = Math.round(readings / (ingestMs / 1000));
+    const floorPerSec = Math.round(readings / (floorMs / 1000));
+    return {
+      readings,
+      resources,
+      readingsPerSec,
+      floorPerSec,
+      ratio: Math.round((readingsPerSec / floorPerSec) * 100) / 100,
+      seconds: Math.round(ingestMs) / 1000,
+      floorSeconds: Math.round(floorMs) / 1000,
+      bytesOnDiskPerReading: Math.round(bytes / readings),
+      target: { ratio: 0.5 },
+    };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
