@@ -3,7 +3,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { bgSeries, cgmSeries } from '../firmware-bridge/synthetic-readings.ts';
 import { ingest } from '../gateway/readings/ingest.ts';
 import type { Reading } from '../gateway/readings/reading.ts';
@@ -87,27 +86,54 @@ export async function run(args: string[]): Promise<object> {
     store.close();
     const bytes = dirSize(path.join(tmp, 'gw'));
 
-    // 2. the floor: same rows, same table shape and pragmas, plain batched inserts
-    const floorDir = path.join(tmp, 'floor');
-    fs.mkdirSync(floorDir);
-    const db = new Database(path.join(floorDir, 'floor.sqlite'));
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.exec(`CREATE TABLE readings (
-      id INTEGER PRIMARY KEY, device_key TEXT NOT NULL, identity TEXT NOT NULL, record_number INTEGER,
-      value REAL, unit TEXT NOT NULL, flag TEXT, flag_reason TEXT, specimen TEXT NOT NULL, device_time TEXT NOT NULL,
-      received_ms INTEGER NOT NULL, effective_ms INTEGER NOT NULL, clock_offset_ms INTEGER NOT NULL,
-      control INTEGER NOT NULL, raw TEXT NOT NULL, UNIQUE (device_key, identity)) STRICT`);
+    // 2. the floor: the same rows into the same `readings` table (same schema, indexes and pragmas, via
+    // openStore), in the same batches, with no validation, dedup logic or FHIR mapping.
+    const floorStore = openStore({ path: path.join(tmp, 'floor', 'floor.sqlite') });
+    const db = floorStore.db;
+    const deviceIds = new Map<string, number>();
+    const sessionIds = new Map<string, number>();
+    const idOf = (key: string): [number, number] => {
+      let dev = deviceIds.get(key);
+      if (dev === undefined) {
+        dev = Number(
+          db
+            .prepare(
+              `INSERT INTO devices (key, transport, kind, first_seen_ms, last_seen_ms) VALUES (?, 'ble', 'cgm', 0, 0)`,
+            )
+            .run(key).lastInsertRowid,
+        );
+        deviceIds.set(key, dev);
+        sessionIds.set(
+          key,
+          Number(
+            db
+              .prepare(
+                `INSERT INTO device_sessions (device_id, started_at, unit, device_fhir_id, metric_fhir_id)
+                 VALUES (?, '', 'mg/dL', ?, ?)`,
+              )
+              .run(dev, `d-${key}`, `m-${key}`).lastInsertRowid,
+          ),
+        );
+      }
+      return [dev, sessionIds.get(key)!];
+    };
+    const floorRows = rows.map((batch) =>
+      batch.map(([key, ...rest]) => {
+        const [dev, ses] = idOf(key as string);
+        return [dev, ses, ...rest];
+      }),
+    );
     const insert =
-      db.prepare(`INSERT INTO readings (device_key, identity, record_number, value, unit, flag, flag_reason,
-      specimen, device_time, received_ms, effective_ms, clock_offset_ms, control, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`);
+      db.prepare(`INSERT INTO readings (device_id, session_id, identity, record_number, value, unit, flag,
+      flag_reason, specimen, device_time, received_ms, effective_ms, clock_offset_ms, control, raw)
+      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`);
     const insertBatch = db.transaction((batch: unknown[][]) => {
       for (const r of batch) insert.run(...r);
     });
     const f0 = performance.now();
-    for (const batch of rows) insertBatch(batch);
+    for (const batch of floorRows) insertBatch(batch);
     const floorMs = performance.now() - f0;
-    db.close();
+    floorStore.close();
 
     const readingsPerSec = Math.round(readings / (ingestMs / 1000));
     const floorPerSec = Math.round(readings / (floorMs / 1000));

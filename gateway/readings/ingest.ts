@@ -21,6 +21,7 @@ import { openChunksOfSession } from '../store/chunks.ts';
 import { getReading, insertReading } from '../store/readings.ts';
 import type { Store } from '../store/store.ts';
 import type { IngestResult, Reading } from './reading.ts';
+import { TimeCache } from './time-cache.ts';
 import { validateReading } from './validate.ts';
 
 export const DEFAULT_MAPPING: MappingOptions = {
@@ -47,11 +48,12 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
     const dirtyChunks = new Map<string, { session: SessionRow; startMs: number }>();
     const previousOfNewSessions: SessionRow[] = [];
 
+    const times = new TimeCache();
     const newestReceived = new Map<string, number>();
     const reasons = readings.map((r) => {
-      const reason = validateReading(r);
+      const reason = validateReading(r, times);
       if (!reason) {
-        const ms = Date.parse(r.receivedAt);
+        const ms = times.parse(r.receivedAt);
         if (ms > (newestReceived.get(r.device.key) ?? -Infinity)) newestReceived.set(r.device.key, ms);
       }
       return reason;
@@ -67,7 +69,7 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
         });
         return;
       }
-      const receivedMs = Date.parse(r.receivedAt);
+      const receivedMs = times.parse(r.receivedAt);
       let device = devices.get(r.device.key);
       if (!device) {
         // once per device and batch, with the newest receive time of the batch: last_seen only moves forward
@@ -82,7 +84,7 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
         });
         return;
       }
-      const startedAt = r.session ? new Date(r.session.startedAt).toISOString() : '';
+      const startedAt = r.session ? times.canonical(r.session.startedAt) : '';
       const sessionKey = `${device.id}|${startedAt}`;
       let session = sessions.get(sessionKey) ?? getSession(store, device.id, startedAt);
       if (!session) {
@@ -91,7 +93,7 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
         session = insertSession(store, {
           device_id: device.id,
           started_at: startedAt,
-          expires_at: r.session?.expiresAt ? new Date(r.session.expiresAt).toISOString() : null,
+          expires_at: r.session?.expiresAt ? times.canonical(r.session.expiresAt) : null,
           interval_s: r.session?.intervalSeconds ?? null,
           lower_limit: r.session?.lowerLimit ?? null,
           upper_limit: r.session?.upperLimit ?? null,
@@ -120,7 +122,7 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
       }
       touchedSessions.set(session.id, session);
 
-      const effectiveMs = Date.parse(r.effectiveAt);
+      const effectiveMs = times.parse(r.effectiveAt);
       const rowId = insertReading(store, {
         device_id: device.id,
         session_id: session.id,

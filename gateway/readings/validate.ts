@@ -1,5 +1,6 @@
 // Checks a Reading before it may be stored. Returns the reason it is unacceptable, or null.
 import type { Reading } from './reading.ts';
+import { TimeCache } from './time-cache.ts';
 
 const UNITS = new Set(['mg/dL', 'mmol/L']);
 const SPECIMENS = new Set(['capillary', 'blood', 'plasma', 'isf']);
@@ -8,10 +9,10 @@ const KINDS = new Set(['cgm', 'bgm']);
 const TRANSPORTS = new Set(['ble', 'serial', 'import']);
 const CALIBRATION = new Set(['not-calibrated', 'calibration-required', 'calibrated', 'unspecified']);
 
-const isInstant = (s: unknown): s is string => typeof s === 'string' && !Number.isNaN(Date.parse(s));
 const nonEmpty = (s: unknown): s is string => typeof s === 'string' && s.length > 0;
 
-export function validateReading(r: Reading): string | null {
+export function validateReading(r: Reading, times: TimeCache = new TimeCache()): string | null {
+  const isInstant = (s: unknown): s is string => typeof s === 'string' && !Number.isNaN(times.parse(s));
   if (typeof r !== 'object' || r === null) return 'reading must be an object';
   const d = r.device as Reading['device'] | undefined;
   if (typeof d !== 'object' || d === null) return 'device is missing';
