@@ -132,6 +132,14 @@ export function sfloatFromNumber(x: number): Sfloat {
   throw new CodecError('ERR_OUT_OF_RANGE', `${x} is outside the SFLOAT range (-2048e7..2047e7)`);
 }
 
+/**
+ * The value times 10^shift, computed on the decimal parts so unit conversions stay exact
+ * (e.g. 120 × 10⁻⁵ kg/L with shift 5 → exactly 120 mg/dL); null for the special values.
+ */
+export function sfloatScaled(s: Sfloat, shift: number): number | null {
+  return s.kind === 'number' ? scale(s.mantissa, s.exponent + shift) + 0 : null;
+}
+
 /** The numeric value, or null for the special values. */
 export function sfloatValue(s: Sfloat): number | null {
   return s.kind === 'number' ? s.value : null;
