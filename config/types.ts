@@ -22,5 +22,35 @@ export interface GatewayConfig extends CoreConfig {
   ble: SectionToggle & Record<string, unknown>;
   serial: SectionToggle & Record<string, unknown>;
   server: SectionToggle & Record<string, unknown>;
-  mqtt: SectionToggle & Record<string, unknown>;
+  mqtt: MqttConfig;
+}
+
+/** MQTT upward sync (hub) and the recorder-side consumer; see docs/mqtt.md. */
+export interface MqttConfig extends SectionToggle {
+  url: string;
+  clientId: string;
+  topicPrefix: string;
+  qos: 1 | 2;
+  format: 'cbor' | 'json';
+  batchSize: number;
+  maxBatchBytes: number;
+  maxInflight: number;
+  maxMessagesPerSecond: number;
+  keepaliveSeconds: number;
+  connectTimeoutMs: number;
+  reconnect: { minMs: number; maxMs: number };
+  tls: { caFile: string | null; certFile: string | null; keyFile: string | null; rejectUnauthorized: boolean };
+  username: string | null;
+  password: string | null;
+  passwordFile: string | null;
+  outbox: { maxEntries: number; maxAgeHours: number; onExceed: 'keep-and-alarm' | 'drop-oldest' };
+  ack: { enabled: boolean; resendAfterMs: number };
+  consumer: {
+    group: string;
+    clientId: string;
+    storeFile: string;
+    sessionExpirySeconds: number;
+    ackIntervalMs: number;
+    heartbeatMs: number;
+  };
 }

@@ -1,0 +1,224 @@
+// The wire format of a batch (documented in docs/mqtt.md): one MQTT message carries a contiguous run of outbox
+// entries of one gateway. CBOR (plain RFC 8949 maps, no cbor-x extensions) or JSON, same structure.
+import { Decoder, Encoder } from 'cbor-x';
+import type { OutboxRow } from '../store/outbox.ts';
+
+export const PAYLOAD_VERSION = 1;
+export type PayloadFormat = 'cbor' | 'json';
+export const CONTENT_TYPE: Record<PayloadFormat, string> = {
+  cbor: 'application/cbor',
+  json: 'application/json',
+};
+
+export interface SearchIndex {
+  code: string | null;
+  effectiveStart: number | null;
+  effectiveEnd: number | null;
+  value: number | null;
+  unit: string | null;
+  ref: string | null;
+  status: string | null;
+}
+
+export interface ResourceEntry {
+  seq: number;
+  kind: 'resource';
+  type: 'Observation' | 'Device' | 'DeviceMetric';
+  id: string;
+  version: number;
+  lastUpdated: number;
+  deviceKey: string;
+  index: SearchIndex;
+  /** The FHIR resource exactly as the hub serves it. */
+  resource: Record<string, unknown>;
+}
+
+export interface AssignmentEntry {
+  seq: number;
+  kind: 'assignment';
+  deviceKey: string;
+  /** Pseudonymous patient handle, or null when the device was unassigned. */
+  patient: string | null;
+  at: number;
+}
+
+export type Entry = ResourceEntry | AssignmentEntry;
+
+export interface Batch {
+  v: number;
+  gw: string;
+  /** Random id of the hub's database: sequence numbers are only comparable within one stream. */
+  stream: string;
+  from: number;
+  to: number;
+  /** Lowest sequence the hub still holds; anything lower it will never send (again). */
+  floor: number;
+  sentAt: number;
+  entries: Entry[];
+}
+
+export interface BatchHeader {
+  gw: string;
+  stream: string;
+  floor: number;
+  sentAt: number;
+}
+
+export class PayloadError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'PayloadError';
+    this.code = code;
+  }
+}
+
+// useRecords: false keeps the output plain CBOR maps, readable by any CBOR library.
+const encoder = new Encoder({ useRecords: false, mapsAsObjects: true });
+const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
+
+function searchIndex(row: OutboxRow): SearchIndex {
+  return {
+    code: row.code,
+    effectiveStart: row.effective_start_ms,
+    effectiveEnd: row.effective_end_ms,
+    value: row.value,
+    unit: row.unit,
+    ref: row.ref,
+    status: row.status,
+  };
+}
+
+/** The entry without its resource body (JSON splices the stored text in, CBOR the parsed object). */
+function entryHead(row: OutboxRow): Omit<ResourceEntry, 'resource'> | AssignmentEntry {
+  if (row.kind === 'assignment') {
+    return {
+      seq: row.seq,
+      kind: 'assignment',
+      deviceKey: row.device_key,
+      patient: row.patient,
+      at: row.at_ms!,
+    };
+  }
+  return {
+    seq: row.seq,
+    kind: 'resource',
+    type: row.res_type as ResourceEntry['type'],
+    id: row.res_id!,
+    version: row.version!,
+    lastUpdated: row.last_updated_ms!,
+    deviceKey: row.device_key,
+    index: searchIndex(row),
+  };
+}
+
+export function encodeBatch(header: BatchHeader, rows: OutboxRow[], format: PayloadFormat): Buffer {
+  const from = rows[0].seq;
+  const to = rows[rows.length - 1].seq;
+  if (format === 'json') {
+    const head = JSON.stringify({
+      v: PAYLOAD_VERSION,
+      gw: header.gw,
+      stream: header.stream,
+      from,
+      to,
+      floor: header.floor,
+      sentAt: header.sentAt,
+    });
+    const parts: string[] = [];
+    for (const row of rows) {
+      const e = JSON.stringify(entryHead(row));
+      parts.push(row.kind === 'resource' ? `${e.slice(0, -1)},"resource":${row.json}}` : e);
+    }
+    return Buffer.from(`${head.slice(0, -1)},"entries":[${parts.join(',')}]}`, 'utf8');
+  }
+  const entries = rows.map((row) =>
+    row.kind === 'resource'
+      ? { ...entryHead(row), resource: JSON.parse(row.json!) as object }
+      : entryHead(row),
+  );
+  return encoder.encode({
+    v: PAYLOAD_VERSION,
+    gw: header.gw,
+    stream: header.stream,
+    from,
+    to,
+    floor: header.floor,
+    sentAt: header.sentAt,
+    entries,
+  });
+}
+
+const RESOURCE_TYPES = new Set(['Observation', 'Device', 'DeviceMetric']);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+const isSeq = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 1;
+const isStr = (v: unknown, max = 256): v is string =>
+  typeof v === 'string' && v.length > 0 && v.length <= max;
+const isNullableStr = (v: unknown) => v === null || typeof v === 'string';
+const isNullableNum = (v: unknown) => v === null || (typeof v === 'number' && Number.isFinite(v));
+
+/** Decodes and checks a batch; throws PayloadError naming what was wrong. */
+export function decodeBatch(payload: Buffer, contentType?: string): Batch {
+  let value: unknown;
+  const json = contentType ? contentType === CONTENT_TYPE.json : payload[0] === 0x7b; // '{'
+  try {
+    value = json ? JSON.parse(payload.toString('utf8')) : decoder.decode(payload);
+  } catch (err) {
+    throw new PayloadError(
+      'ERR_PAYLOAD_DECODE',
+      `not valid ${json ? 'JSON' : 'CBOR'}: ${(err as Error).message}`,
+    );
+  }
+  return checkBatch(value);
+}
+
+function fail(message: string): never {
+  throw new PayloadError('ERR_PAYLOAD_SHAPE', message);
+}
+
+export function checkBatch(value: unknown): Batch {
+  if (!isObj(value)) fail('batch must be a map');
+  if (value.v !== PAYLOAD_VERSION) fail(`unsupported payload version ${JSON.stringify(value.v)}`);
+  if (!isStr(value.gw, 64) || !/^[A-Za-z0-9._-]+$/.test(value.gw)) fail('gw must be a gateway id');
+  if (!isStr(value.stream, 64)) fail('stream must be a non-empty string');
+  if (!isSeq(value.from) || !isSeq(value.to) || value.to < value.from)
+    fail('from/to must be a sequence range');
+  if (!isSeq(value.floor)) fail('floor must be a sequence number');
+  if (!Number.isFinite(value.sentAt)) fail('sentAt must be a time in ms');
+  const entries = value.entries;
+  if (!Array.isArray(entries) || entries.length !== value.to - value.from + 1) {
+    fail('entries must hold exactly one entry per sequence number from..to');
+  }
+  entries.forEach((e: unknown, i: number) => checkEntry(e, (value.from as number) + i));
+  return value as unknown as Batch;
+}
+
+function checkEntry(e: unknown, seq: number): void {
+  if (!isObj(e)) fail(`entry ${seq} must be a map`);
+  if (e.seq !== seq) fail(`entry ${seq} has seq ${JSON.stringify(e.seq)}`);
+  if (!isStr(e.deviceKey, 400)) fail(`entry ${seq}: deviceKey must be a string`);
+  if (e.kind === 'assignment') {
+    if (e.patient !== null && !isStr(e.patient, 128)) fail(`entry ${seq}: patient must be a handle or null`);
+    if (!Number.isFinite(e.at)) fail(`entry ${seq}: at must be a time in ms`);
+    return;
+  }
+  if (e.kind !== 'resource') fail(`entry ${seq}: kind must be resource or assignment`);
+  if (!RESOURCE_TYPES.has(e.type as string))
+    fail(`entry ${seq}: type ${JSON.stringify(e.type)} is not synced`);
+  if (!isStr(e.id, 128)) fail(`entry ${seq}: id must be a string`);
+  if (!isSeq(e.version)) fail(`entry ${seq}: version must be a positive integer`);
+  if (!Number.isFinite(e.lastUpdated)) fail(`entry ${seq}: lastUpdated must be a time in ms`);
+  const r = e.resource;
+  if (!isObj(r) || r.resourceType !== e.type || r.id !== e.id) {
+    fail(`entry ${seq}: resource must be a ${String(e.type)} with id ${String(e.id)}`);
+  }
+  const idx = e.index;
+  if (!isObj(idx)) fail(`entry ${seq}: index must be a map`);
+  for (const k of ['code', 'unit', 'ref', 'status']) {
+    if (!isNullableStr(idx[k])) fail(`entry ${seq}: index.${k} must be a string or null`);
+  }
+  for (const k of ['effectiveStart', 'effectiveEnd', 'value']) {
+    if (!isNullableNum(idx[k])) fail(`entry ${seq}: index.${k} must be a number or null`);
+  }
+}

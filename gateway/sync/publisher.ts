@@ -1,0 +1,479 @@
+// Drains the outbox to the broker. Publishes only while connected (mqtt.js would otherwise queue in memory
+// and lose it on a crash); an entry counts as sent only after the broker's PUBACK, and stays in the outbox
+// until the recorder confirms it end to end (<prefix>/<gw>/ack), so a broker that loses messages it already
+// acknowledged (crash before its autosave, a shared subscription not restored after restart) costs a resend,
+// not data.
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { pino, type Logger } from 'pino';
+import {
+  deleteSentThrough,
+  deleteThrough,
+  dropOldest,
+  markSent,
+  nextUnsent,
+  oldestUnconfirmed,
+  outboxFloor,
+  outboxStats,
+  resendAfter,
+  type OutboxRow,
+} from '../store/outbox.ts';
+import type { Store } from '../store/store.ts';
+import type { GatewayConfig } from '../../config/types.ts';
+import { Backoff } from './backoff.ts';
+import { brokerConnection, clientOptions, safeUrl, type BrokerConnection } from './connection.ts';
+import { outboxStream } from './outbox-writer.ts';
+import { CONTENT_TYPE, encodeBatch, type PayloadFormat } from './payload.ts';
+import { RateLimit } from './rate-limit.ts';
+import { withTimeout } from './timeout.ts';
+import { ackTopic, batchTopic, statusTopic } from './topics.ts';
+
+export interface CapPolicy {
+  maxEntries: number;
+  maxAgeHours: number;
+  onExceed: 'keep-and-alarm' | 'drop-oldest';
+}
+
+export interface PublisherOptions {
+  gatewayId: string;
+  connection: BrokerConnection;
+  topicPrefix: string;
+  qos: 1 | 2;
+  format: PayloadFormat;
+  batchSize: number;
+  maxBatchBytes: number;
+  maxInflight: number;
+  /** 0 = unlimited. */
+  maxMessagesPerSecond: number;
+  outbox: CapPolicy;
+  ack: { enabled: boolean; resendAfterMs: number };
+  /** How often to look for entries written by another process (default 1000 ms). */
+  pollMs?: number;
+  /** How often to check the cap policy (default 5000 ms). */
+  capCheckMs?: number;
+  now?: () => number;
+  log?: Logger;
+}
+
+export interface SyncAlarm {
+  active: boolean;
+  reason: string | null;
+  sinceMs: number | null;
+}
+
+/** What the operator status page shows about upward sync. */
+export interface SyncStatus {
+  gatewayId: string;
+  broker: string;
+  connected: boolean;
+  stream: string;
+  backlog: { entries: number; unsent: number; oldestAgeSeconds: number | null };
+  lastSeq: number;
+  confirmedThrough: number;
+  counters: {
+    messagesSent: number;
+    entriesSent: number;
+    connects: number;
+    resentEntries: number;
+    droppedEntries: number;
+  };
+  lastError: string | null;
+  alarm: SyncAlarm;
+}
+
+export function publisherOptionsFromConfig(config: GatewayConfig, log?: Logger): PublisherOptions {
+  const m = config.mqtt;
+  return {
+    gatewayId: config.gatewayId,
+    connection: brokerConnection(config, 'publisher'),
+    topicPrefix: m.topicPrefix,
+    qos: m.qos,
+    format: m.format,
+    batchSize: m.batchSize,
+    maxBatchBytes: m.maxBatchBytes,
+    maxInflight: m.maxInflight,
+    maxMessagesPerSecond: m.maxMessagesPerSecond,
+    outbox: m.outbox,
+    ack: m.ack,
+    log,
+  };
+}
+
+export class Publisher {
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly backoff: Backoff;
+  private readonly rate: RateLimit;
+  private readonly stream: string;
+  private readonly topics: { batch: string; status: string; ack: string };
+
+  private client: MqttClient | undefined;
+  private epoch = 0;
+  private connected = false;
+  private stopping = false;
+  private started = false;
+  /** Last sequence published on the current connection (the drain goes on from here). */
+  private cursor = 0;
+  private inflight = 0;
+  private pumping = false;
+  private pendingMarks: Array<[number, number]> = [];
+  private markScheduled = false;
+  private wakeScheduled = false;
+
+  private confirmed = 0;
+  private lastAliveMs = 0;
+  private lastProgressMs = 0;
+
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private pumpTimer: NodeJS.Timeout | undefined;
+  private readonly intervals: NodeJS.Timeout[] = [];
+
+  private readonly counters = {
+    messagesSent: 0,
+    entriesSent: 0,
+    connects: 0,
+    resentEntries: 0,
+    droppedEntries: 0,
+  };
+  private lastError: string | null = null;
+  private alarmState: SyncAlarm = { active: false, reason: null, sinceMs: null };
+
+  constructor(
+    private readonly store: Store,
+    private readonly opts: PublisherOptions,
+  ) {
+    this.log = (opts.log ?? pino({ level: 'silent' })).child({ component: 'mqtt-publisher' });
+    this.now = opts.now ?? Date.now;
+    this.backoff = new Backoff(opts.connection.reconnect);
+    this.rate = new RateLimit(opts.maxMessagesPerSecond, this.now);
+    this.stream = outboxStream(store);
+    this.topics = {
+      batch: batchTopic(opts.topicPrefix, opts.gatewayId),
+      status: statusTopic(opts.topicPrefix, opts.gatewayId),
+      ack: ackTopic(opts.topicPrefix, opts.gatewayId),
+    };
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.intervals.push(setInterval(() => this.pump(), this.opts.pollMs ?? 1000));
+    this.intervals.push(setInterval(() => this.checkCap(), this.opts.capCheckMs ?? 5000));
+    if (this.opts.ack.enabled) {
+      const every = Math.max(5, Math.min(1000, Math.floor(this.opts.ack.resendAfterMs / 2)));
+      this.intervals.push(setInterval(() => this.checkResend(), every));
+    }
+    this.checkCap();
+    this.connect();
+  }
+
+  /** New entries were queued in this process: drain without waiting for the next poll. */
+  wake(): void {
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      this.pump();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const t of this.intervals) clearInterval(t);
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.pumpTimer);
+    const client = this.client;
+    const wasConnected = this.connected;
+    this.flushMarks();
+    if (client && wasConnected) {
+      // A clean goodbye: the retained status says offline (the will only fires on an unclean loss).
+      await withTimeout(
+        client.publishAsync(this.topics.status, this.statusPayload('offline'), { qos: 1, retain: true }),
+        2000,
+      ).catch(() => undefined);
+      await withTimeout(client.endAsync(), 2000).catch(() => undefined);
+      this.flushMarks();
+    }
+    this.epoch++;
+    this.connected = false;
+    this.client = undefined;
+    client?.end(true);
+  }
+
+  private statusPayload(state: 'online' | 'offline'): Buffer {
+    return Buffer.from(
+      JSON.stringify({ v: 1, gw: this.opts.gatewayId, state, stream: this.stream, at: this.now() }),
+    );
+  }
+
+  private connect(): void {
+    if (this.stopping) return;
+    const epoch = ++this.epoch;
+    this.cursor = 0;
+    this.inflight = 0;
+    const options: IClientOptions = {
+      ...clientOptions(this.opts.connection),
+      clean: true,
+      will: {
+        topic: this.topics.status,
+        payload: this.statusPayload('offline'),
+        qos: 1,
+        retain: true,
+      },
+    };
+    const client = mqtt.connect(this.opts.connection.url, options);
+    this.client = client;
+    client.on('connect', () => {
+      if (epoch !== this.epoch) return;
+      this.connected = true;
+      this.counters.connects++;
+      this.backoff.reset();
+      this.log.info({ broker: safeUrl(this.opts.connection.url) }, 'connected to broker');
+      client.publish(this.topics.status, this.statusPayload('online'), { qos: 1, retain: true }, () => {});
+      if (this.opts.ack.enabled) {
+        client.subscribe(this.topics.ack, { qos: 1 }, (err) => {
+          if (err && epoch === this.epoch) this.log.warn({ err: err.message }, 'cannot subscribe to acks');
+        });
+      }
+      this.pump();
+    });
+    client.on('message', (topic, payload, packet) => {
+      if (epoch === this.epoch && topic === this.topics.ack) this.onAck(payload, packet.retain);
+    });
+    client.on('error', (err) => {
+      if (epoch !== this.epoch) return;
+      this.lastError = err.message;
+      this.log.warn({ err: err.message }, 'broker connection error');
+    });
+    client.on('close', () => {
+      if (epoch === this.epoch) this.dropConnection('connection closed');
+    });
+  }
+
+  /** Abandons the current client (its in-flight messages stay unsent in the outbox) and schedules a new one. */
+  private dropConnection(reason: string): void {
+    const client = this.client;
+    const wasConnected = this.connected;
+    this.epoch++;
+    this.connected = false;
+    this.client = undefined;
+    if (client) {
+      client.on('error', () => {});
+      client.end(true);
+    }
+    this.flushMarks();
+    if (this.stopping) return;
+    const delay = this.backoff.next();
+    if (wasConnected) this.log.warn({ reason, retryInMs: delay }, 'broker connection lost');
+    else this.log.debug({ reason, retryInMs: delay }, 'broker not reachable');
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private pump(): void {
+    if (!this.connected || !this.client || this.pumping || this.stopping) return;
+    this.pumping = true;
+    try {
+      while (this.inflight < this.opts.maxInflight) {
+        const wait = this.rate.wait();
+        if (wait > 0) {
+          if (!this.pumpTimer) {
+            this.pumpTimer = setTimeout(() => {
+              this.pumpTimer = undefined;
+              this.pump();
+            }, wait);
+          }
+          return;
+        }
+        const rows = this.cut(nextUnsent(this.store, this.cursor, this.opts.batchSize));
+        if (rows.length === 0) return;
+        this.rate.take();
+        this.publish(this.client, rows);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Keeps a batch under maxBatchBytes (always at least one entry). */
+  private cut(rows: OutboxRow[]): OutboxRow[] {
+    let bytes = 0;
+    for (let i = 0; i < rows.length; i++) {
+      bytes += (rows[i].json?.length ?? 0) + 160;
+      if (bytes > this.opts.maxBatchBytes && i > 0) return rows.slice(0, i);
+    }
+    return rows;
+  }
+
+  private publish(client: MqttClient, rows: OutboxRow[]): void {
+    const epoch = this.epoch;
+    const from = rows[0].seq;
+    const to = rows[rows.length - 1].seq;
+    const payload = encodeBatch(
+      { gw: this.opts.gatewayId, stream: this.stream, floor: outboxFloor(this.store), sentAt: this.now() },
+      rows,
+      this.opts.format,
+    );
+    this.cursor = to;
+    this.inflight++;
+    client.publish(
+      this.topics.batch,
+      payload,
+      { qos: this.opts.qos, properties: { contentType: CONTENT_TYPE[this.opts.format] } },
+      (err) => {
+        if (epoch !== this.epoch) return; // connection abandoned: the entries stay unsent
+        this.inflight--;
+        if (err) {
+          this.lastError = err.message;
+          this.dropConnection(`publish of ${from}..${to} failed: ${err.message}`);
+          return;
+        }
+        this.counters.messagesSent++;
+        this.counters.entriesSent += rows.length;
+        this.queueMark(from, to);
+        this.pump();
+      },
+    );
+  }
+
+  private queueMark(from: number, to: number): void {
+    this.pendingMarks.push([from, to]);
+    if (this.markScheduled) return;
+    this.markScheduled = true;
+    setImmediate(() => this.flushMarks());
+  }
+
+  /** One transaction for all PUBACKs that arrived since the last flush. */
+  private flushMarks(): void {
+    this.markScheduled = false;
+    if (this.pendingMarks.length === 0 || !this.store.db.open) return;
+    const ranges = this.pendingMarks;
+    this.pendingMarks = [];
+    markSent(this.store, ranges, this.now());
+    if (!this.opts.ack.enabled) deleteSentThrough(this.store, Math.max(...ranges.map((r) => r[1])));
+  }
+
+  private onAck(payload: Buffer, retained: boolean): void {
+    let ack: { stream?: unknown; through?: unknown };
+    try {
+      ack = JSON.parse(payload.toString('utf8')) as typeof ack;
+    } catch {
+      this.log.warn({ bytes: payload.length }, 'ignoring an ack that is not JSON');
+      return;
+    }
+    if (ack.stream !== this.stream || !Number.isSafeInteger(ack.through)) return;
+    const now = this.now();
+    if (!retained) this.lastAliveMs = now;
+    const through = ack.through as number;
+    if (through > this.confirmed) {
+      this.confirmed = through;
+      this.lastProgressMs = now;
+      deleteThrough(this.store, through);
+    }
+  }
+
+  /**
+   * A live recorder that has not confirmed entries sent long ago, and has made no progress for as long, is
+   * missing them (the broker lost them): put them back in the queue.
+   */
+  private checkResend(): void {
+    if (!this.connected || this.stopping) return;
+    const now = this.now();
+    const after = this.opts.ack.resendAfterMs;
+    if (now - this.lastAliveMs > after || now - this.lastProgressMs <= after) return;
+    const oldest = oldestUnconfirmed(this.store, this.confirmed);
+    if (!oldest || now - oldest.sent_ms <= after) return;
+    const n = resendAfter(this.store, this.confirmed);
+    this.counters.resentEntries += n;
+    this.lastProgressMs = now;
+    this.cursor = Math.min(this.cursor, this.confirmed);
+    this.log.warn(
+      { fromSeq: this.confirmed + 1, entries: n },
+      'recorder is missing entries the broker acknowledged; resending',
+    );
+    this.pump();
+  }
+
+  private checkCap(): void {
+    if (!this.store.db.open) return;
+    const cap = this.opts.outbox;
+    const now = this.now();
+    const maxAgeMs = cap.maxAgeHours * 3_600_000;
+    let stats = outboxStats(this.store);
+    const over = () =>
+      stats.entries > cap.maxEntries ||
+      (stats.oldestCreatedMs !== null && now - stats.oldestCreatedMs > maxAgeMs);
+    let reason: string | null = null;
+    if (over()) {
+      if (cap.onExceed === 'drop-oldest') {
+        const dropped = dropOldest(this.store, cap.maxEntries, now - maxAgeMs);
+        this.counters.droppedEntries += dropped;
+        this.log.warn(
+          { dropped, maxEntries: cap.maxEntries, maxAgeHours: cap.maxAgeHours },
+          'outbox over its cap: dropped the oldest entries (they will never reach the recorder)',
+        );
+        stats = outboxStats(this.store);
+      } else {
+        reason = `outbox holds ${stats.entries} entries, oldest ${Math.round((now - (stats.oldestCreatedMs ?? now)) / 60_000)} min (cap ${cap.maxEntries} entries / ${cap.maxAgeHours} h)`;
+      }
+    }
+    if (!reason && this.counters.droppedEntries > 0) {
+      reason = `${this.counters.droppedEntries} outbox entries dropped by the cap policy`;
+    }
+    this.setAlarm(reason, now);
+  }
+
+  private setAlarm(reason: string | null, now: number): void {
+    const was = this.alarmState.active;
+    if (reason) {
+      this.alarmState = { active: true, reason, sinceMs: was ? this.alarmState.sinceMs : now };
+      if (!was) this.log.warn({ alarm: reason }, 'sync alarm raised');
+    } else {
+      this.alarmState = { active: false, reason: null, sinceMs: null };
+      if (was) this.log.info('sync alarm cleared');
+    }
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  /** Gauge values (for metrics exporters). */
+  metrics(): Record<string, number> {
+    const s = outboxStats(this.store);
+    return {
+      connected: this.connected ? 1 : 0,
+      backlogEntries: s.entries,
+      unsentEntries: s.unsent,
+      oldestEntryAgeSeconds: s.oldestCreatedMs === null ? 0 : (this.now() - s.oldestCreatedMs) / 1000,
+      lastSeq: s.lastSeq,
+      confirmedThrough: this.confirmed,
+      alarm: this.alarmState.active ? 1 : 0,
+      ...this.counters,
+    };
+  }
+
+  alarm(): SyncAlarm {
+    return { ...this.alarmState };
+  }
+
+  status(): SyncStatus {
+    const s = outboxStats(this.store);
+    return {
+      gatewayId: this.opts.gatewayId,
+      broker: safeUrl(this.opts.connection.url),
+      connected: this.connected,
+      stream: this.stream,
+      backlog: {
+        entries: s.entries,
+        unsent: s.unsent,
+        oldestAgeSeconds:
+          s.oldestCreatedMs === null ? null : Math.round((this.now() - s.oldestCreatedMs) / 1000),
+      },
+      lastSeq: s.lastSeq,
+      confirmedThrough: this.confirmed,
+      counters: { ...this.counters },
+      lastError: this.lastError,
+      alarm: this.alarm(),
+    };
+  }
+}
