@@ -20,6 +20,19 @@ export interface PtyPairOptions {
   timeoutMs?: number;
 }
 
+// socat is not in our process group's lifetime: kill any still running if this process exits abruptly.
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  running.add(child);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const c of running) c.kill('SIGKILL');
+    });
+  }
+}
+
 export async function createPtyPair(opts: PtyPairOptions = {}): Promise<PtyPair> {
   const ownDir = opts.dir === undefined;
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hci-pty-'));
@@ -30,8 +43,14 @@ export async function createPtyPair(opts: PtyPairOptions = {}): Promise<PtyPair>
     ['-d', '-d', `pty,raw,echo=0,link=${controllerPath}`, `pty,raw,echo=0,link=${hostPath}`],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  track(child);
   let stderr = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      running.delete(child);
+      resolve();
+    }),
+  );
   const cleanupDir = (): void => {
     if (ownDir) fs.rmSync(dir, { recursive: true, force: true });
   };

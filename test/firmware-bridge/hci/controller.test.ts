@@ -229,3 +229,24 @@ test('a peripheral that starts advertising later completes a pending connection'
   await gone;
   assert.equal(meter.connected, false);
 });
+
+test('the peripheral API refuses what a real stack would refuse', T, async () => {
+  assert.throws(
+    () => controller.addPeripheral({ address: '11:22:33:44:55:66', services: [] }),
+    /already exists/,
+  );
+  assert.throws(
+    () => controller.addPeripheral({ address: 'ff:ee:dd:cc:bb:aa', services: [] }),
+    /own address/,
+  );
+  assert.throws(() => controller.addPeripheral({ address: 'nope', services: [] }), {
+    code: 'ERR_INVALID_ARGUMENT',
+  });
+  assert.equal(cgm.connected, false);
+  assert.equal(cgm.notify('2aa7', hex('01')), false, 'nobody connected');
+  assert.equal(cgm.isSubscribed('2aa7'), false);
+  await assert.rejects(cgm.indicate('2aa7', hex('01')), /not connected/);
+  assert.throws(() => cgm.notify('2a99', hex('01')), { code: 'ERR_INVALID_ARGUMENT' });
+  cgm.setValue('2aa7', hex('0102'));
+  assert.deepEqual(cgm.characteristic('0x2AA7').value, hex('0102'));
+});
