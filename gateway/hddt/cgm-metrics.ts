@@ -1,0 +1,143 @@
+// CGM summary metrics (HL7 CGM IG / international consensus on time in ranges): pure functions over
+// samples in mg/dL. Samples outside the sensor's range (L/U) count at their limit value, so they land in
+// the very-low / very-high ranges and pull the mean the way the sensor reported them.
+import { MGDL_PER_MMOLL } from './codes.ts';
+
+export interface CgmSample {
+  /** Measurement time, epoch ms. */
+  t: number;
+  /** Glucose in mg/dL (for L/U: the sensor limit). */
+  mgdl: number;
+}
+
+export interface TimesInRanges {
+  /** < 54 mg/dL */
+  veryLow: number;
+  /** 54–69 mg/dL */
+  low: number;
+  /** 70–180 mg/dL */
+  target: number;
+  /** 181–250 mg/dL */
+  high: number;
+  /** > 250 mg/dL */
+  veryHigh: number;
+}
+
+export interface CgmMetrics {
+  count: number;
+  meanMgdl: number;
+  meanMmoll: number;
+  /** Population standard deviation, mg/dL. */
+  sdMgdl: number;
+  /** Coefficient of variation, % (SD / mean). */
+  cvPercent: number;
+  /** Glucose management indicator, % (3.31 + 0.02392 × mean mg/dL). */
+  gmiPercent: number;
+  /** Percent of samples per range. */
+  timesInRanges: TimesInRanges;
+  /** Days (in `timeZone`) with at least one sample. */
+  daysOfWear: number;
+  /** Samples received / samples expected over the period at the sampling interval, %, at most 100. */
+  sensorActivePercent: number;
+}
+
+export interface MetricsInput {
+  samples: readonly CgmSample[];
+  fromMs: number;
+  toMs: number;
+  /** Sampling interval of the sensor, ms. */
+  intervalMs: number;
+  /** IANA zone whose calendar days count as days of wear. */
+  timeZone: string;
+}
+
+export const round = (x: number, digits: number) => {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+};
+
+/** The range of one value, on the consensus cut points (values between bands, like 69.5, go by < 70 / ≤ 180). */
+export function rangeOf(mgdl: number): keyof TimesInRanges {
+  if (mgdl < 54) return 'veryLow';
+  if (mgdl < 70) return 'low';
+  if (mgdl <= 180) return 'target';
+  if (mgdl <= 250) return 'high';
+  return 'veryHigh';
+}
+
+/** Metrics over the samples in [fromMs, toMs); undefined when there is no sample at all. */
+export function cgmMetrics(input: MetricsInput): CgmMetrics | undefined {
+  const samples = input.samples.filter((s) => s.t >= input.fromMs && s.t < input.toMs);
+  const n = samples.length;
+  if (n === 0) return undefined;
+  let sum = 0;
+  for (const s of samples) sum += s.mgdl;
+  const mean = sum / n;
+  let sq = 0;
+  for (const s of samples) sq += (s.mgdl - mean) ** 2;
+  const sd = Math.sqrt(sq / n);
+  const counts: TimesInRanges = { veryLow: 0, low: 0, target: 0, high: 0, veryHigh: 0 };
+  for (const s of samples) counts[rangeOf(s.mgdl)]++;
+  const pct = (c: number) => round((c / n) * 100, 1);
+  const dayFormat = new Intl.DateTimeFormat('en-CA', {
+    timeZone: input.timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  });
+  const days = new Set<string>();
+  for (const s of samples) days.add(dayFormat.format(s.t));
+  const expected = Math.max(1, Math.floor((input.toMs - input.fromMs) / input.intervalMs));
+  return {
+    count: n,
+    meanMgdl: round(mean, 1),
+    meanMmoll: round(mean / MGDL_PER_MMOLL, 1),
+    sdMgdl: round(sd, 1),
+    cvPercent: round((sd / mean) * 100, 1),
+    gmiPercent: round(3.31 + 0.02392 * mean, 1),
+    timesInRanges: {
+      veryLow: pct(counts.veryLow),
+      low: pct(counts.low),
+      target: pct(counts.target),
+      high: pct(counts.high),
+      veryHigh: pct(counts.veryHigh),
+    },
+    daysOfWear: days.size,
+    sensorActivePercent: round(Math.min(100, (n / expected) * 100), 1),
+  };
+}
+
+/** What a CGM chunk Observation's valueSampledData holds, decoded to mg/dL samples. */
+export interface SampledData {
+  origin: { value?: number; code?: string };
+  period: number;
+  factor?: number;
+  lowerLimit?: number;
+  upperLimit?: number;
+  data?: string;
+}
+
+/**
+ * The samples of one chunk: slot i is at start + i·period; `E` is skipped, `L`/`U` count at the lower/upper
+ * limit. mmol/L chunks are converted to mg/dL.
+ */
+export function decodeSampledData(startMs: number, sd: SampledData): CgmSample[] {
+  if (!sd.data || !(sd.period > 0)) return [];
+  const toMgdl = sd.origin.code === 'mmol/L' ? MGDL_PER_MMOLL : 1;
+  const origin = sd.origin.value ?? 0;
+  const factor = sd.factor ?? 1;
+  const out: CgmSample[] = [];
+  const tokens = sd.data.split(' ');
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = tokens[i];
+    let v: number | undefined;
+    if (tok === 'L') v = sd.lowerLimit;
+    else if (tok === 'U') v = sd.upperLimit;
+    else if (tok !== 'E' && tok !== '') {
+      const x = Number(tok);
+      if (Number.isFinite(x)) v = origin + x * factor;
+    }
+    if (v !== undefined) out.push({ t: startMs + i * sd.period, mgdl: v * toMgdl });
+  }
+  return out;
+}

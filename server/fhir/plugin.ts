@@ -1,0 +1,407 @@
+// The HDDT FHIR resource server as a fastify plugin under the configured base (default /fhir):
+// /metadata (public), read/vread/search (GET and POST _search) of Observation, Device, DeviceMetric, and
+// POST /Observation/$hddt-cgm-summary. Every other request goes PEP → PDP → rate limits → handler; every
+// error is an OperationOutcome (never 403: 401 invalid_token or 404); JSON or XML; gzip/br; request log.
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { dataPath } from '../../config/load.ts';
+import { MIV_CODES } from '../../gateway/hddt/codes.ts';
+import {
+  readVisible,
+  readVisibleVersion,
+  type SearchScope,
+  type SearchType,
+} from '../../gateway/store/fhir-search.ts';
+import { RequestLog, type RequestLogFields } from '../audit/request-log.ts';
+import type { AccessContext } from '../oauth/access.ts';
+import { DEVICE_METRIC_SCOPE, DEVICE_SCOPE } from '../oauth/scopes.ts';
+import { primaryViolation } from '../policy/pdp.ts';
+import { enforce } from '../policy/pep.ts';
+import { policyConfig } from '../policy/policy-config.ts';
+import { RateLimiter } from '../policy/rate-limit.ts';
+import type { ServerServices } from '../services.ts';
+import { capabilityStatement } from './capability.ts';
+import { cgmSummary, parseSummaryParameters, summaryError } from './cgm-summary.ts';
+import { bodyFormat, fromXml, MIME, negotiate, serialize, type Format } from './format.ts';
+import { badRequest, FhirError, invalidToken, notFound, throttled } from './outcome.ts';
+import { runSearch } from './search.ts';
+import type { Miv } from './search-params.ts';
+import { fhirSettings } from './settings.ts';
+
+const TYPES: SearchType[] = ['Observation', 'Device', 'DeviceMetric'];
+const VERSIONED: SearchType[] = ['Device', 'DeviceMetric'];
+const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
+const HOST_RE = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/;
+const DAY = 86_400_000;
+const gzip = promisify(zlib.gzip);
+const brotli = promisify(zlib.brotliCompress);
+
+interface FhirRequestState {
+  startNs: bigint;
+  format: Format;
+  interfaceId: string;
+  eventType: RequestLogFields['event_type'];
+  access?: AccessContext;
+  errorCode?: string;
+  errorDescription?: string;
+  message?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    fhir: FhirRequestState;
+  }
+}
+
+export interface FhirRoutesOptions {
+  services: ServerServices;
+  /** Request log; default: daily files under the data dir as configured (null disables). */
+  requestLog?: RequestLog | null;
+}
+
+/** Name/value pairs of a query string in order; `+` stays `+` (a time zone offset, not a space). */
+export function queryPairs(url: string): Array<[string, string]> {
+  const q = url.indexOf('?');
+  if (q < 0) return [];
+  const out: Array<[string, string]> = [];
+  for (const part of url.slice(q + 1).split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    const k = eq < 0 ? part : part.slice(0, eq);
+    const v = eq < 0 ? '' : part.slice(eq + 1);
+    try {
+      out.push([decodeURIComponent(k), decodeURIComponent(v)]);
+    } catch {
+      throw badRequest(`Malformed query string near '${k.slice(0, 40)}'`, undefined, 'invalid');
+    }
+  }
+  return out;
+}
+
+/** The scope a token grants: its patient, and per granted MIV the codes and the historic period. */
+export function scopeOf(access: AccessContext, services: ServerServices, nowMs: number): SearchScope {
+  const offered = services.config.server.mivs ?? ['bloodGlucose', 'cgm'];
+  const days = services.config.hddt.historicDataPeriodDays;
+  return {
+    patientId: access.patientId,
+    groups: access.mivs
+      .filter((m) => offered.includes(m))
+      .map((m) => ({ codes: MIV_CODES[m], minEffectiveEndMs: nowMs - days[m] * DAY })),
+  };
+}
+
+/** Registers the FHIR API under the configured base path. */
+export async function fhirRoutes(app: FastifyInstance, opts: FhirRoutesOptions): Promise<void> {
+  const settings = fhirSettings(opts.services.config);
+  await app.register(fhirApi, { ...opts, prefix: settings.base });
+}
+
+async function fhirApi(app: FastifyInstance, opts: FhirRoutesOptions): Promise<void> {
+  const { services } = opts;
+  const { store, config, logger } = services;
+  const settings = fhirSettings(config);
+  const policy = policyConfig(config);
+  // Links and fullUrls: the configured public URL, else the host the client addressed, else the issuer.
+  const baseUrlOf = (req: FastifyRequest): string => {
+    if (settings.publicBaseUrl) return settings.publicBaseUrl.replace(/\/$/, '');
+    const host = req.headers.host;
+    if (host && HOST_RE.test(host)) return `https://${host}${settings.base}`;
+    return `${config.server.issuer}${settings.base}`;
+  };
+  const cursorSecret = store.secret('fhir-cursor-secret', 32);
+  const perClient = new RateLimiter(settings.rateLimit.perClient);
+  const perPairing = new RateLimiter(settings.rateLimit.perPairing);
+  const requestLog =
+    opts.requestLog !== undefined
+      ? opts.requestLog
+      : settings.requestLog.enabled
+        ? new RequestLog({
+            dir: dataPath(config, settings.requestLog.dir),
+            retentionDays: settings.requestLog.retentionDays,
+            now: () => services.clock.now(),
+          })
+        : null;
+  if (requestLog && opts.requestLog === undefined) app.addHook('onClose', async () => requestLog.close());
+  // Reads dominate: map the database instead of copying pages through read() (per connection, harmless).
+  try {
+    store.db.pragma('mmap_size = 268435456');
+  } catch {
+    // an in-memory or read-only store keeps its defaults
+  }
+  const startedOn = new Date().toISOString().slice(0, 10);
+  const capabilities = new Map<string, object>();
+  const capabilityFor = (baseUrl: string): object => {
+    let c = capabilities.get(baseUrl);
+    if (!c) {
+      c = capabilityStatement({
+        baseUrl,
+        mivs: (config.server.mivs ?? ['bloodGlucose', 'cgm']) as Miv[],
+        maxCount: settings.maxCount,
+        date: startedOn,
+        softwareVersion: '0.1.0',
+      });
+      if (capabilities.size < 16) capabilities.set(baseUrl, c);
+    }
+    return c;
+  };
+
+  app.decorateRequest('fhir', null as unknown as FhirRequestState);
+  // Bodies are parsed by the handlers (form, JSON, XML), so they can answer 415 as an OperationOutcome.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (req) => {
+    req.fhir = {
+      startNs: process.hrtime.bigint(),
+      format: 'json',
+      interfaceId: 'fhir',
+      eventType: 'Transfer',
+    };
+    const formatParam = queryPairs(req.url).find(([k]) => k === '_format')?.[1];
+    req.fhir.format = negotiate(req.headers.accept, formatParam);
+  });
+
+  const send = (reply: FastifyReply, status: number, resource: object | string) => {
+    const format = reply.request.fhir?.format ?? 'json';
+    return reply.code(status).type(MIME[format]).send(serialize(resource, format));
+  };
+
+  app.setErrorHandler(async (err: FastifyErrorLike, req, reply) => {
+    let fhirErr: FhirError;
+    if (err instanceof FhirError) fhirErr = err;
+    else if (err.statusCode === 429) {
+      const retry = Number(reply.getHeader('retry-after') ?? 1);
+      fhirErr = throttled(retry, 'Too many requests');
+    } else if (err.statusCode === 415) {
+      fhirErr = new FhirError(415, { severity: 'error', code: 'not-supported', diagnostics: err.message });
+    } else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      fhirErr = new FhirError(err.statusCode, {
+        severity: 'error',
+        code: 'invalid',
+        diagnostics: err.message,
+      });
+    } else {
+      logger.error({ err: { message: err.message, stack: err.stack } }, 'FHIR request failed');
+      fhirErr = new FhirError(500, {
+        severity: 'error',
+        code: 'exception',
+        diagnostics: 'Internal server error',
+      });
+    }
+    if (req.fhir) {
+      req.fhir.errorCode = fhirErr.errorCode;
+      req.fhir.errorDescription = fhirErr.message;
+    }
+    reply.headers(fhirErr.headers);
+    return send(reply, fhirErr.status, fhirErr.outcome());
+  });
+
+  app.setNotFoundHandler(async (req, reply) => {
+    const path = req.url.split('?')[0].slice(settings.base.length);
+    const err = notFound(`Resource ${path.slice(1, 120)} is not known`);
+    req.fhir.errorCode = err.errorCode;
+    req.fhir.errorDescription = err.message;
+    return send(reply, 404, err.outcome());
+  });
+
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
+    const size = Buffer.byteLength(payload);
+    if (size < settings.compressMinBytes || reply.getHeader('content-encoding')) return payload;
+    const accept = String(req.headers['accept-encoding'] ?? '');
+    reply.header('vary', 'Accept-Encoding');
+    if (/\bbr\b/.test(accept)) {
+      reply.header('content-encoding', 'br');
+      reply.removeHeader('content-length');
+      return brotli(payload, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } });
+    }
+    if (/\bgzip\b/.test(accept)) {
+      reply.header('content-encoding', 'gzip');
+      reply.removeHeader('content-length');
+      return gzip(payload, { level: 5 });
+    }
+    return payload;
+  });
+
+  if (requestLog) {
+    app.addHook('onResponse', async (req, reply) => {
+      const f = req.fhir;
+      if (!f) return;
+      const length = Number(reply.getHeader('content-length') ?? 0);
+      requestLog.append({
+        timestamp: services.clock.now().toISOString(),
+        transaction_id: req.id,
+        pairing_id: f.access?.pairingId ?? null,
+        partner_id: f.access?.clientId ?? null,
+        interface_id: f.interfaceId,
+        event_type: reply.statusCode === 401 ? 'Connection' : f.eventType,
+        status: reply.statusCode,
+        error_code: f.errorCode ?? null,
+        error_description: f.errorDescription ?? null,
+        response_time_ms: Math.round(Number(process.hrtime.bigint() - f.startNs) / 1e4) / 100,
+        data_volume_bytes: Number.isFinite(length) ? length : 0,
+        message: f.message ?? `${req.method} ${f.interfaceId}`,
+      });
+    });
+  }
+
+  /** PEP → PDP, then the rate limits; leaves the access context on the request. */
+  const guard = async (req: FastifyRequest) => {
+    const { verdict, access } = await enforce(services, policy, req, logger);
+    if (access) req.fhir.access = access;
+    if (!verdict.allow) {
+      const v = primaryViolation(verdict);
+      throw invalidToken(v?.error_description ?? 'Access denied', v?.error ?? 'invalid_token');
+    }
+    const a = access!;
+    const nowMs = services.clock.now().getTime();
+    for (const [limiter, key, what] of [
+      [perClient, `c:${a.clientId}`, 'client'],
+      [perPairing, `p:${a.pairingId}`, 'pairing'],
+    ] as const) {
+      const d = limiter.hit(key, nowMs);
+      if (!d.allowed) throw throttled(d.retryAfterSeconds, `Rate limit of this ${what} exceeded`);
+    }
+  };
+
+  const context = (req: FastifyRequest) => {
+    const access = req.fhir.access!;
+    const nowMs = services.clock.now().getTime();
+    const scope = scopeOf(access, services, nowMs);
+    return { access, nowMs, scope };
+  };
+
+  /** Device/DeviceMetric need their own scope besides an MIV scope. */
+  const typeAllowed = (type: SearchType, access: AccessContext) =>
+    type === 'Observation' ||
+    (type === 'Device' && access.scopes.includes(DEVICE_SCOPE)) ||
+    (type === 'DeviceMetric' && access.scopes.includes(DEVICE_METRIC_SCOPE));
+
+  app.get('/metadata', async (req, reply) => {
+    req.fhir.interfaceId = 'fhir:metadata';
+    req.fhir.eventType = 'Heartbeat';
+    return send(reply, 200, capabilityFor(baseUrlOf(req)));
+  });
+
+  const search = (
+    type: SearchType,
+    req: FastifyRequest,
+    reply: FastifyReply,
+    params: Array<[string, string]>,
+  ) => {
+    const { access, nowMs, scope } = context(req);
+    req.fhir.interfaceId = `fhir:${type}:search-type`;
+    const effectiveScope = typeAllowed(type, access) ? scope : { ...scope, groups: [] };
+    const cutoffs = effectiveScope.groups.map((g) => g.minEffectiveEndMs);
+    const result = runSearch(store, {
+      type,
+      params,
+      scope: effectiveScope,
+      ctx: {
+        nowMs,
+        defaultCount: settings.defaultCount,
+        maxCount: settings.maxCount,
+        mivs: access.mivs.filter((m) => effectiveScope.groups.some((g) => g.codes === MIV_CODES[m])),
+        historicCutoffMs: cutoffs.length ? Math.min(...cutoffs) : nowMs,
+      },
+      baseUrl: baseUrlOf(req),
+      cursorSecret,
+    });
+    req.fhir.message = `search ${type}: ${result.matches} matches, ${result.included} included`;
+    return send(reply, 200, result.body);
+  };
+
+  for (const type of TYPES) {
+    app.get(`/${type}`, { preHandler: guard }, async (req, reply) =>
+      search(type, req, reply, queryPairs(req.url)),
+    );
+
+    app.post(`/${type}/_search`, { preHandler: guard }, async (req, reply) => {
+      const body = req.body as Buffer | undefined;
+      if (body && body.length > 0) bodyFormat(req.headers['content-type'], ['form']);
+      const form = body && body.length > 0 ? [...new URLSearchParams(body.toString('utf8'))] : [];
+      return search(type, req, reply, [...queryPairs(req.url), ...form]);
+    });
+
+    app.get<{ Params: { id: string } }>(`/${type}/:id`, { preHandler: guard }, async (req, reply) => {
+      const { access, scope } = context(req);
+      req.fhir.interfaceId = `fhir:${type}:read`;
+      const { id } = req.params;
+      const row =
+        ID_RE.test(id) && typeAllowed(type, access) ? readVisible(store, type, id, scope) : undefined;
+      if (!row) throw notFound(`Resource ${type}/${id.slice(0, 64)} is not known`);
+      return sendVersioned(req, reply, row.json, row.version, row.last_updated_ms);
+    });
+
+    if (VERSIONED.includes(type)) {
+      app.get<{ Params: { id: string; vid: string } }>(
+        `/${type}/:id/_history/:vid`,
+        { preHandler: guard },
+        async (req, reply) => {
+          const { access, scope } = context(req);
+          req.fhir.interfaceId = `fhir:${type}:vread`;
+          const { id, vid } = req.params;
+          const version = /^\d{1,9}$/.test(vid) ? Number(vid) : NaN;
+          const row =
+            ID_RE.test(id) && Number.isInteger(version) && typeAllowed(type, access)
+              ? readVisibleVersion(store, type, id, version, scope)
+              : undefined;
+          if (!row)
+            throw notFound(`Version ${vid.slice(0, 12)} of resource ${type}/${id.slice(0, 64)} is not known`);
+          return sendVersioned(req, reply, row.json, row.version, row.last_updated_ms);
+        },
+      );
+    }
+  }
+
+  const sendVersioned = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    json: string,
+    version: number,
+    lastMs: number,
+  ) => {
+    const etag = `W/"${version}"`;
+    reply.header('etag', etag).header('last-modified', new Date(lastMs).toUTCString());
+    if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+    return send(reply, 200, json);
+  };
+
+  app.post('/Observation/$hddt-cgm-summary', { preHandler: guard }, async (req, reply) => {
+    const { access, nowMs, scope } = context(req);
+    req.fhir.interfaceId = 'fhir:Observation:$hddt-cgm-summary';
+    const cgm = scope.groups.find((g) => g.codes === MIV_CODES.cgm);
+    if (!cgm) throw notFound('Operation $hddt-cgm-summary is not available for this authorization');
+    const raw = req.body as Buffer | undefined;
+    let body: unknown;
+    if (raw && raw.length > 0) {
+      const format = bodyFormat(req.headers['content-type'], ['json', 'xml']);
+      try {
+        body = format === 'xml' ? fromXml(raw.toString('utf8')) : JSON.parse(raw.toString('utf8'));
+      } catch {
+        throw summaryError('MSG_BAD_SYNTAX', 'The request is malformed.');
+      }
+    }
+    const bundle = cgmSummary(
+      {
+        store,
+        scope: { ...scope, groups: [cgm] },
+        pairingId: access.pairingId,
+        nowMs,
+        timeZone: config.timezone,
+        historicCutoffMs: cgm.minEffectiveEndMs,
+        baseUrl: baseUrlOf(req),
+      },
+      parseSummaryParameters(body),
+    );
+    req.fhir.message = 'cgm summary computed';
+    return send(reply, 200, bundle);
+  });
+}
+
+interface FastifyErrorLike {
+  message: string;
+  stack?: string;
+  statusCode?: number;
+}
