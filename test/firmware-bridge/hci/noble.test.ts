@@ -45,8 +45,8 @@ before(async () => {
             uuid: '2aac',
             properties: ['write', 'writeWithoutResponse', 'read'],
             onRead: () => Buffer.from(Array.from({ length: 600 }, (_, i) => i & 0xff)),
-            onWrite: (data) => {
-              socpWrites.push(data.toString('hex'));
+            onWrite: (data, ctx) => {
+              socpWrites.push(`${data.toString('hex')}:${ctx.withResponse}`);
             },
           },
         ],
@@ -145,7 +145,9 @@ test('connects to both, discovers, reads (short and long), writes with and witho
   await socp.writeAsync(Buffer.alloc(400, 0x5a), false); // prepared (long) write
   await socp.readAsync(); // orders after the command above
   assert.deepEqual(racpWrites, [{ data: '0101', withResponse: true }]);
-  assert.deepEqual(socpWrites, ['1a', '5a'.repeat(400)]);
+  assert.deepEqual(socpWrites, ['1a:false', `${'5a'.repeat(400)}:true`]);
+  assert.deepEqual(await services[1].discoverIncludedServicesAsync(), []);
+  assert.equal(await c.updateRssiAsync(), -60);
 
   const descriptors = await characteristic(characteristics, '2aa7').discoverDescriptorsAsync();
   assert.deepEqual(
