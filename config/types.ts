@@ -17,11 +17,42 @@ export interface SectionToggle {
   enabled: boolean;
 }
 
+export type MivName = 'bloodGlucose' | 'cgm';
+
+/** The HTTPS server: OAuth2 authorization server (HDDT pairing), patient pages and the FHIR API. */
+export interface ServerConfig extends SectionToggle {
+  host: string;
+  port: number;
+  tls: { certFile: string; keyFile: string };
+  /** Public base URL = OAuth issuer (no trailing slash). */
+  issuer: string;
+  serviceDocumentation: string | null;
+  mivs: MivName[];
+  oauth: {
+    accessTokenSeconds: number;
+    refreshTokenDays: number;
+    authorizationCodeSeconds: number;
+    parSeconds: number;
+    consentDays: number;
+    signingKeyRotationDays: number;
+  };
+  directory: { source: string; caFile: string | null; cacheSeconds: number; timeoutMs: number };
+  login: {
+    maxFailures: number;
+    lockoutSeconds: number;
+    maxLockoutSeconds: number;
+    sessionIdleMinutes: number;
+    sessionMaxHours: number;
+  };
+  privacyAuditRetentionDays: number;
+  rateLimit: { max: number; windowMs: number };
+}
+
 // Sections owned by the drivers, servers and sync; each widens its own type as it grows.
 export interface GatewayConfig extends CoreConfig {
   ble: SectionToggle & Record<string, unknown>;
   serial: SectionToggle & Record<string, unknown>;
-  server: SectionToggle & Record<string, unknown>;
+  server: ServerConfig;
   mqtt: MqttConfig;
 }
 

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { register as run } from './run.ts';
 import { register as importReadings } from './import.ts';
+import { register as certs } from './certs.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [run, importReadings];
+export const commands: RegisterCommand[] = [run, importReadings, certs];

@@ -1,6 +1,7 @@
 // Versioned schema migrations, applied in order at start. Never edit a released migration; add a new one.
 import type { Migration } from './migration.ts';
 import { coreSchema } from './0001-core.ts';
+import { oauthSchema } from './0002-oauth.ts';
 import { outboxSchema } from './0003-outbox.ts';
 
-export const migrations: Migration[] = [coreSchema, outboxSchema];
+export const migrations: Migration[] = [coreSchema, oauthSchema, outboxSchema];

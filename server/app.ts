@@ -1,0 +1,79 @@
+// The HTTPS application: fastify on node:https with the TLS profile of server/https.ts, security headers,
+// form bodies, rate limiting and cookies; each API area is a plugin registered with its prefix. Shared
+// services are decorated onto the instance (`app.services`).
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import type { ServerServices } from './services.ts';
+import { readTlsMaterial, tlsServerOptions, type TlsMaterial } from './https.ts';
+import { oauthRoutes } from './oauth/plugin.ts';
+import { pageRoutes } from './pages/plugin.ts';
+import { fhirRoutes } from './fhir/plugin.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: ServerServices;
+  }
+}
+
+export interface BuildServerOptions {
+  /** Server certificate and key; read from the configured files when omitted. */
+  tls?: TlsMaterial;
+}
+
+export async function buildServer(
+  services: ServerServices,
+  options: BuildServerOptions = {},
+): Promise<FastifyInstance> {
+  const { config } = services;
+  const tls = options.tls ?? readTlsMaterial(config);
+  const app = Fastify({
+    https: tlsServerOptions(tls),
+    loggerInstance: services.logger,
+    // No per-request logs: URLs of the patient pages and /authorize carry transaction references.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 64 * 1024,
+    trustProxy: false,
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+
+  app.decorate('services', services);
+
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        scriptSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    hsts: { maxAge: 31_536_000, includeSubDomains: true },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+  await app.register(fastifyRateLimit, {
+    max: config.server.rateLimit.max,
+    timeWindow: config.server.rateLimit.windowMs,
+  });
+  await app.register(fastifyCookie, {
+    secret: services.store.secret('cookie-signing-secret', 32).toString('hex'),
+  });
+  await app.register(fastifyFormbody);
+
+  // OAuth2 authorization server (HDDT pairing): metadata, /par, /authorize, /token, /revoke.
+  await app.register(oauthRoutes, { services });
+  // Patient pages: login with TOTP, consent, pairings, privacy audit trail.
+  await app.register(pageRoutes, { services, prefix: '/account' });
+
+  // ── FHIR resource server ───────────────────────────────────────────────────────────────────────────
+  // server/fhir/plugin.ts, under the configured base (server.fhir.base, default /fhir); tokens are checked
+  // with verifyAccessToken() from server/oauth/access.ts.
+  await app.register(fhirRoutes, { services });
+  // ───────────────────────────────────────────────────────────────────────────────────────────────────
+
+  return app;
+}

@@ -1,0 +1,61 @@
+// TLS settings of the HTTPS server, following BSI TR-02102-2: TLS 1.2 and 1.3 only; ECDHE with
+// AES-GCM (ECDSA or RSA certificates) for TLS 1.2, the AES-GCM suites for TLS 1.3; NIST and Brainpool
+// curves (OpenSSL 3.0 offers Brainpool for TLS 1.2 only). Client certificates are requested but not
+// chain-validated: HDDT pins the exact certificate per client_id (checked by the OAuth endpoints against
+// the DiGA directory), and DiGA certificates may be self-signed.
+import fs from 'node:fs';
+import tls from 'node:tls';
+import type https from 'node:https';
+import { dataPath } from '../config/load.ts';
+import type { GatewayConfig } from '../config/types.ts';
+
+export const TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+];
+
+export const TLS13_CIPHERS = ['TLS_AES_256_GCM_SHA384', 'TLS_AES_128_GCM_SHA256'];
+
+const WANTED_CURVES = ['P-384', 'P-256', 'P-521', 'brainpoolP384r1', 'brainpoolP256r1', 'brainpoolP512r1'];
+
+/** The wanted curves this OpenSSL build accepts, in preference order. */
+export function supportedCurves(): string[] {
+  return WANTED_CURVES.filter((c) => {
+    try {
+      tls.createSecureContext({ ecdhCurve: c });
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+export interface TlsMaterial {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+export function tlsServerOptions(material: TlsMaterial): https.ServerOptions {
+  return {
+    cert: material.cert,
+    key: material.key,
+    minVersion: 'TLSv1.2',
+    maxVersion: 'TLSv1.3',
+    ciphers: [...TLS13_CIPHERS, ...TLS12_CIPHERS].join(':'),
+    ecdhCurve: supportedCurves().join(':'),
+    honorCipherOrder: true,
+    requestCert: true,
+    rejectUnauthorized: false,
+    sessionTimeout: 300,
+  };
+}
+
+/** Reads the server certificate and key named in the configuration (paths relative to dataDir). */
+export function readTlsMaterial(config: GatewayConfig): TlsMaterial {
+  return {
+    cert: fs.readFileSync(dataPath(config, config.server.tls.certFile)),
+    key: fs.readFileSync(dataPath(config, config.server.tls.keyFile)),
+  };
+}

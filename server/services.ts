@@ -1,0 +1,16 @@
+// The services every route plugin shares, created once per process and handed to buildServer().
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../config/types.ts';
+import type { Store } from '../gateway/store/store.ts';
+import type { Clock } from './clock.ts';
+import type { DigaDirectory } from './oauth/directory.ts';
+import type { SigningKeys } from './oauth/keys.ts';
+
+export interface ServerServices {
+  config: GatewayConfig;
+  store: Store;
+  directory: DigaDirectory;
+  keys: SigningKeys;
+  logger: Logger;
+  clock: Clock;
+}
