@@ -139,7 +139,9 @@ function visible(alias: string, type: SearchType, scope: SearchScope, params: un
  */
 function dateClause(c: DateCond, startCol: string, endCol: string, sql: Sql, sargable: boolean): void {
   const rl = startCol;
-  const rh = `coalesce(${endCol}, ${startCol})`;
+  // A CGM chunk ends where the next begins, so a period's end is exclusive (the last ms inside is end − 1);
+  // an instant (BG reading, lastUpdated) has start = end.
+  const rh = startCol === endCol ? startCol : `max(coalesce(${endCol}, ${startCol}) - 1, ${startCol})`;
   const span = sargable ? MAX_OBSERVATION_SPAN_MS : null;
   const lower = (bound: number) => {
     if (span !== null) {
