@@ -64,6 +64,9 @@ export function mergeConfig(base: JsonObject, over: JsonObject): JsonObject {
   return out;
 }
 
+/** HDDT_* variables that carry secrets for single commands, not configuration keys. */
+export const NON_CONFIG_ENV = new Set(['HDDT_BACKUP_PASSPHRASE']);
+
 const camel = (s: string) => s.toLowerCase().replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 
 /** `HDDT_HDDT__CHUNK_MINUTES=30` → `{ hddt: { chunkMinutes: 30 } }`; values are JSON when they parse as JSON. */
@@ -71,7 +74,7 @@ export function envOverrides(env: NodeJS.ProcessEnv): { values: JsonObject; sour
   const values: JsonObject = {};
   const sources = new Map<string, string>();
   for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith('HDDT_') || raw === undefined) continue;
+    if (!name.startsWith('HDDT_') || raw === undefined || NON_CONFIG_ENV.has(name)) continue;
     const keys = name.slice(5).split('__').map(camel);
     if (keys.some((k) => k === '')) continue;
     let value: Json;

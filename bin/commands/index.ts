@@ -2,8 +2,17 @@
 import type { Command } from 'commander';
 import { register as run } from './run.ts';
 import { register as importReadings } from './import.ts';
+import { register as backup } from './backup.ts';
 import { register as certs } from './certs.ts';
+import { register as decode } from './decode.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [run, importReadings, certs];
+// prettier-ignore
+export const commands: RegisterCommand[] = [
+  run,
+  importReadings,
+  backup,
+  certs,
+  decode,
+];
