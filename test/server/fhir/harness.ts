@@ -65,7 +65,7 @@ export interface Harness {
 export async function startHarness(ds: Dataset, opts: HarnessOptions = {}): Promise<Harness> {
   const dataDir = path.join(ds.dir, 'server');
   fs.mkdirSync(dataDir, { recursive: true });
-  const certs = await generateDevCertificates({ outDir: path.join(dataDir, 'certs'), clients: 2 });
+  const certs = await generateDevCertificates({ outDir: path.join(dataDir, 'certs'), clients: 4 });
   const config = loadConfig({
     env: {},
     overrides: {
