@@ -1,0 +1,291 @@
+// Bayer/Ascensia Contour meters over ASTM E1381/E1394 on a serial line (spec D.3, Tidepool's sequence):
+//   gateway NAK → meter EOT (ENQ: NAK again); gateway ENQ → meter ACK (NAK = busy: wait, ask again);
+//   gateway EOT (leave command mode) → meter ENQ → gateway ACK → frames H, P, R…, L, each ACKed, then EOT.
+// A frame with a bad checksum, a wrong frame number or nothing within the timeout is NAKed and the meter
+// resends it (bounded). A repeated previous frame number is a retransmission: ACKed and ignored.
+import { CodecError } from '../codecs/codec-error.ts';
+import type { AstmDelimiters } from '../codecs/astm-record.ts';
+import { ASTM_DEFAULT_DELIMITERS, decodeAstmDelimiters, decodeAstmRecord } from '../codecs/astm-record.ts';
+import {
+  ASTM_ACK,
+  ASTM_ENQ,
+  ASTM_EOT,
+  ASTM_NAK,
+  ASTM_STX,
+  astmFrameLength,
+  decodeAstmFrame,
+  nextAstmFrameNumber,
+} from '../codecs/astm-frame.ts';
+import { AstmRecordAssembler } from '../codecs/astm-record-assembler.ts';
+import type { ContourHeader } from '../codecs/astm-contour.ts';
+import { decodeContourHeader, decodeContourResult, decodeContourTerminator } from '../codecs/astm-contour.ts';
+import { MeterError } from './meter-error.ts';
+import type {
+  FetchProgress,
+  MeterConfig,
+  MeterRecord,
+  MeterSession,
+  SessionOptions,
+} from './meter-session.ts';
+import type { SerialLink } from './serial-link.ts';
+
+export const ASTM_BAUD_RATE = 9600;
+
+/** Product codes from the header (Tidepool's bayerConstants MODELS). */
+export const CONTOUR_MODELS: Record<string, string> = {
+  '7150': 'Contour',
+  '7220': 'Contour',
+  '7160': 'Contour Next EZ',
+  '7350': 'Contour Next',
+  '7900': 'Contour Next',
+  '7390': 'Contour USB',
+  '7410': 'Contour Next USB',
+  '7600': 'Contour Plus',
+  '7800': 'Contour Next One',
+  '6200': 'Contour Next Link',
+  '6210': 'Contour Next Link',
+  '6300': 'Contour Next Link',
+};
+
+/** A single control byte (EOT, ENQ, ACK, NAK) or a whole frame from STX to LF; anything else is noise. */
+export function cutAstm(buf: Buffer): number {
+  const b = buf[0];
+  if (b === ASTM_EOT || b === ASTM_ENQ || b === ASTM_ACK || b === ASTM_NAK) return 1;
+  if (b !== ASTM_STX) return -1;
+  try {
+    return astmFrameLength(buf);
+  } catch {
+    return -1; // a frame cut short by the next STX: drop this STX and resynchronise
+  }
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+export class AstmContourSession implements MeterSession {
+  readonly protocol = 'astm' as const;
+  private expectedFn = 1;
+  private assembler = new AstmRecordAssembler();
+  private delimiters: AstmDelimiters = ASTM_DEFAULT_DELIMITERS;
+  /** Hex of the frames the record being assembled arrived in. */
+  private recordFrames: string[] = [];
+  private queue: { text: string; raw: string }[] = [];
+  private ended = false;
+  private terminated = false;
+  private header: ContourHeader | null = null;
+
+  constructor(
+    private readonly link: SerialLink,
+    private readonly opts: SessionOptions,
+  ) {}
+
+  private send(byte: number): Promise<void> {
+    return this.link.write(Uint8Array.of(byte));
+  }
+
+  private async readControl(what: string): Promise<number> {
+    for (;;) {
+      const item = await this.link.read(cutAstm, this.opts.timeouts.replyMs, what);
+      if (item.length === 1) return item[0];
+      // A stray frame while we wait for a control byte: the meter is still talking from a former session.
+    }
+  }
+
+  async connect(): Promise<void> {
+    await this.link.flush(this.opts.timeouts.quietMs / 3);
+    let last: unknown;
+    for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
+      try {
+        if (attempt > 0) await this.link.flush(this.opts.timeouts.quietMs);
+        await this.send(ASTM_NAK);
+        let reply = await this.readControl('EOT after NAK');
+        if (reply === ASTM_ENQ) {
+          await this.send(ASTM_NAK); // we want the meter's EOT, not its data
+          reply = await this.readControl('EOT after second NAK');
+        }
+        if (reply !== ASTM_EOT)
+          throw new CodecError('ERR_MALFORMED', `expected EOT, got 0x${reply.toString(16)}`);
+        await this.send(ASTM_ENQ);
+        const ack = await this.readControl('ACK of ENQ');
+        if (ack !== ASTM_ACK)
+          throw new CodecError('ERR_MALFORMED', `ENQ answered with 0x${ack.toString(16)} (busy)`);
+        // Leave remote-command mode: the meter answers with ENQ and starts sending once we ACK.
+        await this.send(ASTM_EOT);
+        const enq = await this.readControl('ENQ to start the transfer');
+        if (enq !== ASTM_ENQ)
+          throw new CodecError('ERR_MALFORMED', `expected ENQ, got 0x${enq.toString(16)}`);
+        await this.send(ASTM_ACK);
+        this.expectedFn = 1;
+        return;
+      } catch (err) {
+        if (!(err instanceof CodecError) && !(err instanceof MeterError && err.code === 'ERR_TIMEOUT'))
+          throw err;
+        last = err;
+      }
+    }
+    throw new MeterError('ERR_RETRIES_EXHAUSTED', `handshake failed (${(last as Error).message})`, {
+      cause: last,
+    });
+  }
+
+  /** Receives frames until at least one record is complete; false when the meter sent EOT. */
+  private async receive(): Promise<boolean> {
+    let failures = 0;
+    let lastFailure = '';
+    for (;;) {
+      let item: Buffer;
+      try {
+        item = await this.link.read(cutAstm, this.opts.timeouts.replyMs, `frame ${this.expectedFn}`);
+      } catch (err) {
+        if (!(err instanceof MeterError && err.code === 'ERR_TIMEOUT')) throw err;
+        item = Buffer.alloc(0);
+        lastFailure = err.message;
+      }
+      if (item.length === 1) {
+        if (item[0] === ASTM_EOT) {
+          this.ended = true;
+          return false;
+        }
+        continue; // a stray control byte
+      }
+      if (item.length > 1) {
+        try {
+          const frame = decodeAstmFrame(item);
+          const previous = (this.expectedFn + 7) % 8;
+          if (frame.frameNumber === this.expectedFn) {
+            this.expectedFn = nextAstmFrameNumber(this.expectedFn);
+            this.recordFrames.push(hex(item));
+            const records = this.assembler.push(frame.text);
+            const raw = this.recordFrames.join(' ');
+            if (records.length > 0) this.recordFrames = this.assembler.partial === '' ? [] : [hex(item)];
+            for (const text of records) this.queue.push({ text, raw });
+            await this.send(ASTM_ACK);
+            if (records.length > 0) return true;
+            failures = 0;
+            continue;
+          }
+          if (frame.frameNumber === previous) {
+            await this.send(ASTM_ACK); // our ACK was lost: the meter repeated an accepted frame
+            continue;
+          }
+          lastFailure = `frame number ${frame.frameNumber}, expected ${this.expectedFn}`;
+        } catch (err) {
+          if (!(err instanceof CodecError)) throw err;
+          lastFailure = err.message;
+        }
+      }
+      failures++;
+      if (failures > this.opts.retries) {
+        throw new MeterError(
+          'ERR_RETRIES_EXHAUSTED',
+          `frame ${this.expectedFn} failed ${failures} times: ${lastFailure}`,
+        );
+      }
+      await this.send(ASTM_NAK);
+    }
+  }
+
+  private async nextRecord(): Promise<{ text: string; raw: string } | null> {
+    while (this.queue.length === 0) {
+      if (this.ended || !(await this.receive())) return null;
+    }
+    return this.queue.shift() ?? null;
+  }
+
+  async readConfig(): Promise<MeterConfig> {
+    for (;;) {
+      const rec = await this.nextRecord();
+      if (!rec)
+        throw new MeterError('ERR_INCOMPLETE', 'the meter ended the transfer before its header record');
+      if (!rec.text.startsWith('H')) continue;
+      const readAt = this.opts.now();
+      try {
+        this.delimiters = decodeAstmDelimiters(rec.text);
+        this.header = decodeContourHeader(rec.text);
+      } catch (err) {
+        if (err instanceof CodecError)
+          throw new MeterError('ERR_PROTOCOL', `unreadable header: ${err.message}`);
+        throw err;
+      }
+      const h = this.header;
+      const code = /(\d{4})$/.exec(h.product)?.[1] ?? '';
+      return {
+        manufacturer: 'Ascensia (Bayer)',
+        model: CONTOUR_MODELS[code] ?? `Contour (${h.product})`,
+        serialNumber: h.serial,
+        displayUnit: h.unit,
+        meterTime: h.meterTime,
+        meterLocalTime: h.localTime,
+        readAt,
+        expectedRecords: h.recordCount,
+      };
+    }
+  }
+
+  async fetch(onRecord: (r: MeterRecord) => void, onProgress?: FetchProgress): Promise<void> {
+    const total = this.header?.recordCount;
+    let done = 0;
+    onProgress?.(0, total);
+    for (;;) {
+      const rec = await this.nextRecord();
+      if (!rec) break;
+      let type: string;
+      try {
+        type = decodeAstmRecord(rec.text, this.delimiters).type;
+      } catch {
+        continue; // a record type we do not know: nothing to take from it
+      }
+      if (type === 'L') {
+        this.terminated = true;
+        const { code } = decodeContourTerminator(rec.text, this.delimiters);
+        if (code !== 'N')
+          throw new MeterError('ERR_INCOMPLETE', `the meter ended the transfer early (L code ${code})`);
+        continue;
+      }
+      if (type !== 'R') continue; // P, O, C: nothing a reading needs
+      done++;
+      onProgress?.(done, total);
+      onRecord(this.toMeterRecord(rec.text, rec.raw));
+    }
+    if (!this.terminated)
+      throw new MeterError('ERR_INCOMPLETE', 'the meter sent EOT before the terminator record');
+  }
+
+  private toMeterRecord(text: string, raw: string): MeterRecord {
+    const receivedAt = this.opts.now();
+    try {
+      const r = decodeContourResult(text, this.delimiters);
+      const token = (r.flag === 'low' ? '<' : r.flag === 'high' ? '>' : '') + r.valueText;
+      const out: MeterRecord = {
+        localTime: r.localTime,
+        deviceTime: r.meterTime,
+        valueToken: token,
+        value: r.value,
+        unit: r.unit,
+        controlSolution: r.control,
+        raw,
+        receivedAt,
+      };
+      if (r.flag) out.flag = r.flag;
+      if (r.analyte !== 'Glucose') out.unusable = `result for ${r.analyte}, not glucose`;
+      return out;
+    } catch (err) {
+      if (!(err instanceof CodecError)) throw err;
+      // Frames verified but the record does not read as a Contour result: keep it out of the store.
+      return {
+        localTime: '1970-01-01T00:00:00',
+        deviceTime: '',
+        valueToken: '',
+        value: 0,
+        unit: 'mg/dL',
+        controlSolution: false,
+        raw,
+        receivedAt,
+        unusable: `unreadable result record: ${err.message}`,
+      };
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    // The meter returns to idle after EOT; nothing to send.
+  }
+}
