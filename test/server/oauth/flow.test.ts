@@ -11,11 +11,9 @@ import {
   ALL_SCOPES,
   BG_SCOPE,
   CGM_SCOPE,
-  csrfOf,
-  location,
+  approveInBrowser,
   removeCertificates,
   startHarness,
-  type Browser,
   type Harness,
 } from './harness.ts';
 
@@ -29,49 +27,6 @@ after(async () => {
   await h.close();
   removeCertificates();
 });
-
-/** Drives login (password + TOTP) and consent through the pages; returns the callback URL. */
-export async function approveInBrowser(
-  hh: Harness,
-  browser: Browser,
-  authorizeUrl: string,
-  patient: { username: string; password: string; totpSecret: string },
-  mivs: string[],
-): Promise<URL> {
-  let r = await browser.get(authorizeUrl);
-  assert.equal(r.status, 303);
-  let next = location(r);
-  if (next.startsWith('/account/login')) {
-    r = await browser.get(next);
-    assert.equal(r.status, 200);
-    const tx = new URL(next, hh.url).searchParams.get('tx')!;
-    r = await browser.post('/account/login', {
-      _csrf: csrfOf(r.text),
-      tx,
-      username: patient.username,
-      password: patient.password,
-    });
-    assert.equal(r.status, 303, r.text);
-    next = location(r);
-    assert.match(next, /^\/account\/login\/totp\?tx=/);
-    r = await browser.get(next);
-    assert.equal(r.status, 200);
-    r = await browser.post('/account/login/totp', {
-      _csrf: csrfOf(r.text),
-      tx,
-      code: await hh.totp(patient.totpSecret),
-    });
-    assert.equal(r.status, 303, r.text);
-    next = location(r);
-  }
-  assert.match(next, /^\/account\/consent\?tx=/);
-  const tx = new URL(next, hh.url).searchParams.get('tx')!;
-  r = await browser.get(next);
-  assert.equal(r.status, 200);
-  r = await browser.post('/account/consent', { _csrf: csrfOf(r.text), tx, miv: mivs, decision: 'allow' });
-  assert.equal(r.status, 303, r.text);
-  return new URL(location(r));
-}
 
 describe('pairing flow with oauth4webapi over mTLS', () => {
   it('serves exactly the HDDT metadata members', async () => {

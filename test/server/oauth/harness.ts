@@ -9,6 +9,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { generate as totpGenerate } from 'otplib';
+import assert from 'node:assert/strict';
 import * as oauth from 'oauth4webapi';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../../config/load.ts';
@@ -232,6 +233,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     entries: Array<Record<string, unknown>>;
   };
   directoryDoc.entries[2]!.status = 'retired';
+  // Client 2 is registered for blood glucose only.
+  directoryDoc.entries[1]!.scopes = [BG_SCOPE, 'patient/Device.rs', 'patient/DeviceMetric.rs'];
   const writeDirectory = (mutate: (entries: Array<Record<string, unknown>>) => void) => {
     mutate(directoryDoc.entries);
     fs.writeFileSync(directoryFile, JSON.stringify(directoryDoc));
@@ -334,4 +337,134 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       directoryDoc = { entries: [] };
     },
   };
+}
+
+/** Drives login (password + TOTP) and consent through the pages; returns the callback URL. */
+export async function approveInBrowser(
+  hh: Harness,
+  browser: Browser,
+  authorizeUrl: string,
+  patient: { username: string; password: string; totpSecret: string },
+  mivs: string[],
+): Promise<URL> {
+  let r = await browser.get(authorizeUrl);
+  assert.equal(r.status, 303);
+  let next = location(r);
+  if (next.startsWith('/account/login')) {
+    r = await browser.get(next);
+    assert.equal(r.status, 200);
+    const tx = new URL(next, hh.url).searchParams.get('tx')!;
+    r = await browser.post('/account/login', {
+      _csrf: csrfOf(r.text),
+      tx,
+      username: patient.username,
+      password: patient.password,
+    });
+    assert.equal(r.status, 303, r.text);
+    next = location(r);
+    assert.match(next, /^\/account\/login\/totp\?tx=/);
+    r = await browser.get(next);
+    assert.equal(r.status, 200);
+    r = await browser.post('/account/login/totp', {
+      _csrf: csrfOf(r.text),
+      tx,
+      code: await hh.totp(patient.totpSecret),
+    });
+    assert.equal(r.status, 303, r.text);
+    next = location(r);
+  }
+  assert.match(next, /^\/account\/consent\?tx=/);
+  const tx = new URL(next, hh.url).searchParams.get('tx')!;
+  r = await browser.get(next);
+  assert.equal(r.status, 200);
+  r = await browser.post('/account/consent', { _csrf: csrfOf(r.text), tx, miv: mivs, decision: 'allow' });
+  assert.equal(r.status, 303, r.text);
+  return new URL(location(r));
+}
+
+// ---- raw protocol helpers (for the attack suite: exact status codes and error bodies) ----------------
+
+/** null = no client certificate. */
+export type Cred = { cert: string; key: string } | null;
+
+export function post(
+  hh: Harness,
+  path: string,
+  cred: Cred | undefined,
+  params: Record<string, string | string[]>,
+) {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) for (const x of Array.isArray(v) ? v : [v]) p.append(k, x);
+  return request(`${hh.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: p.toString(),
+    ca: hh.ca,
+    cert: cred?.cert,
+    key: cred?.key,
+  });
+}
+
+export async function parParams(c: TestClient, scope = ALL_SCOPES.join(' ')) {
+  const verifier = oauth.generateRandomCodeVerifier();
+  const state = oauth.generateRandomState();
+  return {
+    verifier,
+    state,
+    params: {
+      client_id: c.clientId,
+      response_type: 'code',
+      redirect_uri: c.redirectUri,
+      scope,
+      code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+    } as Record<string, string>,
+  };
+}
+
+export function authorizePath(c: TestClient, requestUri: string): string {
+  return `/authorize?client_id=${encodeURIComponent(c.clientId)}&request_uri=${encodeURIComponent(requestUri)}`;
+}
+
+/** PAR + patient approval: a fresh authorization code (not yet exchanged). */
+export async function codeFor(hh: Harness, c: TestClient, mivs = ['bloodGlucose']) {
+  const { verifier, state, params } = await parParams(c);
+  const r = await post(hh, '/par', c, params);
+  assert.equal(r.status, 201, r.text);
+  const requestUri = r.json().request_uri as string;
+  const patient = await hh.addPatient();
+  const browser = hh.browser();
+  const cb = await approveInBrowser(hh, browser, authorizePath(c, requestUri), patient, mivs);
+  const code = cb.searchParams.get('code');
+  assert.ok(code, cb.href);
+  assert.equal(cb.searchParams.get('state'), state);
+  return { code, verifier, patient, browser };
+}
+
+export function exchange(hh: Harness, c: TestClient, code: string, verifier: string, cred: Cred = c) {
+  return post(hh, '/token', cred, {
+    grant_type: 'authorization_code',
+    client_id: c.clientId,
+    code,
+    code_verifier: verifier,
+    redirect_uri: c.redirectUri,
+  });
+}
+
+export function refresh(hh: Harness, c: TestClient, refreshToken: string, cred: Cred = c) {
+  return post(hh, '/token', cred, {
+    grant_type: 'refresh_token',
+    client_id: c.clientId,
+    refresh_token: refreshToken,
+  });
+}
+
+/** A complete pairing: tokens of a fresh patient. */
+export async function pair(hh: Harness, c: TestClient, mivs = ['bloodGlucose']) {
+  const got = await codeFor(hh, c, mivs);
+  const r = await exchange(hh, c, got.code, got.verifier);
+  assert.equal(r.status, 200, r.text);
+  const body = r.json() as { access_token: string; refresh_token: string; sub: string; scope: string };
+  return { ...got, ...body };
 }
