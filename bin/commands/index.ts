@@ -5,6 +5,7 @@ import { register as importReadings } from './import.ts';
 import { register as backup } from './backup.ts';
 import { register as certs } from './certs.ts';
 import { register as decode } from './decode.ts';
+import { register as logs } from './logs.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -15,4 +16,5 @@ export const commands: RegisterCommand[] = [
   backup,
   certs,
   decode,
+  logs,
 ];

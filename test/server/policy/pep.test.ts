@@ -1,0 +1,127 @@
+// PEP over HTTP: device attestation rules, per-pairing/per-client rate limits (429 + Retry-After +
+// OperationOutcome), and the request log each request leaves (HDDT fields, chained, no secrets).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { logFiles, verifyLogs, type RequestLogLine } from '../../../server/audit/request-log.ts';
+import { buildDataset, type Dataset } from '../fhir/fixture.ts';
+import { startHarness, type Harness } from '../fhir/harness.ts';
+
+let ds: Dataset;
+let h: Harness;
+let token: string;
+
+before(async () => {
+  ds = buildDataset({ days: 1 });
+  h = await startHarness(ds, {
+    policy: { device: { approvedApps: ['de.example.diga'] } },
+    fhir: {
+      rateLimit: { perPairing: { max: 5, windowSeconds: 60 }, perClient: { max: 1000, windowSeconds: 60 } },
+    },
+  });
+  token = await h.token(ds.patients.a, ['bloodGlucose', 'cgm']);
+});
+after(async () => {
+  await h?.close();
+  ds?.cleanup();
+});
+
+const attestation = (claims: object) => Buffer.from(JSON.stringify(claims)).toString('base64url');
+
+test('a device attestation violating the DSR rules is refused with 401 naming the violation', async () => {
+  const good = {
+    platform: 'android',
+    apiLevel: 34,
+    securityPatchLevel: '2025-03-01',
+    encryptionEnabled: true,
+    integrityVerdicts: ['MEETS_DEVICE_INTEGRITY'],
+    appId: 'de.example.diga',
+  };
+  const ok = await h.request('/fhir/Device', {
+    token,
+    headers: { 'x-device-attestation': attestation(good) },
+  });
+  assert.equal(ok.status, 200);
+  const old = await h.request('/fhir/Device', {
+    token,
+    headers: { 'x-device-attestation': attestation({ ...good, securityPatchLevel: '2022-01-01' }) },
+  });
+  assert.equal(old.status, 401);
+  assert.match(old.headers['www-authenticate'] as string, /Security patch level 2022-01-01 is older/);
+  assert.equal(old.json().resourceType, 'OperationOutcome');
+  const iosOld = await h.request('/fhir/Device', {
+    token,
+    headers: {
+      'x-device-attestation': attestation({
+        platform: 'ios',
+        osVersion: '15.0',
+        appAttested: true,
+        appId: 'de.example.diga',
+      }),
+    },
+  });
+  assert.equal(iosOld.status, 401);
+  assert.match(iosOld.headers['www-authenticate'] as string, /iOS 15.0 is older than 17.0/);
+});
+
+test('per-pairing rate limit: 429 with Retry-After and a throttled OperationOutcome', async () => {
+  const other = await h.token(ds.patients.b, ['cgm']);
+  const statuses: number[] = [];
+  let last;
+  for (let i = 0; i < 8; i++) {
+    last = await h.request('/fhir/DeviceMetric', { token: other });
+    statuses.push(last.status);
+  }
+  assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429, 429]);
+  assert.ok(Number(last!.headers['retry-after']) >= 1);
+  const oo = last!.json();
+  assert.equal(oo.resourceType, 'OperationOutcome');
+  assert.equal(oo.issue[0].code, 'throttled');
+});
+
+test('every request leaves one chained log line with the HDDT fields and nothing secret', async () => {
+  const r = await h.request('/fhir/Observation?_count=3', { token, headers: { 'x-request-id': 'abc' } });
+  assert.equal(r.status, 200);
+  await h.request('/fhir/Observation/nope', { token });
+  await h.request('/fhir/metadata', { cert: null });
+  await new Promise((res) => setImmediate(res));
+  const dir = path.join(h.dataDir, 'logs', 'requests');
+  const files = logFiles(dir);
+  assert.equal(files.length, 1);
+  assert.equal(files[0].day, h.clock.now().toISOString().slice(0, 10));
+  const text = fs.readFileSync(files[0].file, 'utf8');
+  const lines = text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as RequestLogLine);
+  const fields = [
+    'timestamp',
+    'transaction_id',
+    'pairing_id',
+    'partner_id',
+    'interface_id',
+    'event_type',
+    'status',
+    'error_code',
+    'error_description',
+    'response_time_ms',
+    'data_volume_bytes',
+    'message',
+    'checksum',
+  ];
+  for (const l of lines) for (const f of fields) assert.ok(f in l, f);
+  const search = lines.find((l) => l.interface_id === 'fhir:Observation:search-type' && l.status === 200)!;
+  assert.equal(search.partner_id, h.certs.clients[0].clientId);
+  assert.match(search.pairing_id ?? '', /^[0-9a-f]{64}$/);
+  assert.ok(search.data_volume_bytes > 100);
+  assert.equal(search.event_type, 'Transfer');
+  const missing = lines.find((l) => l.status === 404)!;
+  assert.equal(missing.error_code, 'not_found');
+  assert.ok(lines.some((l) => l.event_type === 'Heartbeat' && l.interface_id === 'fhir:metadata'));
+  assert.ok(lines.some((l) => l.status === 401 && l.event_type === 'Connection'));
+  assert.ok(lines.some((l) => l.status === 429 && l.error_code === 'rate_limited'));
+  assert.ok(!text.includes(token), 'no access token');
+  assert.ok(!text.includes(ds.patients.a) && !text.includes(ds.patients.b), 'no internal patient ids');
+  assert.deepEqual(verifyLogs(dir), { ok: true, files: 1, lines: lines.length });
+});
