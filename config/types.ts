@@ -50,7 +50,7 @@ export interface ServerConfig extends SectionToggle {
 
 // Sections owned by the drivers, servers and sync; each widens its own type as it grows.
 export interface GatewayConfig extends CoreConfig {
-  ble: SectionToggle & Record<string, unknown>;
+  ble: BleConfig;
   serial: SectionToggle & Record<string, unknown>;
   server: ServerConfig;
   mqtt: MqttConfig;
@@ -84,4 +84,36 @@ export interface MqttConfig extends SectionToggle {
     ackIntervalMs: number;
     heartbeatMs: number;
   };
+}
+
+/** The BLE central (drivers/ble); see docs/ble.md. */
+export interface BleConfig extends SectionToggle {
+  /** hci: a kernel adapter (hciDeviceId); uart: an H4 controller on a serial port; dbus: BlueZ over D-Bus. */
+  driver: 'hci' | 'uart' | 'dbus';
+  hciDeviceId: number;
+  /** hci only: the exclusive HCI user channel (adapter must be down). */
+  userChannel: boolean;
+  uartPort: string | null;
+  uartBaudRate: number;
+  /** BT 5 extended scanning: null = detect from the controller's features. */
+  extended: boolean | null;
+  /** Addresses to connect to (any case); empty = every device advertising one of `services`. */
+  allowList: string[];
+  /** Service UUIDs to look for: 181f CGMS, 1808 Glucose. */
+  services: Array<'181f' | '1808'>;
+  backoff: { minMs: number; maxMs: number };
+  connectTimeoutMs: number;
+  /** Per GATT read/write/discovery/subscribe. */
+  gattTimeoutMs: number;
+  /** RACP inactivity: no record and no response for this long aborts the procedure. */
+  racpTimeoutMs: number;
+  /** Readings per ingest() call during a backfill. */
+  batchSize: number;
+  /** Longest a received reading waits before it is ingested. */
+  flushMs: number;
+  /** Glucose meters: disconnect after a sync and connect again after this long (0 = stay connected). */
+  meterResyncMs: number;
+  annunciationOrder: 'status-first' | 'warning-first';
+  /** CGM: write Session Start Time when the sensor reports an unknown date. */
+  writeSessionStartTime: 'if-unknown' | 'never';
 }

@@ -1,8 +1,10 @@
 // Which parts run, decided by the configuration. The one list to extend when a part is added.
 import type { GatewayConfig } from '../config/types.ts';
+import { bleComponent } from '../drivers/ble/component.ts';
 import { timeKeeper, type Component } from './app.ts';
 
-export function components(_config: GatewayConfig): Component[] {
+export function components(config: GatewayConfig): Component[] {
   const list: Component[] = [timeKeeper];
+  if (config.ble.enabled) list.push(bleComponent);
   return list;
 }

@@ -1,0 +1,246 @@
+// The BLE central: scans for CGMS/GLS devices (optionally only allow-listed addresses), connects one at a time
+// (the controller creates one connection at a time), runs the family's driver on each link concurrently, and
+// brings devices back with capped exponential backoff + jitter after a failure or a lost link. Meters that hung
+// up after a sync come back after ble.meterResyncMs.
+import type { IngestResult } from '../../gateway/readings/reading.ts';
+import { Backoff } from './backoff.ts';
+import { CgmDriver } from './cgm-driver.ts';
+import type { DeviceDriver, DriverDeps, DriverOutcome } from './device-driver.ts';
+import { GlucoseMeterDriver } from './glucose-driver.ts';
+import { RejectionCounters } from './rejections.ts';
+import type { Advertisement, BleRadio } from './transport.ts';
+import { normalizeAddress, SERVICE } from './uuids.ts';
+
+export type CentralDeps = Omit<DriverDeps, 'counters' | 'onIngested'>;
+
+type DeviceState = 'idle' | 'queued' | 'connecting' | 'syncing' | 'waiting';
+
+interface DeviceEntry {
+  id: string;
+  address: string;
+  family: 'cgm' | 'glucose';
+  name?: string;
+  state: DeviceState;
+  backoff: Backoff;
+  notBefore: number;
+  driver: DeviceDriver | null;
+  connects: number;
+  failures: number;
+  stored: number;
+  duplicates: number;
+  lastOutcome?: DriverOutcome | 'connect-failed';
+}
+
+export interface DeviceStatus {
+  key: string;
+  family: 'cgm' | 'glucose';
+  state: DeviceState;
+  connects: number;
+  failures: number;
+  stored: number;
+  duplicates: number;
+  lastOutcome?: string;
+}
+
+export class BleCentral {
+  readonly counters = new RejectionCounters();
+  private readonly devices = new Map<string, DeviceEntry>();
+  private readonly queue: DeviceEntry[] = [];
+  private readonly allow: Set<string>;
+  private connecting = false;
+  private stopping = false;
+  private rescanTimer: NodeJS.Timeout | null = null;
+  private rescanAt = Infinity;
+  private readonly runs = new Set<Promise<void>>();
+
+  constructor(
+    private readonly radio: BleRadio,
+    private readonly deps: CentralDeps,
+  ) {
+    this.allow = new Set(deps.config.allowList.map(normalizeAddress));
+  }
+
+  async start(powerOnTimeoutMs = 15_000): Promise<void> {
+    this.radio.onDiscover((adv) => this.onDiscover(adv));
+    await this.radio.powerOn(powerOnTimeoutMs);
+    this.deps.log.info({ adapter: this.radio.address, services: this.deps.config.services }, 'BLE scanning');
+    await this.scan();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.rescanTimer) clearTimeout(this.rescanTimer);
+    await this.radio.stopScanning().catch(() => undefined);
+    for (const d of this.devices.values()) await d.driver?.close().catch(() => undefined);
+    await Promise.allSettled([...this.runs]);
+    await this.radio.close().catch(() => undefined);
+  }
+
+  status(): DeviceStatus[] {
+    return [...this.devices.values()].map((d) => ({
+      key: `ble:${d.address}`,
+      family: d.family,
+      state: d.state,
+      connects: d.connects,
+      failures: d.failures,
+      stored: d.stored,
+      duplicates: d.duplicates,
+      ...(d.lastOutcome ? { lastOutcome: d.lastOutcome } : {}),
+    }));
+  }
+
+  /** Flat gauges/counters for a metrics exporter (label values in the key). */
+  metrics(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const s of this.status()) {
+      out[`ble_connects_total{device="${s.key}"}`] = s.connects;
+      out[`ble_failures_total{device="${s.key}"}`] = s.failures;
+      out[`ble_records_stored_total{device="${s.key}"}`] = s.stored;
+      out[`ble_records_duplicate_total{device="${s.key}"}`] = s.duplicates;
+    }
+    for (const r of this.counters.list())
+      out[`ble_records_rejected_total{device="${r.device}",reason="${r.reason}"}`] = r.count;
+    return out;
+  }
+
+  private familyOf(adv: Advertisement): 'cgm' | 'glucose' | null {
+    const wanted = this.deps.config.services;
+    if (wanted.includes('181f') && adv.serviceUuids.includes(SERVICE.cgm)) return 'cgm';
+    if (wanted.includes('1808') && adv.serviceUuids.includes(SERVICE.glucose)) return 'glucose';
+    return null;
+  }
+
+  private onDiscover(adv: Advertisement): void {
+    if (this.stopping || !adv.connectable) return;
+    if (this.allow.size > 0 && !this.allow.has(adv.address)) return;
+    const family = this.familyOf(adv);
+    if (!family) return;
+    let d = this.devices.get(adv.address);
+    if (!d) {
+      d = {
+        id: adv.id,
+        address: adv.address,
+        family,
+        ...(adv.name ? { name: adv.name } : {}),
+        state: 'idle',
+        backoff: new Backoff(this.deps.config.backoff),
+        notBefore: 0,
+        driver: null,
+        connects: 0,
+        failures: 0,
+        stored: 0,
+        duplicates: 0,
+      };
+      this.devices.set(adv.address, d);
+      this.deps.log.info({ device: `ble:${adv.address}`, family, name: adv.name }, 'BLE device found');
+    }
+    d.id = adv.id;
+    if (d.state !== 'idle' && d.state !== 'waiting') return;
+    if (Date.now() + 5 < d.notBefore) {
+      this.scheduleRescan(d.notBefore);
+      return;
+    }
+    d.state = 'queued';
+    this.queue.push(d);
+    void this.connectNext();
+  }
+
+  private async connectNext(): Promise<void> {
+    if (this.connecting || this.stopping) return;
+    const d = this.queue.shift();
+    if (!d) return;
+    this.connecting = true;
+    d.state = 'connecting';
+    try {
+      const link = await this.radio.connect(d.id, {
+        timeoutMs: this.deps.config.connectTimeoutMs,
+        services: [d.family === 'cgm' ? SERVICE.cgm : SERVICE.glucose, SERVICE.deviceInformation],
+      });
+      d.connects++;
+      d.state = 'syncing';
+      const driver = this.makeDriver(d);
+      d.driver = driver;
+      const run = driver
+        .run(link)
+        .catch((err: unknown) => {
+          this.deps.log.error({ err, device: driver.device.key }, 'BLE driver crashed');
+          return 'failed' as const;
+        })
+        .then((outcome) => this.afterRun(d, outcome));
+      this.runs.add(run);
+      void run.finally(() => this.runs.delete(run));
+    } catch (err) {
+      d.failures++;
+      d.lastOutcome = 'connect-failed';
+      this.deps.log.warn(
+        { device: `ble:${d.address}`, reason: (err as Error).message },
+        'BLE connect failed',
+      );
+      this.wait(d, d.backoff.next());
+    } finally {
+      this.connecting = false;
+    }
+    if (this.queue.length > 0) void this.connectNext();
+    else await this.scan();
+  }
+
+  private makeDriver(d: DeviceEntry): DeviceDriver {
+    const deps: DriverDeps = {
+      ...this.deps,
+      counters: this.counters,
+      onIngested: (_key: string, r: IngestResult) => {
+        d.stored += r.stored;
+        d.duplicates += r.duplicates;
+      },
+    };
+    const id = { address: d.address, ...(d.name ? { name: d.name } : {}) };
+    return d.family === 'cgm' ? new CgmDriver(deps, id) : new GlucoseMeterDriver(deps, id);
+  }
+
+  private afterRun(d: DeviceEntry, outcome: DriverOutcome): void {
+    d.driver = null;
+    d.lastOutcome = outcome;
+    if (this.stopping) return;
+    if (outcome === 'synced') {
+      d.backoff.reset();
+      this.wait(d, this.deps.config.meterResyncMs);
+      return;
+    }
+    if (outcome === 'failed') d.failures++;
+    // A link that carried data resets the backoff, so a sensor that drops now and then comes back quickly.
+    if (outcome === 'disconnected' && d.stored > 0) d.backoff.reset();
+    this.wait(d, d.backoff.next());
+  }
+
+  private wait(d: DeviceEntry, ms: number): void {
+    d.state = 'waiting';
+    d.notBefore = Date.now() + ms;
+    this.deps.log.info({ device: `ble:${d.address}`, retryInMs: ms }, 'BLE device waiting');
+    this.scheduleRescan(d.notBefore);
+  }
+
+  /** Restart scanning at `at`: duplicate filtering reports each device once per scan, so a restart re-reports it. */
+  private scheduleRescan(at: number): void {
+    if (this.stopping || at >= this.rescanAt) return;
+    if (this.rescanTimer) clearTimeout(this.rescanTimer);
+    this.rescanAt = at;
+    this.rescanTimer = setTimeout(
+      () => {
+        this.rescanTimer = null;
+        this.rescanAt = Infinity;
+        void this.scan();
+      },
+      Math.max(0, at - Date.now()),
+    );
+  }
+
+  private async scan(): Promise<void> {
+    if (this.stopping || this.connecting) return;
+    try {
+      await this.radio.startScanning(this.deps.config.services);
+    } catch (err) {
+      this.deps.log.warn({ reason: (err as Error).message }, 'BLE scan start failed; retrying');
+      this.scheduleRescan(Date.now() + this.deps.config.backoff.minMs);
+    }
+  }
+}

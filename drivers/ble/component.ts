@@ -1,0 +1,40 @@
+// The BLE central as a gateway Component (registered in gateway/components.ts when ble.enabled).
+import type { Component } from '../../gateway/app.ts';
+import { mappingFromConfig } from '../../gateway/hddt/materialize.ts';
+import { BleCentral } from './central.ts';
+import { NobleRadio } from './noble-transport.ts';
+
+/** `onRunning` hands the central to whoever exports its metrics/status (called with null on stop). */
+export function createBleComponent(onRunning?: (central: BleCentral | null) => void): Component {
+  return {
+    name: 'ble',
+    async start(ctx) {
+      const config = ctx.config.ble;
+      const log = ctx.log.child({ component: 'ble' });
+      const radio = NobleRadio.create(config, log);
+      const central = new BleCentral(radio, {
+        store: ctx.store,
+        log,
+        config,
+        timeZone: ctx.config.timezone,
+        mapping: mappingFromConfig(ctx.config),
+        cgmLimits: ctx.config.hddt.cgmDefaultLimits,
+      });
+      try {
+        await central.start(config.connectTimeoutMs);
+      } catch (err) {
+        await central.stop();
+        throw new Error(`BLE adapter (${config.driver}) did not power on: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+      onRunning?.(central);
+      return async () => {
+        onRunning?.(null);
+        await central.stop();
+      };
+    },
+  };
+}
+
+export const bleComponent: Component = createBleComponent();

@@ -1,0 +1,271 @@
+// The transport on @stoprocent/noble 2.8: the HCI socket (a kernel adapter), an H4 controller on a serial port
+// (an HCI-UART dongle, or the virtual controller over a pty), or BlueZ over D-Bus. Every noble callback is
+// wrapped: nothing thrown by our code may reach noble's event loop (spec E; design "invalid data is an
+// outcome").
+import {
+  withBindings,
+  type BindingType,
+  type Characteristic,
+  type Noble,
+  type Peripheral,
+} from '@stoprocent/noble';
+import type { BleConfig } from '../../config/types.ts';
+import type { Logger } from '../../gateway/log.ts';
+import { normalizeAddress } from './uuids.ts';
+import { LinkError, type Advertisement, type BleRadio, type GattLink } from './transport.ts';
+
+export type NobleRadioConfig = Pick<
+  BleConfig,
+  'driver' | 'hciDeviceId' | 'userChannel' | 'uartPort' | 'uartBaudRate' | 'extended' | 'gattTimeoutMs'
+>;
+
+/** Binding options for the configured driver (spec E.1). */
+export function nobleBindingOptions(cfg: NobleRadioConfig): { binding: string; options: object } {
+  const extended = cfg.extended === null ? {} : { extended: cfg.extended };
+  switch (cfg.driver) {
+    case 'hci':
+      return {
+        binding: 'hci',
+        options: { deviceId: cfg.hciDeviceId, userChannel: cfg.userChannel, ...extended },
+      };
+    case 'uart':
+      if (!cfg.uartPort) throw new Error('ble.driver "uart" needs ble.uartPort (e.g. /dev/ttyACM0)');
+      return {
+        binding: 'hci',
+        options: {
+          hciDriver: 'uart',
+          bindParams: { uart: { port: cfg.uartPort, baudRate: cfg.uartBaudRate } },
+          ...extended,
+        },
+      };
+    case 'dbus':
+      // noble's BlueZ binding picks the adapter by `hciDeviceId` (lib/dbus/bindings.js _pickAdapterPath).
+      return { binding: 'dbus', options: { hciDeviceId: cfg.hciDeviceId } };
+  }
+}
+
+/** Runs fn, logging instead of throwing: for handlers noble calls. */
+function guard(log: Logger, what: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    log.error({ err }, `BLE ${what} handler failed`);
+  }
+}
+
+function timed<T>(p: Promise<T>, ms: number, what: string, lost: Promise<never>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new LinkError('timeout', `${what}: no answer within ${ms} ms`)), ms);
+  });
+  p.catch(() => undefined); // a late rejection after the race is settled is not unhandled
+  return Promise.race([p, timeout, lost]).finally(() => clearTimeout(timer));
+}
+
+class NobleLink implements GattLink {
+  readonly address: string;
+  private up = true;
+  private readonly chars = new Map<string, Characteristic>();
+  private readonly dataListeners: Array<{ c: Characteristic; l: (...a: unknown[]) => void }> = [];
+  private readonly disconnectListeners: Array<(reason: string) => void> = [];
+  private readonly lost: Promise<never>;
+  private rejectLost!: (e: Error) => void;
+
+  constructor(
+    private readonly peripheral: Peripheral,
+    private readonly log: Logger,
+    private readonly gattTimeoutMs: number,
+  ) {
+    this.address = normalizeAddress(peripheral.address);
+    this.lost = new Promise<never>((_, reject) => (this.rejectLost = reject));
+    this.lost.catch(() => undefined);
+    peripheral.once('disconnect', (reason: unknown) => this.down(String(reason)));
+  }
+
+  get connected(): boolean {
+    return this.up;
+  }
+
+  setCharacteristics(chars: Characteristic[], serviceOf: (c: Characteristic) => string): void {
+    for (const c of chars) this.chars.set(`${serviceOf(c)}/${c.uuid}`, c);
+  }
+
+  private down(reason: string): void {
+    if (!this.up) return;
+    this.up = false;
+    for (const { c, l } of this.dataListeners) c.removeListener('data', l);
+    this.dataListeners.length = 0;
+    this.rejectLost(new LinkError('disconnected', `${this.address}: link lost (${reason})`));
+    for (const l of this.disconnectListeners) guard(this.log, 'disconnect', () => l(reason));
+  }
+
+  private char(service: string, characteristic: string): Characteristic {
+    if (!this.up) throw new LinkError('disconnected', `${this.address}: not connected`);
+    const c = this.chars.get(`${service}/${characteristic}`);
+    if (!c)
+      throw new LinkError('missing', `${this.address}: no characteristic ${characteristic} in ${service}`);
+    return c;
+  }
+
+  private op<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return timed(
+        fn().catch((err: unknown) => {
+          throw err instanceof LinkError ? err : new LinkError('gatt', `${what}: ${(err as Error).message}`);
+        }),
+        this.gattTimeoutMs,
+        `${this.address} ${what}`,
+        this.lost,
+      );
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  has(service: string, characteristic: string): boolean {
+    return this.chars.has(`${service}/${characteristic}`);
+  }
+
+  read(service: string, characteristic: string): Promise<Buffer> {
+    return this.op(`read ${characteristic}`, () => this.char(service, characteristic).readAsync());
+  }
+
+  write(service: string, characteristic: string, data: Uint8Array): Promise<void> {
+    const buf = Buffer.from(data.buffer, data.byteOffset, data.length);
+    return this.op(`write ${characteristic}`, () =>
+      this.char(service, characteristic).writeAsync(buf, false),
+    );
+  }
+
+  subscribe(service: string, characteristic: string, onValue: (value: Buffer) => void): Promise<void> {
+    return this.op(`subscribe ${characteristic}`, async () => {
+      const c = this.char(service, characteristic);
+      const l = (data: unknown, isNotification: unknown) => {
+        if (isNotification !== true || !Buffer.isBuffer(data)) return;
+        guard(this.log, `${characteristic} value`, () => onValue(data));
+      };
+      c.on('data', l);
+      this.dataListeners.push({ c, l });
+      await c.subscribeAsync();
+    });
+  }
+
+  onDisconnect(listener: (reason: string) => void): void {
+    if (!this.up) {
+      queueMicrotask(() => guard(this.log, 'disconnect', () => listener('already down')));
+      return;
+    }
+    this.disconnectListeners.push(listener);
+  }
+
+  async disconnect(): Promise<void> {
+    if (!this.up) return;
+    try {
+      await timed(this.peripheral.disconnectAsync(), this.gattTimeoutMs, 'disconnect', new Promise(() => {}));
+    } catch (err) {
+      this.log.warn({ err, address: this.address }, 'BLE disconnect did not complete');
+    }
+    this.down('local disconnect');
+  }
+}
+
+export class NobleRadio implements BleRadio {
+  private readonly peripherals = new Map<string, Peripheral>();
+  private readonly discoverListeners: Array<(adv: Advertisement) => void> = [];
+
+  constructor(
+    readonly noble: Noble,
+    private readonly log: Logger,
+    private readonly gattTimeoutMs: number,
+  ) {
+    // noble's default 'warning' listener writes to the console; route warnings to our log instead
+    noble.removeAllListeners('warning');
+    noble.on('warning', (message: unknown) => log.warn({ message: String(message) }, 'noble warning'));
+    noble.on('discover', (p: Peripheral) =>
+      guard(log, 'discover', () => {
+        this.peripherals.set(p.id, p);
+        const adv: Advertisement = {
+          id: p.id,
+          address: normalizeAddress(p.address),
+          ...(p.advertisement?.localName ? { name: p.advertisement.localName } : {}),
+          serviceUuids: (p.advertisement?.serviceUuids ?? []).map((u) => u.toLowerCase()),
+          rssi: p.rssi,
+          connectable: p.connectable !== false,
+        };
+        for (const l of this.discoverListeners) l(adv);
+      }),
+    );
+  }
+
+  static create(cfg: NobleRadioConfig, log: Logger): NobleRadio {
+    const { binding, options } = nobleBindingOptions(cfg);
+    const noble = withBindings(binding as BindingType, options);
+    return new NobleRadio(noble, log, cfg.gattTimeoutMs);
+  }
+
+  get address(): string {
+    return this.noble.address;
+  }
+
+  async powerOn(timeoutMs: number): Promise<void> {
+    await this.noble.waitForPoweredOnAsync(timeoutMs);
+  }
+
+  async startScanning(serviceUuids: string[]): Promise<void> {
+    await this.noble.stopScanningAsync().catch(() => undefined);
+    await this.noble.startScanningAsync(serviceUuids, false);
+  }
+
+  async stopScanning(): Promise<void> {
+    await this.noble.stopScanningAsync();
+  }
+
+  onDiscover(listener: (adv: Advertisement) => void): void {
+    this.discoverListeners.push(listener);
+  }
+
+  async connect(id: string, opts: { timeoutMs: number; services: string[] }): Promise<GattLink> {
+    const p = this.peripherals.get(id);
+    if (!p) throw new LinkError('missing', `unknown peripheral ${id}`);
+    if (p.state === 'connected') await p.disconnectAsync().catch(() => undefined);
+    const connecting = p.connectAsync();
+    try {
+      await timed(connecting, opts.timeoutMs, `connect ${p.address}`, new Promise(() => {}));
+    } catch (err) {
+      p.cancelConnect();
+      throw err instanceof LinkError
+        ? err
+        : new LinkError('gatt', `connect ${p.address}: ${(err as Error).message}`);
+    }
+    const link = new NobleLink(p, this.log, this.gattTimeoutMs);
+    try {
+      const found = await timed(
+        p.discoverSomeServicesAndCharacteristicsAsync(opts.services, []),
+        this.gattTimeoutMs * 2,
+        `discover ${p.address}`,
+        new Promise(() => {}),
+      );
+      const serviceOf = new Map<Characteristic, string>();
+      for (const s of found.services) for (const c of s.characteristics ?? []) serviceOf.set(c, s.uuid);
+      link.setCharacteristics(found.characteristics, (c) => serviceOf.get(c) ?? '');
+    } catch (err) {
+      await link.disconnect();
+      throw err instanceof LinkError
+        ? err
+        : new LinkError('gatt', `discover ${p.address}: ${(err as Error).message}`);
+    }
+    return link;
+  }
+
+  async close(): Promise<void> {
+    await this.noble.stopScanningAsync().catch(() => undefined);
+    for (const p of this.peripherals.values()) {
+      if (p.state === 'connected' || p.state === 'connecting') {
+        if (p.state === 'connecting') p.cancelConnect();
+        else
+          await timed(p.disconnectAsync(), 2000, 'disconnect', new Promise(() => {})).catch(() => undefined);
+      }
+    }
+    this.noble.stop();
+  }
+}

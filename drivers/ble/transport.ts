@@ -1,0 +1,51 @@
+// The small transport seam between the device state machines and the BLE stack: a radio that scans and
+// connects, and a connected GATT link with timed, cancellable operations. noble-transport.ts implements it on
+// @stoprocent/noble; the device drivers only see these interfaces.
+
+export interface Advertisement {
+  /** The stack's handle for the peripheral (noble's id). */
+  id: string;
+  /** Lower-case colon form. */
+  address: string;
+  name?: string;
+  serviceUuids: string[];
+  rssi: number;
+  connectable: boolean;
+}
+
+export interface BleRadio {
+  /** Resolves once the adapter is powered on. */
+  powerOn(timeoutMs: number): Promise<void>;
+  /** The adapter's own address (for logs). */
+  readonly address: string;
+  /** (Re)starts scanning for the given services; a restart reports already-seen devices again. */
+  startScanning(serviceUuids: string[]): Promise<void>;
+  stopScanning(): Promise<void>;
+  onDiscover(listener: (adv: Advertisement) => void): void;
+  /** Connects and discovers the given services (and all their characteristics). */
+  connect(id: string, opts: { timeoutMs: number; services: string[] }): Promise<GattLink>;
+  close(): Promise<void>;
+}
+
+/** Thrown by GattLink operations: the link went down, the operation timed out, or the stack refused it. */
+export class LinkError extends Error {
+  readonly reason: 'disconnected' | 'timeout' | 'gatt' | 'missing';
+  constructor(reason: LinkError['reason'], message: string) {
+    super(message);
+    this.name = 'LinkError';
+    this.reason = reason;
+  }
+}
+
+export interface GattLink {
+  readonly address: string;
+  readonly connected: boolean;
+  has(service: string, characteristic: string): boolean;
+  read(service: string, characteristic: string): Promise<Buffer>;
+  write(service: string, characteristic: string, data: Uint8Array): Promise<void>;
+  /** Enables notifications/indications; `onValue` must not throw (it is wrapped anyway). */
+  subscribe(service: string, characteristic: string, onValue: (value: Buffer) => void): Promise<void>;
+  /** Called once when the link goes down, whoever ended it. */
+  onDisconnect(listener: (reason: string) => void): void;
+  disconnect(): Promise<void>;
+}

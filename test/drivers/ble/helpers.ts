@@ -1,0 +1,103 @@
+// Test rig for the BLE driver: the virtual controller on a real pty, the real noble (UART driver) in the
+// gateway's BleCentral, and a real SQLite store in a temp dir. Everything is closed by close().
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../../config/load.ts';
+import type { BleConfig } from '../../../config/types.ts';
+import { BleCentral } from '../../../drivers/ble/central.ts';
+import { NobleRadio } from '../../../drivers/ble/noble-transport.ts';
+import { VirtualController, type ControllerOptions } from '../../../firmware-bridge/hci/index.ts';
+import { createLogger } from '../../../gateway/log.ts';
+import { countReadings } from '../../../gateway/store/readings.ts';
+import { openStore, type Store } from '../../../gateway/store/store.ts';
+
+export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` every 20 ms until it is true; rejects naming `what` after `ms`. */
+export async function until(check: () => boolean, ms: number, what: string): Promise<number> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > ms) throw new Error(`timeout after ${ms} ms: ${what}`);
+    await delay(20);
+  }
+  return Date.now() - start;
+}
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [k: string]: unknown;
+}
+
+export interface BleRig {
+  controller: VirtualController;
+  store: Store;
+  central: BleCentral;
+  config: BleConfig;
+  logs: LogLine[];
+  count(deviceKey?: string): number;
+  close(): Promise<void>;
+}
+
+export interface RigOptions {
+  ble?: Partial<BleConfig>;
+  controller?: ControllerOptions;
+  /** Runs after the controller is up, before the central starts scanning (add peripherals here). */
+  setup?(controller: VirtualController): void | Promise<void>;
+}
+
+export async function startBleRig(opts: RigOptions = {}): Promise<BleRig> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hddt-ble-test-'));
+  const controller = await VirtualController.start(opts.controller);
+  const store = openStore({ path: path.join(dir, 'store.sqlite') });
+  const logs: LogLine[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line) as LogLine);
+      cb();
+    },
+  });
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      ble: {
+        enabled: true,
+        driver: 'uart',
+        uartPort: controller.hostPath,
+        backoff: { minMs: 50, maxMs: 400 },
+        connectTimeoutMs: 3000,
+        gattTimeoutMs: 3000,
+        racpTimeoutMs: 3000,
+        flushMs: 50,
+        meterResyncMs: 0,
+        ...opts.ble,
+      },
+    },
+  });
+  await opts.setup?.(controller);
+  const log = createLogger('info', sink);
+  const central = new BleCentral(NobleRadio.create(config.ble, log), {
+    store,
+    log,
+    config: config.ble,
+    timeZone: 'Europe/Berlin',
+    cgmLimits: { lower: 40, upper: 400 },
+  });
+  await central.start(5000);
+  return {
+    controller,
+    store,
+    central,
+    config: config.ble,
+    logs,
+    count: (key) => countReadings(store, key),
+    async close() {
+      await central.stop();
+      await controller.close();
+      store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
