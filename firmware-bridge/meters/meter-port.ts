@@ -60,6 +60,8 @@ export class MeterPort {
   async unplug(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Let socat pass on what already left the meter: a cable pulled after the bytes were on the wire.
+    await sleep(150);
     if (this.opts.onUnplug) await this.opts.onUnplug();
     await this.close();
   }

@@ -34,6 +34,7 @@ export function startUltraEasyMeter(port: MeterPort, scenario: Scenario): void {
   let sequence = false;
   let lastHostSequence: boolean | null = null;
   let lastAnswer: Uint8Array | null = null;
+  let lastRequest: UltraEasyRequest | null = null;
 
   const frame = (message: Uint8Array, ack: boolean, disconnect = false): Uint8Array =>
     encodeOneTouchFrame({
@@ -82,30 +83,28 @@ export function startUltraEasyMeter(port: MeterPort, scenario: Scenario): void {
       }
       return;
     }
-    if (lastAnswer && f.link.sequence === lastHostSequence) {
-      // The host did not get our answer: repeat ACK and answer unchanged.
-      await port.write(frame(new Uint8Array(0), true));
-      await port.write(frame(lastAnswer, false));
-      return;
+    const retransmission = lastAnswer !== null && f.link.sequence === lastHostSequence;
+    let req: UltraEasyRequest | null = null;
+    if (retransmission) {
+      req = lastRequest;
+    } else {
+      try {
+        req = decodeUltraEasyRequest(f.message);
+      } catch {
+        req = null;
+      }
     }
-    let req: UltraEasyRequest;
-    try {
-      req = decodeUltraEasyRequest(f.message);
-    } catch {
-      lastHostSequence = f.link.sequence;
-      lastAnswer = NAK_ANSWER;
-      await port.write(frame(new Uint8Array(0), true));
-      await port.write(frame(NAK_ANSWER, false));
-      return;
-    }
-    const fault = req.kind === 'record' ? faults.take(req.index) : undefined;
+    const fault = req?.kind === 'record' ? faults.take(req.index) : undefined;
     if (fault?.kind === 'silence') return;
     if (fault?.kind === 'unplug') {
       await port.unplug();
       return;
     }
     lastHostSequence = f.link.sequence;
-    const answer = fault?.kind === 'nak' ? NAK_ANSWER : answerFor(req);
+    lastRequest = req;
+    // A retransmitted request gets the same answer again (unless a fault replaces it).
+    const answer =
+      fault?.kind === 'nak' || !req ? NAK_ANSWER : retransmission && lastAnswer ? lastAnswer : answerFor(req);
     lastAnswer = answer;
     if (fault?.kind === 'noise') await port.write(noise(fault.bytes ?? 16));
     await port.write(frame(new Uint8Array(0), true));
