@@ -3,6 +3,7 @@
 import { dataPath } from '../config/load.ts';
 import type { GatewayConfig } from '../config/types.ts';
 import { mappingFromConfig, refreshTimeDependent } from './hddt/materialize.ts';
+import { purgeExpired } from './hddt/retention.ts';
 import type { Logger } from './log.ts';
 import { openStore, type Store } from './store/store.ts';
 
@@ -39,6 +40,37 @@ export const timeKeeper: Component = {
     const timer = setInterval(tick, 30_000);
     timer.unref();
     return async () => clearInterval(timer);
+  },
+};
+
+/** Deletes data past its historic data period, hourly and once at start. */
+export const retentionJob: Component = {
+  name: 'retention',
+  async start(ctx) {
+    let running: Promise<void> | undefined;
+    const run = () => {
+      if (running) return;
+      running = purgeExpired(
+        ctx.store,
+        {
+          historicDataPeriodDays: ctx.config.hddt.historicDataPeriodDays,
+          chunkMinutes: ctx.config.hddt.chunkMinutes,
+        },
+        Date.now(),
+      )
+        .then((counts) => {
+          if (counts.readings || counts.observations) ctx.log.info({ purged: counts }, 'purged expired data');
+        })
+        .catch((err: unknown) => ctx.log.error({ err }, 'purging expired data failed'))
+        .finally(() => (running = undefined));
+    };
+    run();
+    const timer = setInterval(run, 3_600_000);
+    timer.unref();
+    return async () => {
+      clearInterval(timer);
+      await running;
+    };
   },
 };
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { openGatewayStore } from '../../gateway/app.ts';
-import { mappingFromConfig } from '../../gateway/hddt/materialize.ts';
+import { ingestOptionsFromConfig } from '../../gateway/hddt/materialize.ts';
 import { importJsonLines } from '../../gateway/readings/import-jsonl.ts';
 import { UsageError, action, configFrom, withConfigOption } from './common.ts';
 
@@ -31,7 +31,7 @@ export function register(program: Command): void {
         bar?.start(size, 0);
         try {
           const summary = await importJsonLines(store, file, {
-            mapping: mappingFromConfig(config),
+            ...ingestOptionsFromConfig(config),
             onProgress: (bytes) => bar?.update(Math.min(bytes, size)),
           });
           bar?.update(size);
@@ -41,7 +41,7 @@ export function register(program: Command): void {
           process.stdout.write(
             opts.json
               ? `${JSON.stringify(counts)}\n`
-              : `read ${counts.read}, stored ${counts.stored}, duplicate ${counts.duplicates}, rejected ${counts.rejected}\n`,
+              : `read ${counts.read}, stored ${counts.stored}, duplicate ${counts.duplicates}, expired ${counts.expired}, rejected ${counts.rejected}\n`,
           );
         } finally {
           bar?.stop();

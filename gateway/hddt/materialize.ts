@@ -253,3 +253,10 @@ export function mappingFromConfig(config: { hddt: MappingOptions }): MappingOpti
   const { chunkMinutes, delayFromRealTimeSeconds, cgmDefaultLimits } = config.hddt;
   return { chunkMinutes, delayFromRealTimeSeconds, cgmDefaultLimits };
 }
+
+/** Everything ingest needs from the configuration: mapping rules and historic data periods. */
+export function ingestOptionsFromConfig(config: {
+  hddt: MappingOptions & { historicDataPeriodDays: { bloodGlucose: number; cgm: number } };
+}) {
+  return { mapping: mappingFromConfig(config), retention: config.hddt.historicDataPeriodDays };
+}

@@ -15,6 +15,8 @@ export interface ImportSummary {
   read: number;
   stored: number;
   duplicates: number;
+  /** Older than the historic data period (only when retention is configured): not stored. */
+  expired: number;
   rejected: number;
   problems: ImportProblem[];
 }
@@ -31,7 +33,7 @@ export async function importJsonLines(
   opts: ImportOptions = {},
 ): Promise<ImportSummary> {
   const batchSize = opts.batchSize ?? 1000;
-  const summary: ImportSummary = { read: 0, stored: 0, duplicates: 0, rejected: 0, problems: [] };
+  const summary: ImportSummary = { read: 0, stored: 0, duplicates: 0, expired: 0, rejected: 0, problems: [] };
   const stream = fs.createReadStream(file);
   const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
   let batch: Reading[] = [];
@@ -43,6 +45,7 @@ export async function importJsonLines(
     const res = ingest(store, batch, opts);
     summary.stored += res.stored;
     summary.duplicates += res.duplicates;
+    summary.expired += res.expired ?? 0;
     for (const r of res.rejected) {
       summary.rejected++;
       summary.problems.push({ line: lineNumbers[r.index], reason: r.reason });

@@ -33,6 +33,9 @@ export const DEFAULT_MAPPING: MappingOptions = {
 export interface IngestOptions {
   now?: Date;
   mapping?: MappingOptions;
+  /** Historic data periods: a record older than its period is counted as expired and not stored (it was or
+   * would be purged; storing it again would bring purged data back on every re-dump of a meter's memory). */
+  retention?: { bloodGlucose: number; cgm: number };
 }
 
 export function ingest(store: Store, readings: Reading[], opts: IngestOptions = {}): IngestResult {
@@ -40,6 +43,11 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
   const mapping = opts.mapping ?? DEFAULT_MAPPING;
   const chunkMs = mapping.chunkMinutes * 60_000;
   const result: IngestResult = { stored: 0, duplicates: 0, rejected: [] };
+  if (opts.retention) result.expired = 0;
+  const cutoff = opts.retention && {
+    bgm: nowMs - opts.retention.bloodGlucose * 86_400_000,
+    cgm: nowMs - opts.retention.cgm * 86_400_000,
+  };
 
   store.transaction(() => {
     const devices = new Map<string, DeviceRow>();
@@ -67,6 +75,10 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
           identity: typeof r?.identity === 'string' ? r.identity : undefined,
           reason,
         });
+        return;
+      }
+      if (cutoff && times.parse(r.effectiveAt) < cutoff[r.device.kind]) {
+        result.expired!++;
         return;
       }
       const receivedMs = times.parse(r.receivedAt);

@@ -85,4 +85,6 @@ export interface IngestResult {
   stored: number;
   duplicates: number;
   rejected: IngestRejection[];
+  /** Only when ingest knows the retention: records older than the historic data period, not stored. */
+  expired?: number;
 }

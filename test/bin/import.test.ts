@@ -10,7 +10,8 @@ import { listResources } from '../../gateway/store/resources.ts';
 import { runCli, spawnCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
-const T0 = new Date('2025-10-01T00:00:00Z');
+// recent enough to be inside the 30-day historic data period
+const T0 = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 - 5 * 86_400_000);
 
 test('import: stores readings, skips bad lines by number, keeps what was stored, and is idempotent', (t) => {
   const { dir, cleanup } = tempDir();
@@ -32,13 +33,19 @@ test('import: stores readings, skips bad lines by number, keeps what was stored,
 
   const first = runCli(['import', file, '--json'], env);
   assert.equal(first.status, 0, first.stderr);
-  assert.deepEqual(JSON.parse(first.stdout), { read: 138, stored: 136, duplicates: 0, rejected: 2 });
+  assert.deepEqual(JSON.parse(first.stdout), {
+    read: 138,
+    stored: 136,
+    duplicates: 0,
+    expired: 0,
+    rejected: 2,
+  });
   assert.match(first.stderr, /^line 51: not valid JSON/m);
   assert.match(first.stderr, /^line 53: unit must be "mg\/dL" or "mmol\/L", got "g\/L"$/m);
 
   const second = runCli(['import', file], env);
   assert.equal(second.status, 0);
-  assert.equal(second.stdout.trim(), 'read 138, stored 0, duplicate 136, rejected 2');
+  assert.equal(second.stdout.trim(), 'read 138, stored 0, duplicate 136, expired 0, rejected 2');
 
   const store = openStore({ path: path.join(dir, 'hddt.sqlite') });
   t.after(() => store.close());

@@ -14,7 +14,7 @@ import { bgSeries, cgmSeries } from '../../../firmware-bridge/synthetic-readings
 import { runCli } from '../../helpers/cli.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
-const T0 = new Date('2025-10-01T00:00:00Z');
+const T0 = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 - 5 * 86_400_000);
 
 function populated(t: { after: (fn: () => void) => void }) {
   const { dir, cleanup } = tempDir();
