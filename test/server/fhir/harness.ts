@@ -77,13 +77,12 @@ export async function startHarness(ds: Dataset, opts: HarnessOptions = {}): Prom
         issuer: 'https://localhost',
         directory: { source: certs.directoryFile, cacheSeconds: 3600 },
         rateLimit: { max: 100_000, windowMs: 1000 },
+        fhir: { ...opts.fhir },
         ...opts.server,
       },
+      policy: { ...opts.policy },
     },
   });
-  // Until the schema carries them, FHIR and policy settings are set on the loaded object.
-  (config.server as unknown as Record<string, unknown>).fhir = { ...opts.fhir };
-  (config as unknown as Record<string, unknown>).policy = { ...opts.policy };
   const clock = opts.clock ?? new ManualClock(ds.end);
   const services = await createServices(config, {
     store: ds.store,
