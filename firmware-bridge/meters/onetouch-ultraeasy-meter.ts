@@ -84,7 +84,7 @@ export function startUltraEasyMeter(port: MeterPort, scenario: Scenario): void {
       return;
     }
     const retransmission = lastAnswer !== null && f.link.sequence === lastHostSequence;
-    let req: UltraEasyRequest | null = null;
+    let req: UltraEasyRequest | null;
     if (retransmission) {
       req = lastRequest;
     } else {

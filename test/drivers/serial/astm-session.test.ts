@@ -4,14 +4,14 @@ import { decodeAstmFrame } from '../../../drivers/codecs/astm-frame.ts';
 import { contourResultRecord } from '../../../firmware-bridge/meters/astm-contour-meter.ts';
 import { dumpMeter } from '../../../drivers/serial/run-dump.ts';
 import { listReadings } from '../../../gateway/store/readings.ts';
-import { berlinToUtc, dumpSuite, scenarioFor, TZ } from './dump-suite.ts';
+import { berlinToUtc, dumpSuite, scenarioFor, TZ, type SuiteOptions } from './dump-suite.ts';
 import { FAST, meterRig } from './serial-harness.ts';
 
-const suite = {
-  protocol: 'astm' as const,
+const suite: SuiteOptions = {
+  protocol: 'astm',
   serial: '7390-2336773',
   deviceTime: (t: string) => t.slice(0, 16).replace(/[-T:]/g, ''),
-  checkRaw: (raw: string, r: Parameters<typeof contourResultRecord>[0], i: number) => {
+  checkRaw: (raw, r, i) => {
     // The exact frame(s) the record came in: they verify and carry this record's text.
     const text = raw
       .split(' ')
@@ -20,10 +20,11 @@ const suite = {
     assert.equal(text, contourResultRecord(r, i + 1, 'mg/dL') + '\r');
   },
   supportsFlags: true,
-  recordFaults: ['bad-checksum', 'cut', 'noise', 'silence'] as const,
+  recordFaults: ['bad-checksum', 'cut', 'noise', 'silence'],
+  harmless: ['noise'],
 };
 
-dumpSuite({ ...suite, recordFaults: [...suite.recordFaults], harmless: ['noise'] });
+dumpSuite(suite);
 
 test('astm: meter answers ENQ with NAK (busy) → the gateway asks again', async (t) => {
   const scenario = scenarioFor(suite, 10, { faults: [{ kind: 'nak', at: 0, times: 2 }] });
