@@ -4,6 +4,8 @@ import { register as run } from './run.ts';
 import { register as importReadings } from './import.ts';
 import { register as backup } from './backup.ts';
 import { register as certs } from './certs.ts';
+import { register as patient } from './patient.ts';
+import { register as device } from './device.ts';
 import { register as decode } from './decode.ts';
 import { register as logs } from './logs.ts';
 
@@ -15,6 +17,8 @@ export const commands: RegisterCommand[] = [
   importReadings,
   backup,
   certs,
+  patient,
+  device,
   decode,
   logs,
 ];

@@ -168,3 +168,7 @@ export function deleteSession(store: Store, id: number): void {
 export function deleteExpiredSessions(store: Store, nowMs: number): number {
   return store.prepare('DELETE FROM web_sessions WHERE expires_ms <= ?').run(nowMs).changes;
 }
+
+export function deleteSessionsOfPatient(store: Store, patientId: string): number {
+  return store.prepare('DELETE FROM web_sessions WHERE patient_id = ?').run(patientId).changes;
+}

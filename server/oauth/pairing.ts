@@ -102,7 +102,11 @@ export type UnpairReason =
   | 'patient_removed';
 
 /** Revokes a pairing (consent, grants, tokens) and writes the unpairing to the privacy trail. */
-export function unpair(services: ServerServices, pairingId: string, reason: UnpairReason): boolean {
+export function unpair(
+  services: Pick<ServerServices, 'store' | 'clock'>,
+  pairingId: string,
+  reason: UnpairReason,
+): boolean {
   const { store } = services;
   const nowMs = services.clock.now().getTime();
   return store.transaction(() => {
@@ -125,7 +129,11 @@ export function unpair(services: ServerServices, pairingId: string, reason: Unpa
 }
 
 /** Revokes every pairing of a client (removed from or retired in the directory). */
-export function unpairClient(services: ServerServices, clientId: string, reason: UnpairReason): number {
+export function unpairClient(
+  services: Pick<ServerServices, 'store' | 'clock'>,
+  clientId: string,
+  reason: UnpairReason,
+): number {
   let n = 0;
   for (const p of activePairingsOfClient(services.store, clientId))
     if (unpair(services, p.pairing_id, reason)) n++;
