@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { loadConfig } from '../../../config/load.ts';
+import { defaultConfig, mergeConfig } from '../../../config/load.ts';
 import type { BleConfig } from '../../../config/types.ts';
 import { BleCentral } from '../../../drivers/ble/central.ts';
 import { NobleRadio } from '../../../drivers/ble/noble-transport.ts';
@@ -59,29 +59,25 @@ export async function startBleRig(opts: RigOptions = {}): Promise<BleRig> {
       cb();
     },
   });
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      ble: {
-        enabled: true,
-        driver: 'uart',
-        uartPort: controller.hostPath,
-        backoff: { minMs: 50, maxMs: 400 },
-        connectTimeoutMs: 3000,
-        gattTimeoutMs: 3000,
-        racpTimeoutMs: 3000,
-        flushMs: 50,
-        meterResyncMs: 0,
-        ...opts.ble,
-      },
-    },
-  });
+  // the ble section of the shipped defaults, with test timings (other sections are not needed here)
+  const ble = mergeConfig(defaultConfig().ble as Parameters<typeof mergeConfig>[0], {
+    enabled: true,
+    driver: 'uart',
+    uartPort: controller.hostPath,
+    backoff: { minMs: 50, maxMs: 400 },
+    connectTimeoutMs: 3000,
+    gattTimeoutMs: 3000,
+    racpTimeoutMs: 3000,
+    flushMs: 50,
+    meterResyncMs: 0,
+    ...(opts.ble as Parameters<typeof mergeConfig>[1]),
+  }) as unknown as BleConfig;
   await opts.setup?.(controller);
   const log = createLogger('info', sink);
-  const central = new BleCentral(NobleRadio.create(config.ble, log), {
+  const central = new BleCentral(NobleRadio.create(ble, log), {
     store,
     log,
-    config: config.ble,
+    config: ble,
     timeZone: 'Europe/Berlin',
     cgmLimits: { lower: 40, upper: 400 },
   });
@@ -90,7 +86,7 @@ export async function startBleRig(opts: RigOptions = {}): Promise<BleRig> {
     controller,
     store,
     central,
-    config: config.ble,
+    config: ble,
     logs,
     count: (key) => countReadings(store, key),
     async close() {
