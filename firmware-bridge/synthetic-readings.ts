@@ -30,7 +30,10 @@ export function cgmDevice(key: string): DeviceInfo {
     kind: 'cgm',
     manufacturer: 'Glukko Inc.',
     model: 'GCGMA98765',
-    serialNumber: key.replace(/[^A-Za-z0-9]/g, '').slice(-12).toUpperCase(),
+    serialNumber: key
+      .replace(/[^A-Za-z0-9]/g, '')
+      .slice(-12)
+      .toUpperCase(),
     name: 'GlukkoCGM 18',
   };
 }
@@ -79,7 +82,12 @@ export function bgDevice(key: string): DeviceInfo {
     kind: 'bgm',
     manufacturer: 'Glukko Inc.',
     model: 'CGPA987654',
-    serialNumber: 'SN' + key.replace(/[^0-9]/g, '').slice(-6).padStart(6, '0'),
+    serialNumber:
+      'SN' +
+      key
+        .replace(/[^0-9]/g, '')
+        .slice(-6)
+        .padStart(6, '0'),
     name: 'GlukkoCheck plus mg/dL',
   };
 }
