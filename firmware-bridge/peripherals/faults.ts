@@ -4,7 +4,7 @@
 export interface Faults {
   /** During a RACP report, drop the link after this many records (no response indication follows). */
   readonly dropLinkAfterRecords: number | null;
-  /** How many reports the drop applies to; null = every report. Counts down as it fires. */
+  /** How many reports the drop applies to; null = every report. Counts down as it fires (0 = used up). */
   readonly dropLinkTimes: number | null;
   /** (CGM with E2E-CRC) the Nth, 2Nth, ... record of each transfer, and every Nth live record, gets a wrong CRC. */
   readonly corruptCrcEvery: number | null;
@@ -37,7 +37,7 @@ export function mergeFaults(current: Faults, input: FaultsInput): Faults {
     k in input ? input[k] : current[k];
   return {
     dropLinkAfterRecords: positiveOrNull('dropLinkAfterRecords', pick('dropLinkAfterRecords'), 0),
-    dropLinkTimes: positiveOrNull('dropLinkTimes', pick('dropLinkTimes'), 1),
+    dropLinkTimes: positiveOrNull('dropLinkTimes', pick('dropLinkTimes'), 0),
     corruptCrcEvery: positiveOrNull('corruptCrcEvery', pick('corruptCrcEvery'), 1),
     malformedEvery: positiveOrNull('malformedEvery', pick('malformedEvery'), 1),
     unresponsive: pick('unresponsive') === true,

@@ -49,6 +49,9 @@ export interface TransferEnd {
   readonly outcome: TransferOutcome;
 }
 
+/** delay between the Nth record and the link drop */
+export const DROP_DELAY_MS = 20;
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 class RacpRefusal extends Error {
@@ -208,6 +211,10 @@ export class RacpServer<R> {
       for (let i = 0; i <= selected.length; i++) {
         if (this.shouldDrop(sent)) {
           this.backend.dropLinkFired();
+          // A real link loss shows only after the supervision timeout; dropping at once would put the
+          // Disconnection Complete in the same UART read as the Write Response, and noble then fails
+          // the already answered write ("Disconnected 8").
+          await sleep(DROP_DELAY_MS);
           this.peripheral.dropLink();
           outcome = 'dropped';
           return;
