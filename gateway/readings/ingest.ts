@@ -18,7 +18,7 @@ import {
   type SessionRow,
 } from '../store/devices.ts';
 import { openChunksOfSession } from '../store/chunks.ts';
-import { getReading, insertReading } from '../store/readings.ts';
+import { insertReading } from '../store/readings.ts';
 import type { Store } from '../store/store.ts';
 import type { IngestResult, Reading } from './reading.ts';
 import { TimeCache } from './time-cache.ts';
@@ -135,7 +135,7 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
       touchedSessions.set(session.id, session);
 
       const effectiveMs = times.parse(r.effectiveAt);
-      const rowId = insertReading(store, {
+      const row = {
         device_id: device.id,
         session_id: session.id,
         identity: r.identity,
@@ -151,7 +151,8 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
         clock_offset_ms: Math.round(r.clockOffsetMs),
         control: r.controlSolution ? 1 : 0,
         raw: r.raw,
-      });
+      };
+      const rowId = insertReading(store, row);
       if (rowId === null) {
         result.duplicates++;
         return;
@@ -159,7 +160,7 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
       result.stored++;
       if (r.controlSolution) return; // kept for audit, never a patient Observation
       if (device.kind === 'bgm') {
-        renderBloodGlucoseReading(store, device.key, session, getReading(store, rowId)!, nowMs);
+        renderBloodGlucoseReading(store, device.key, session, { ...row, id: rowId }, nowMs);
       } else {
         const startMs = chunkStart(effectiveMs, chunkMs);
         dirtyChunks.set(`${session.id}|${startMs}`, { session, startMs });
