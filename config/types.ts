@@ -54,6 +54,18 @@ export interface GatewayConfig extends CoreConfig {
   serial: SectionToggle & Record<string, unknown>;
   server: ServerConfig;
   mqtt: MqttConfig;
+  operator: OperatorConfig;
+}
+
+/** The operator server (server/operator): status page, /metrics, /healthz, /readyz; see docs/operator.md. */
+export interface OperatorConfig extends SectionToggle {
+  host: string;
+  port: number;
+  /** Required when host is not loopback. passwordHash = `scrypt:<salt hex>:<key hex>`. */
+  login: { username: string; passwordHash: string } | null;
+  /** PEM files relative to dataDir; null = plain HTTP. */
+  tls: { certFile: string; keyFile: string } | null;
+  sessionIdleMinutes: number;
 }
 
 /** MQTT upward sync (hub) and the recorder-side consumer; see docs/mqtt.md. */
