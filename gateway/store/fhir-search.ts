@@ -313,6 +313,34 @@ function cursorClause(q: StoreSearch, desc: boolean, sql: Sql): void {
 interface Key {
   id: string;
   k: number | string;
+  /** Known only on the Observation date path (from the covering index). */
+  version?: number;
+}
+
+/**
+ * Recently served rows by type/id, checked against the version the index reported: a page of a search
+ * then costs index reads plus string splicing. Bounded; insertion order makes it an LRU.
+ */
+const rowCache = new WeakMap<Store, Map<string, ResourceRow>>();
+const ROW_CACHE_SIZE = 4096;
+
+function cachedRow(store: Store, type: string, key: Key): ResourceRow | undefined {
+  let cache = rowCache.get(store);
+  if (!cache) rowCache.set(store, (cache = new Map()));
+  const k = `${type}/${key.id}`;
+  const hit = cache.get(k);
+  if (hit && key.version !== undefined && hit.version === key.version) {
+    cache.delete(k);
+    cache.set(k, hit);
+    return hit;
+  }
+  const row = getRow(store, type, key.id);
+  if (row && key.version !== undefined) {
+    cache.delete(k);
+    cache.set(k, row);
+    if (cache.size > ROW_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  }
+  return row;
 }
 
 /** One page of a search in keyset order; `cursor` continues after (next) or before (prev) a row. */
@@ -328,7 +356,7 @@ export function searchResources(store: Store, q: StoreSearch): SearchPage {
   const page = keys.slice(0, q.count);
   if (backwards) page.reverse();
   // JSON only for the rows on the page: sorting wide rows would read every JSON in range.
-  const rows = page.map((k) => getRow(store, q.type, k.id)).filter((r): r is ResourceRow => r !== undefined);
+  const rows = page.map((k) => cachedRow(store, q.type, k)).filter((r): r is ResourceRow => r !== undefined);
   return backwards
     ? { rows, hasNext: true, hasPrev: more }
     : { rows, hasNext: more, hasPrev: q.cursor !== undefined };
@@ -365,7 +393,7 @@ function observationKeysByDate(store: Store, q: StoreSearch, desc: boolean): Key
     cursorClause(q, desc, sql);
     const rows = store
       .prepare<Key>(
-        `SELECT r.id, r.effective_start_ms AS k FROM resources r INDEXED BY resources_device_effective
+        `SELECT r.id, r.effective_start_ms AS k, r.version FROM resources r INDEXED BY resources_fhir_observation
          WHERE ${sql.where.join(' AND ')} ORDER BY r.effective_start_ms ${dir}, r.id ${dir} LIMIT ?`,
       )
       .all(...sql.params, q.count + 1);

@@ -3,5 +3,6 @@ import type { Migration } from './migration.ts';
 import { coreSchema } from './0001-core.ts';
 import { oauthSchema } from './0002-oauth.ts';
 import { outboxSchema } from './0003-outbox.ts';
+import { fhirSearchIndex } from './0004-fhir-search.ts';
 
-export const migrations: Migration[] = [coreSchema, oauthSchema, outboxSchema];
+export const migrations: Migration[] = [coreSchema, oauthSchema, outboxSchema, fhirSearchIndex];

@@ -1,0 +1,313 @@
+// FHIR resource server benchmark: autocannon over mTLS keep-alive against the real server (buildServer +
+// FHIR plugin, PEP/PDP, request log) on a 30-day data set (1-minute CGM + 8 BG a day, 2 patients):
+// Observation page searches (_count=100), reads by id, _include searches; a fastify mTLS endpoint returning
+// a fixed 100-entry Bundle is the ceiling. Then the store grows to 2 years and the searches are repeated.
+// `npm run bench -- fhir [--duration s] [--connections n] [--years y]`
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import { pino } from 'pino';
+import { loadConfig } from '../config/load.ts';
+import { bgSeries, cgmSeries } from '../firmware-bridge/synthetic-readings.ts';
+import { ingest } from '../gateway/readings/ingest.ts';
+import type { Reading } from '../gateway/readings/reading.ts';
+import { activateGrant, getGrant } from '../gateway/store/oauth-grants.ts';
+import { addPatient, assignDevice } from '../gateway/store/patients.ts';
+import { listResources, writeResourceRow } from '../gateway/store/resources.ts';
+import { openStore, type Store } from '../gateway/store/store.ts';
+import { buildServer } from '../server/app.ts';
+import { ManualClock } from '../server/clock.ts';
+import { generateDevCertificates } from '../server/dev-certs.ts';
+import { tlsServerOptions } from '../server/https.ts';
+import { authorize } from '../server/oauth/pairing.ts';
+import { DEVICE_METRIC_SCOPE, DEVICE_SCOPE, MIV_SCOPE } from '../server/oauth/scopes.ts';
+import { issueAccessToken } from '../server/oauth/tokens.ts';
+import { createServices } from '../server/start.ts';
+
+const DAY = 86_400_000;
+
+function arg(args: string[], name: string, fallback: number): number {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : fallback;
+}
+
+function fill(store: Store, days: number, end: Date) {
+  const start = new Date(end.getTime() - days * DAY);
+  const patients = [
+    addPatient(store, 'alice', start.getTime()).id,
+    addPatient(store, 'bob', start.getTime()).id,
+  ];
+  patients.forEach((patientId, p) => {
+    const cgmKey = `ble:bench:${p}:cgm`;
+    const bgKey = `ble:bench:${p}:bgm`;
+    const batch: Reading[] = [];
+    for (let s = start.getTime(); s < end.getTime(); s += 14 * DAY) {
+      const minutes = Math.min(14 * DAY, end.getTime() - s) / 60_000;
+      batch.push(...cgmSeries({ deviceKey: cgmKey, sessionStart: new Date(s), count: minutes, seed: p + 1 }));
+    }
+    batch.push(...bgSeries({ deviceKey: bgKey, start, days, seed: p + 5 }));
+    for (let i = 0; i < batch.length; i += 20_000) ingest(store, batch.slice(i, i + 20_000), { now: end });
+    assignDevice(store, cgmKey, patientId, start.getTime());
+    assignDevice(store, bgKey, patientId, start.getTime());
+  });
+  return { start, patients };
+}
+
+/**
+ * Grows the store to `days` of history by copying the rendered Observations of the first 30 days backwards
+ * in time (new ids, shifted periods): the served table gets the size two years of data would give it.
+ */
+function grow(store: Store, fromDays: number, toDays: number): number {
+  const base = listResources(store, 'Observation');
+  let added = 0;
+  store.transaction(() => {
+    for (let k = 1; k * fromDays < toDays; k++) {
+      const shift = k * fromDays * DAY;
+      for (const row of base) {
+        const id = createHash('sha256').update(`${row.id}:${k}`).digest('hex').slice(0, 32);
+        const obs = JSON.parse(row.json) as Record<string, unknown> & {
+          effectivePeriod?: { start: string; end: string };
+          effectiveDateTime?: string;
+        };
+        obs.id = id;
+        if (obs.effectivePeriod) {
+          obs.effectivePeriod = {
+            start: new Date(Date.parse(obs.effectivePeriod.start) - shift).toISOString(),
+            end: new Date(Date.parse(obs.effectivePeriod.end) - shift).toISOString(),
+          };
+        }
+        if (obs.effectiveDateTime)
+          obs.effectiveDateTime = new Date(Date.parse(obs.effectiveDateTime) - shift).toISOString();
+        writeResourceRow(store, {
+          ...row,
+          id,
+          effective_start_ms: row.effective_start_ms === null ? null : row.effective_start_ms - shift,
+          effective_end_ms: row.effective_end_ms === null ? null : row.effective_end_ms - shift,
+          json: JSON.stringify(obs),
+        });
+        added++;
+      }
+    }
+  });
+  return added;
+}
+
+interface Scenario {
+  reqPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function cannon(
+  url: string,
+  paths: string[],
+  headers: Record<string, string>,
+  tls: { cert: string; key: string },
+  duration: number,
+  connections: number,
+): Promise<Scenario> {
+  let i = 0;
+  const r = await autocannon({
+    url,
+    connections,
+    pipelining: 1,
+    duration,
+    headers,
+    tlsOptions: tls,
+    requests: [
+      {
+        setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length] }),
+      },
+    ],
+  });
+  return {
+    reqPerSec: Math.round(r.requests.average),
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors,
+  };
+}
+
+async function fetchJson(
+  url: string,
+  headers: Record<string, string>,
+  tls: { cert: string; key: string; ca: string },
+) {
+  const https = await import('node:https');
+  return new Promise<Record<string, unknown>>((resolve, reject) => {
+    https
+      .get(url, { headers, ...tls }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>),
+        );
+      })
+      .on('error', reject);
+  });
+}
+
+export async function run(args: string[] = []): Promise<object> {
+  const duration = arg(args, 'duration', 10);
+  const connections = arg(args, 'connections', 20);
+  const years = arg(args, 'years', 2);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hddt-bench-fhir-'));
+  try {
+    const end = new Date('2025-11-01T00:00:00Z');
+    const store = openStore({ path: path.join(dir, 'hddt.sqlite') });
+    const t0 = Date.now();
+    const { start, patients } = fill(store, 30, end);
+    const ingestMs = Date.now() - t0;
+    const certs = await generateDevCertificates({ outDir: path.join(dir, 'certs'), clients: 1 });
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        dataDir: dir,
+        server: {
+          enabled: true,
+          issuer: 'https://localhost',
+          directory: { source: certs.directoryFile, cacheSeconds: 14_400 },
+          rateLimit: { max: 10_000_000, windowMs: 1000 },
+          fhir: {
+            rateLimit: {
+              perClient: { max: 0, windowSeconds: 60 },
+              perPairing: { max: 0, windowSeconds: 60 },
+            },
+          },
+        },
+      },
+    });
+    const clock = new ManualClock(end);
+    const services = await createServices(config, {
+      store,
+      clock,
+      logger: pino({ level: 'silent' }),
+      keysDir: path.join(dir, 'keys'),
+    });
+    const app = await buildServer(services, { tls: { cert: certs.serverCertPem, key: certs.serverKeyPem } });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (app.server.address() as { port: number }).port;
+    const url = `https://localhost:${port}`;
+    const client = certs.clients[0];
+    const scope = [MIV_SCOPE.bloodGlucose, MIV_SCOPE.cgm, DEVICE_SCOPE, DEVICE_METRIC_SCOPE].join(' ');
+    const auth = authorize(services, {
+      patientId: patients[0],
+      clientId: client.clientId,
+      mivs: ['bloodGlucose', 'cgm'],
+      scope,
+      redirectUri: client.redirectUri,
+      codeChallenge: 'x'.repeat(43),
+    });
+    activateGrant(store, auth.grantId, auth.pairingId, end.getTime());
+    // A long-lived token for the run (the server checks exp against its manual clock).
+    const { token } = await issueAccessToken(services, getGrant(store, auth.grantId)!, scope, end.getTime());
+    const headers = { authorization: `Bearer ${token}`, accept: 'application/fhir+json' };
+    const tls = { cert: client.certPem, key: client.keyPem };
+
+    // Collect the page URLs of a full walk, and the ids to read.
+    const walk = async (first: string) => {
+      const pages: string[] = [];
+      let next: string | undefined = `${url}${first}`;
+      const ids: string[] = [];
+      let firstBody: Record<string, unknown> | undefined;
+      while (next) {
+        pages.push(new URL(next).pathname + new URL(next).search);
+        const b = await fetchJson(next, headers, { ...tls, ca: certs.caCertPem });
+        firstBody ??= b;
+        const entries = (b.entry ?? []) as Array<{ resource: { id: string } }>;
+        ids.push(...entries.map((e) => e.resource.id));
+        next = ((b.link ?? []) as Array<{ relation: string; url: string }>).find(
+          (l) => l.relation === 'next',
+        )?.url;
+      }
+      return { pages, ids, firstBody: firstBody! };
+    };
+    const since = start.toISOString();
+    const pageSearch = await walk(`/fhir/Observation?date=ge${since}&_count=100`);
+    const includeSearch = await walk(
+      `/fhir/Observation?date=ge${since}&_count=100&_include=Observation:device&_include:iterate=DeviceMetric:source`,
+    );
+    const reads = pageSearch.ids.map((id) => `/fhir/Observation/${id}`);
+
+    const measure = async () => ({
+      pageSearch: await cannon(url, pageSearch.pages, headers, tls, duration, connections),
+      readById: await cannon(url, reads, headers, tls, duration, connections),
+      includeSearch: await cannon(url, includeSearch.pages, headers, tls, duration, connections),
+    });
+    const days30 = await measure();
+    const rss30 = process.memoryUsage().rss;
+
+    // Ceiling: the same TLS profile, a fixed 100-entry Bundle, no database, no auth.
+    const fixed = JSON.stringify(pageSearch.firstBody);
+    const ceilingApp = Fastify({
+      https: tlsServerOptions({ cert: certs.serverCertPem, key: certs.serverKeyPem }),
+    });
+    ceilingApp.get('/fhir/Observation', async (_req, reply) =>
+      reply.type('application/fhir+json; fhirVersion=4.0; charset=utf-8').send(fixed),
+    );
+    await ceilingApp.listen({ host: '127.0.0.1', port: 0 });
+    const ceilingPort = (ceilingApp.server.address() as { port: number }).port;
+    const ceiling = await cannon(
+      `https://localhost:${ceilingPort}`,
+      ['/fhir/Observation'],
+      headers,
+      tls,
+      duration,
+      connections,
+    );
+    await ceilingApp.close();
+
+    // Two years: the same searches (same 30-day window) against a store holding 24 times the history.
+    const grown = grow(store, 30, years * 365);
+    store.db.pragma('optimize');
+    const longHistory = await measure();
+    const rssLong = process.memoryUsage().rss;
+    await app.close();
+    store.close();
+
+    const growth = (a: Scenario, b: Scenario) => Math.round((b.p50Ms / Math.max(a.p50Ms, 0.001)) * 100) / 100;
+    const p99Growth = (a: Scenario, b: Scenario) =>
+      Math.round((b.p99Ms / Math.max(a.p99Ms, 0.001)) * 100) / 100;
+    return {
+      setup: {
+        days: 30,
+        patients: 2,
+        ingestMs,
+        observationsPerPatient: pageSearch.ids.length,
+        pages: pageSearch.pages.length,
+        bundleBytes: fixed.length,
+        duration,
+        connections,
+        cpus: os.cpus().length,
+      },
+      days30: { ...days30, rssMb: Math.round(rss30 / 1e6) },
+      ceiling,
+      ratioPageSearchToCeiling:
+        Math.round((days30.pageSearch.reqPerSec / Math.max(ceiling.reqPerSec, 1)) * 100) / 100,
+      years: { years, observationsAdded: grown, ...longHistory, rssMb: Math.round(rssLong / 1e6) },
+      latencyGrowth: {
+        pageSearchP50: growth(days30.pageSearch, longHistory.pageSearch),
+        pageSearchP99: p99Growth(days30.pageSearch, longHistory.pageSearch),
+        readByIdP50: growth(days30.readById, longHistory.readById),
+        includeSearchP50: growth(days30.includeSearch, longHistory.includeSearch),
+      },
+      targets: {
+        pageSearchReqPerSec: { target: 2000, met: days30.pageSearch.reqPerSec >= 2000 },
+        pageSearchP99Ms: { target: 50, met: days30.pageSearch.p99Ms < 50 },
+        ratio: { target: 0.3, met: days30.pageSearch.reqPerSec / Math.max(ceiling.reqPerSec, 1) >= 0.3 },
+        growth: {
+          target: 1.5,
+          met: longHistory.pageSearch.p50Ms <= 1.5 * Math.max(days30.pageSearch.p50Ms, 1),
+        },
+      },
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
