@@ -8,6 +8,8 @@ import { register as patient } from './patient.ts';
 import { register as device } from './device.ts';
 import { register as decode } from './decode.ts';
 import { register as logs } from './logs.ts';
+import { register as dump } from './dump.ts';
+import { register as simulate } from './simulate.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -21,4 +23,6 @@ export const commands: RegisterCommand[] = [
   device,
   decode,
   logs,
+  dump,
+  simulate,
 ];

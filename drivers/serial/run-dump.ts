@@ -1,7 +1,7 @@
 // Runs one meter dump end to end: open port → connect → read config/clock → fetch → process → hand over
 // (ingest) → disconnect → close. Whatever was complete and verified when a dump fails is still handed over;
 // nothing partial or corrupt ever is.
-import { ingest } from '../../gateway/readings/ingest.ts';
+import { ingest, type IngestOptions } from '../../gateway/readings/ingest.ts';
 import type { IngestRejection } from '../../gateway/readings/reading.ts';
 import type { Store } from '../../gateway/store/store.ts';
 import { AstmContourSession, ASTM_BAUD_RATE } from './astm-session.ts';
@@ -38,6 +38,8 @@ export interface DumpOptions {
   timeZone: string;
   baudRate?: number;
   session?: Partial<SessionOptions>;
+  /** Passed to ingest (mapping options, a pinned clock). */
+  ingest?: IngestOptions;
   onConfig?: (config: MeterConfig) => void;
   onProgress?: FetchProgress;
 }
@@ -84,7 +86,7 @@ export async function dumpMeter(opts: DumpOptions): Promise<DumpResult> {
     if (result.config && records.length > 0) {
       const processed = processRecords(opts.protocol, result.config, records, opts.timeZone);
       for (const u of processed.unusable) result.rejected.push({ index: -1, reason: u.reason });
-      const ingested = ingest(opts.store, processed.readings);
+      const ingested = ingest(opts.store, processed.readings, opts.ingest);
       result.stored = ingested.stored;
       result.duplicates = ingested.duplicates;
       result.rejected.push(...ingested.rejected);

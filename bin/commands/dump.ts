@@ -1,0 +1,122 @@
+// `hddt-gateway dump --port PATH --protocol P --db FILE [--timezone Z]`: reads every record from a serial
+// meter into the store, with a progress bar on a terminal and a one-line summary.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { Presets, SingleBar } from 'cli-progress';
+import { assertTimeZone, TimeZoneError } from '../../drivers/serial/local-time.ts';
+import { SERIAL_PROTOCOLS, type SerialProtocol } from '../../drivers/serial/meter-session.ts';
+import { dumpMeter } from '../../drivers/serial/run-dump.ts';
+import { openStore } from '../../gateway/store/store.ts';
+import { UsageError, action } from './common.ts';
+
+interface DumpCliOptions {
+  port: string;
+  protocol: SerialProtocol;
+  db: string;
+  timezone: string;
+  baud?: string;
+  retries: string;
+  timeoutMs: string;
+  json?: boolean;
+}
+
+function positiveInt(value: string, name: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`dump: ${name} must be an integer ≥ ${min}, got ${value}`);
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command('dump')
+    .description('read all records from a serial glucose meter into the store')
+    .requiredOption('--port <path>', 'serial device, e.g. /dev/ttyUSB0')
+    .requiredOption('--protocol <protocol>', `meter protocol: ${SERIAL_PROTOCOLS.join(', ')}`)
+    .requiredOption('--db <file>', 'SQLite store to write to')
+    .option('--timezone <zone>', 'IANA time zone the meter clock is set to', 'Europe/Berlin')
+    .option('--baud <rate>', 'baud rate (default: the protocol’s, 9600)')
+    .option('--retries <n>', 'retries per frame/command/dump attempt', '3')
+    .option('--timeout-ms <ms>', 'longest wait for one reply', '2000')
+    .option('--json', 'print the summary as JSON')
+    .action(
+      action(async (opts: DumpCliOptions) => {
+        if (!SERIAL_PROTOCOLS.includes(opts.protocol)) {
+          throw new UsageError(
+            `dump: unknown protocol "${opts.protocol}" (known: ${SERIAL_PROTOCOLS.join(', ')})`,
+          );
+        }
+        try {
+          assertTimeZone(opts.timezone);
+        } catch (err) {
+          if (err instanceof TimeZoneError) throw new UsageError(`dump: ${err.message}`);
+          throw err;
+        }
+        const retries = positiveInt(opts.retries, '--retries', 0);
+        const replyMs = positiveInt(opts.timeoutMs, '--timeout-ms', 10);
+        const baudRate = opts.baud === undefined ? undefined : positiveInt(opts.baud, '--baud', 50);
+        if (!fs.existsSync(opts.port)) throw new UsageError(`dump: no such port ${opts.port}`);
+        if (!fs.existsSync(path.dirname(path.resolve(opts.db)))) {
+          throw new UsageError(`dump: the directory of ${opts.db} does not exist`);
+        }
+        const store = openStore({ path: opts.db });
+        const bar = process.stderr.isTTY
+          ? new SingleBar(
+              { format: 'dump [{bar}] {percentage}% | {value}/{total} records', stream: process.stderr },
+              Presets.shades_classic,
+            )
+          : undefined;
+        let started = false;
+        try {
+          const result = await dumpMeter({
+            path: opts.port,
+            protocol: opts.protocol,
+            store,
+            timeZone: opts.timezone,
+            baudRate,
+            session: { retries, timeouts: { replyMs, quietMs: Math.max(50, Math.round(replyMs / 6)) } },
+            onProgress: (done, total) => {
+              if (!bar) return;
+              if (!started) {
+                bar.start(total ?? done, done);
+                started = true;
+              }
+              if (total !== undefined) bar.setTotal(total);
+              bar.update(done);
+            },
+          });
+          bar?.stop();
+          const summary = {
+            device: result.deviceKey ?? null,
+            read: result.read,
+            stored: result.stored,
+            duplicates: result.duplicates,
+            rejected: result.rejected.length,
+            error: result.error ? `${result.error.code}: ${result.error.message}` : null,
+          };
+          for (const r of result.rejected)
+            process.stderr.write(`rejected: ${r.identity ?? '(record)'}: ${r.reason}\n`);
+          process.stdout.write(
+            opts.json
+              ? `${JSON.stringify(summary)}\n`
+              : `${summary.device ?? opts.port}: read ${summary.read}, stored ${summary.stored}, ` +
+                  `duplicate ${summary.duplicates}, rejected ${summary.rejected}\n`,
+          );
+          if (result.error) {
+            if (result.error.code === 'ERR_PORT_OPEN') throw new UsageError(`dump: ${result.error.message}`);
+            process.stderr.write(`hddt-gateway: dump failed: ${summary.error}\n`);
+            process.exitCode = 1;
+          }
+        } catch (err) {
+          if (err instanceof Error && 'code' in err && err.code === 'ERR_PORT_OPEN') {
+            throw new UsageError(`dump: ${err.message}`);
+          }
+          throw err;
+        } finally {
+          bar?.stop();
+          store.close();
+        }
+      }),
+    );
+}
