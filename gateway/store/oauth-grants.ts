@@ -121,6 +121,22 @@ export function getGrantStatus(store: Store, id: string): GrantStatusRow | undef
     .get(id);
 }
 
+/** Revokes the pairing's live grants other than `exceptId` (consent replaced by a narrower one). */
+export function revokeOtherGrants(
+  store: Store,
+  pairingId: string,
+  exceptId: string,
+  reason: string,
+  nowMs: number,
+): number {
+  return store
+    .prepare(
+      `UPDATE oauth_grants SET revoked_ms = ?, revoked_reason = ?
+       WHERE pairing_id = ? AND id <> ? AND revoked_ms IS NULL`,
+    )
+    .run(nowMs, reason, pairingId, exceptId).changes;
+}
+
 /** Activates a grant and supersedes the pairing's older grants: one live grant per pairing. */
 export function activateGrant(store: Store, id: string, pairingId: string, nowMs: number): void {
   store

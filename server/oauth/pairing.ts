@@ -9,6 +9,7 @@ import {
   clientsWithActivePairings,
   getPairing,
   insertGrant,
+  revokeOtherGrants,
   revokePairing,
   upsertPairing,
 } from '../../gateway/store/oauth-grants.ts';
@@ -53,6 +54,7 @@ export function authorize(services: ServerServices, input: AuthorizationInput): 
   const grantId = randomBytes(16).toString('hex');
   const code = randomSecret();
   store.transaction(() => {
+    const before = getPairing(store, pairingId);
     upsertPairing(store, {
       pairingId,
       patientId: input.patientId,
@@ -70,6 +72,13 @@ export function authorize(services: ServerServices, input: AuthorizationInput): 
       created_ms: nowMs,
       expires_ms: expiresMs,
     });
+    // A narrower consent takes effect at once: tokens of older grants may carry a withdrawn MIV.
+    if (before && before.revoked_ms === null) {
+      const old = JSON.parse(before.consent_mivs) as MivName[];
+      if (old.some((m) => !input.mivs.includes(m))) {
+        revokeOtherGrants(store, pairingId, grantId, 'consent_narrowed', nowMs);
+      }
+    }
     insertCode(store, {
       code_hash: hashSecret(code),
       grant_id: grantId,
