@@ -37,3 +37,21 @@ export type { RequestLogEntry } from './request-log.ts';
 export type { SensorOptions } from './simulated-sensor.ts';
 export { DEVICE_INFORMATION_UUID } from './device-information.ts';
 export { PATTERNS, type Pattern } from './patterns.ts';
+export {
+  loadScenario,
+  parseScenario,
+  ScenarioError,
+  SCENARIO_SCHEMA_PATH,
+  type Scenario,
+  type PeripheralScenario,
+  type CgmScenario,
+  type GlucoseScenario,
+} from './scenario.ts';
+export {
+  startSimulation,
+  type Simulation,
+  type SimulationOptions,
+  type SimulationDescription,
+  type AnySimulator,
+} from './simulation.ts';
+export { applyControl, type ControlCommand, type ControlReply } from './control.ts';
