@@ -9,6 +9,7 @@ import { register as device } from './device.ts';
 import { register as decode } from './decode.ts';
 import { register as logs } from './logs.ts';
 import { register as dump } from './dump.ts';
+import { register as simulate } from './simulate.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -23,4 +24,5 @@ export const commands: RegisterCommand[] = [
   decode,
   logs,
   dump,
+  simulate,
 ];
