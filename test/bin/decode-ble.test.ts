@@ -17,7 +17,7 @@ function run(args: string[]): Promise<Run> {
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000); // generous: CI hosts can be loaded
     child.on('error', reject);
     child.on('close', (status) => {
       clearTimeout(timer);
@@ -27,7 +27,7 @@ function run(args: string[]): Promise<Run> {
 }
 
 // Each CLI start loads the whole command tree, so the cases run a few at a time.
-async function runAll(cases: string[][], parallel = 3): Promise<Run[]> {
+async function runAll(cases: string[][], parallel = 2): Promise<Run[]> {
   const out: Run[] = new Array(cases.length);
   let next = 0;
   const worker = async () => {
