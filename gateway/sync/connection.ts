@@ -1,10 +1,6 @@
-// Broker connection settings shared by the publisher and the consumer, built from the configuration.
-// Secrets (password, key) are read from files here and kept out of anything that gets logged.
-import fs from 'node:fs';
-import os from 'node:os';
+// Broker connection settings shared by the publisher and the consumer (built from the configuration in
+// from-config.ts). Secrets stay in here and out of anything that gets logged (see safeUrl).
 import type { IClientOptions } from 'mqtt';
-import { dataPath } from '../../config/load.ts';
-import type { GatewayConfig } from '../../config/types.ts';
 
 export interface BrokerConnection {
   url: string;
@@ -50,32 +46,4 @@ export function safeUrl(url: string): string {
   } catch {
     return '(invalid url)';
   }
-}
-
-function readOptional(config: GatewayConfig, file: string | null): Buffer | undefined {
-  return file ? fs.readFileSync(dataPath(config, file)) : undefined;
-}
-
-export function brokerConnection(config: GatewayConfig, role: 'publisher' | 'consumer'): BrokerConnection {
-  const m = config.mqtt;
-  const password = m.passwordFile
-    ? fs.readFileSync(dataPath(config, m.passwordFile), 'utf8').split(/\r?\n/)[0]
-    : (m.password ?? undefined);
-  const clientId =
-    role === 'publisher'
-      ? m.clientId || `hddt-${config.gatewayId}`
-      : m.consumer.clientId || `hddt-recorder-${os.hostname()}`;
-  return {
-    url: m.url,
-    clientId,
-    keepaliveSeconds: m.keepaliveSeconds,
-    connectTimeoutMs: m.connectTimeoutMs,
-    reconnect: m.reconnect,
-    ca: readOptional(config, m.tls.caFile),
-    cert: readOptional(config, m.tls.certFile),
-    key: readOptional(config, m.tls.keyFile),
-    rejectUnauthorized: m.tls.rejectUnauthorized,
-    username: m.username ?? undefined,
-    password,
-  };
 }

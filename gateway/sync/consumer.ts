@@ -4,7 +4,6 @@
 // change nothing. Progress goes back to each hub on <prefix>/<gw>/ack so it can resend what a broker lost.
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { pino, type Logger } from 'pino';
-import type { GatewayConfig } from '../../config/types.ts';
 import type { ResourceRow } from '../store/resources.ts';
 import type { Store } from '../store/store.ts';
 import {
@@ -17,7 +16,7 @@ import {
   streamProgress,
 } from '../store/sync-inbox.ts';
 import { Backoff } from './backoff.ts';
-import { brokerConnection, clientOptions, safeUrl, type BrokerConnection } from './connection.ts';
+import { clientOptions, safeUrl, type BrokerConnection } from './connection.ts';
 import { decodeBatch, PayloadError, type Batch } from './payload.ts';
 import { withTimeout } from './timeout.ts';
 import { ackTopic, batchSubscription, parseTopic } from './topics.ts';
@@ -50,19 +49,6 @@ export interface ConsumerStats {
 const HEX_LOG_BYTES = 256;
 /** Gateways heard from within this many heartbeats get periodic acks (proof of a live recorder). */
 const ACTIVE_HEARTBEATS = 40;
-
-export function consumerOptionsFromConfig(config: GatewayConfig, log?: Logger): ConsumerOptions {
-  const c = config.mqtt.consumer;
-  return {
-    connection: brokerConnection(config, 'consumer'),
-    topicPrefix: config.mqtt.topicPrefix,
-    group: c.group,
-    sessionExpirySeconds: c.sessionExpirySeconds,
-    ackIntervalMs: c.ackIntervalMs,
-    heartbeatMs: c.heartbeatMs,
-    log,
-  };
-}
 
 /** The recorder-side device key: hub device keys are only unique per hub. */
 export const namespacedDeviceKey = (gw: string, deviceKey: string) => `${gw}/${deviceKey}`;

@@ -18,9 +18,8 @@ import {
   type OutboxRow,
 } from '../store/outbox.ts';
 import type { Store } from '../store/store.ts';
-import type { GatewayConfig } from '../../config/types.ts';
 import { Backoff } from './backoff.ts';
-import { brokerConnection, clientOptions, safeUrl, type BrokerConnection } from './connection.ts';
+import { clientOptions, safeUrl, type BrokerConnection } from './connection.ts';
 import { outboxStream } from './outbox-writer.ts';
 import { CONTENT_TYPE, encodeBatch, type PayloadFormat } from './payload.ts';
 import { RateLimit } from './rate-limit.ts';
@@ -78,24 +77,6 @@ export interface SyncStatus {
   };
   lastError: string | null;
   alarm: SyncAlarm;
-}
-
-export function publisherOptionsFromConfig(config: GatewayConfig, log?: Logger): PublisherOptions {
-  const m = config.mqtt;
-  return {
-    gatewayId: config.gatewayId,
-    connection: brokerConnection(config, 'publisher'),
-    topicPrefix: m.topicPrefix,
-    qos: m.qos,
-    format: m.format,
-    batchSize: m.batchSize,
-    maxBatchBytes: m.maxBatchBytes,
-    maxInflight: m.maxInflight,
-    maxMessagesPerSecond: m.maxMessagesPerSecond,
-    outbox: m.outbox,
-    ack: m.ack,
-    log,
-  };
 }
 
 export class Publisher {

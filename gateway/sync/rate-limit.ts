@@ -1,4 +1,5 @@
-// Token bucket for the drain: at most `perSecond` messages per second, bursts of up to one second's worth.
+// Token bucket for the drain: at most `perSecond` messages per second, bursts of a tenth of a second's worth
+// (a backlog drains as an even stream, not in one-second bursts that fill a slow uplink).
 export class RateLimit {
   private tokens: number;
   private last: number;
@@ -8,7 +9,7 @@ export class RateLimit {
     private readonly perSecond: number,
     private readonly now: () => number = Date.now,
   ) {
-    this.burst = Math.max(1, perSecond);
+    this.burst = Math.max(1, perSecond / 10);
     this.tokens = this.burst;
     this.last = now();
   }
