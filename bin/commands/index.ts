@@ -1,28 +1,22 @@
-// The list of sub-commands. Adding a command = one file in this folder + one line here.
+// The sub-commands, loaded lazily: `hddt-gateway decode ...` must not pay for loading fastify, noble and
+// serialport. Adding a command = one file in this folder + one line here, `name: () => import('./file.ts')`
+// (a file that registers several commands appears once per name).
 import type { Command } from 'commander';
-import { register as run } from './run.ts';
-import { register as importReadings } from './import.ts';
-import { register as backup } from './backup.ts';
-import { register as certs } from './certs.ts';
-import { register as patient } from './patient.ts';
-import { register as device } from './device.ts';
-import { register as decode } from './decode.ts';
-import { register as logs } from './logs.ts';
-import { register as dump } from './dump.ts';
-import { register as simulate } from './simulate.ts';
 
 export type RegisterCommand = (program: Command) => void;
+export type CommandLoader = () => Promise<{ register: RegisterCommand }>;
 
 // prettier-ignore
-export const commands: RegisterCommand[] = [
-  run,
-  importReadings,
-  backup,
-  certs,
-  patient,
-  device,
-  decode,
-  logs,
-  dump,
-  simulate,
-];
+export const commands: Record<string, CommandLoader> = {
+  run: () => import('./run.ts'),
+  import: () => import('./import.ts'),
+  backup: () => import('./backup.ts'),
+  restore: () => import('./backup.ts'),
+  certs: () => import('./certs.ts'),
+  patient: () => import('./patient.ts'),
+  device: () => import('./device.ts'),
+  decode: () => import('./decode.ts'),
+  logs: () => import('./logs.ts'),
+  dump: () => import('./dump.ts'),
+  simulate: () => import('./simulate.ts'),
+};
