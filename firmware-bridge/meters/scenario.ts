@@ -52,7 +52,9 @@ function fail(msg: string): never {
 }
 
 function checkTime(t: unknown, where: string): void {
-  if (typeof t !== 'string' || !LOCAL_RE.test(t) || Number.isNaN(Date.parse(t + 'Z'))) {
+  const ms = typeof t === 'string' && LOCAL_RE.test(t) ? Date.parse(t + 'Z') : NaN;
+  // Round trip: Date.parse accepts 30 February and quietly rolls it over.
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 19) !== t) {
     fail(`${where} must be a local time YYYY-MM-DDTHH:MM:SS, got ${JSON.stringify(t)}`);
   }
 }
