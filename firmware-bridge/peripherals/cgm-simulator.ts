@@ -536,7 +536,8 @@ export class CgmSimulator extends SimulatedSensor<StoredCgmRecord> {
   private writeSessionStartTime(data: Buffer): WriteResult {
     try {
       const v = decodeCgmSessionStartTime(data, this.crcOpts);
-      if (v.crc === 'mismatch') return CGM_ATT_INVALID_CRC;
+      if (v.crc === 'mismatch')
+        return this.e2eCrc ? CGM_ATT_INVALID_CRC : AttError.invalidAttributeValueLength;
       const local = dateTimeToEpochMs(v.dateTime);
       if (local === null) return AttError.outOfRange;
       const nowUtc = local - ((v.timeZoneMinutes ?? 0) + (v.dstOffsetMinutes ?? 0)) * 60_000;
@@ -572,8 +573,9 @@ export class CgmSimulator extends SimulatedSensor<StoredCgmRecord> {
     let answer: CgmSocpMessage;
     try {
       const m = decodeCgmSocp(data, this.crcOpts);
-      if (m.crc === 'mismatch') return CGM_ATT_INVALID_CRC;
-      answer = this.socp(m);
+      // without E2E-CRC two trailing octets are not a CRC but a wrong operand
+      if (m.crc === 'mismatch' && this.e2eCrc) return CGM_ATT_INVALID_CRC;
+      answer = m.crc === 'mismatch' ? this.socpResponse(op, 'invalid-operand') : this.socp(m);
     } catch (e) {
       if (!(e instanceof CodecError)) throw e;
       if (e.code === 'ERR_CRC_MISSING') return CGM_ATT_MISSING_CRC;
