@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { webcrypto, randomBytes } from 'node:crypto';
-import './reflect-metadata.ts';
+// @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata API.
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { supportedScopes } from './oauth/scopes.ts';
 
