@@ -40,6 +40,8 @@ export async function buildServer(
   }) as unknown as FastifyInstance;
 
   app.decorate('services', services);
+  // HTTP and token metrics for the operator server's /metrics (server/operator/http-metrics.ts).
+  await app.register((await import('./operator/http-metrics.ts')).httpMetrics);
 
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
