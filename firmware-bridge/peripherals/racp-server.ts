@@ -54,6 +54,11 @@ export const DROP_DELAY_MS = 20;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+interface Transfer {
+  abort: boolean;
+  linkLost: boolean;
+}
+
 class RacpRefusal extends Error {
   constructor(
     readonly opCode: number,
@@ -75,13 +80,19 @@ const FILTERED_OPERATORS = new Set<number>([
 ]);
 
 export class RacpServer<R> {
-  private transfer: { abort: boolean } | null = null;
+  private transfer: Transfer | null = null;
 
   constructor(
     private readonly peripheral: VirtualPeripheral,
     private readonly backend: RacpBackend<R>,
     private readonly onTransferEnd: (end: TransferEnd) => void,
-  ) {}
+  ) {
+    // a procedure ends with its link: a reconnecting central may start a new one at once
+    peripheral.on('disconnect', () => {
+      if (this.transfer) this.transfer.linkLost = true;
+      this.transfer = null;
+    });
+  }
 
   get busy(): boolean {
     return this.transfer !== null;
@@ -112,7 +123,7 @@ export class RacpServer<R> {
       return;
     }
     if (request.opCode === 'report-stored-records') {
-      const transfer = { abort: false };
+      const transfer: Transfer = { abort: false, linkLost: false };
       this.transfer = transfer;
       const selected = this.select(request);
       setImmediate(() => void this.report(transfer, selected));
@@ -204,7 +215,7 @@ export class RacpServer<R> {
     );
   }
 
-  private async report(transfer: { abort: boolean }, selected: R[]): Promise<void> {
+  private async report(transfer: Transfer, selected: R[]): Promise<void> {
     let sent = 0;
     let outcome: TransferOutcome = selected.length > 0 ? 'success' : 'no-records';
     try {
@@ -215,19 +226,23 @@ export class RacpServer<R> {
           // Disconnection Complete in the same UART read as the Write Response, and noble then fails
           // the already answered write ("Disconnected 8").
           await sleep(DROP_DELAY_MS);
-          this.peripheral.dropLink();
+          if (!transfer.linkLost) this.peripheral.dropLink();
           outcome = 'dropped';
           return;
         }
         if (i === selected.length) break;
         if (transfer.abort) break;
-        if (!this.peripheral.connected) {
+        if (transfer.linkLost) {
           outcome = 'dropped';
           return;
         }
         const position = sent + 1;
         if (isEveryNth(position, this.backend.faults().malformedEvery)) this.backend.sendMalformed();
         await this.backend.sendRecord(selected[i], position);
+        if (transfer.linkLost) {
+          outcome = 'dropped';
+          return;
+        }
         sent = position;
         const pace = this.backend.paceMs();
         if (pace > 0) await sleep(pace);
@@ -235,9 +250,10 @@ export class RacpServer<R> {
       }
       if (transfer.abort) outcome = 'aborted';
     } finally {
-      this.transfer = null;
+      if (this.transfer === transfer) this.transfer = null;
       this.onTransferEnd({ op: 'report', sent, outcome });
     }
+    if (transfer.linkLost) return;
     if (outcome === 'aborted') await this.respond(RACP_OP_CODES['abort-operation'], 'success');
     else {
       await this.respond(

@@ -11,6 +11,7 @@ import {
   GlucoseMeterSimulator,
   MALFORMED_CGM_MEASUREMENT,
   MALFORMED_GLUCOSE_MEASUREMENT,
+  type TransferEnd,
 } from '../../../firmware-bridge/peripherals/index.ts';
 import {
   connect,
@@ -162,6 +163,28 @@ test('unresponsive: requests hang while the link stays up; a new link answers ag
   assert.equal((await link.char('2aa8').readAsync()).length, 6);
   await link.peripheral.disconnectAsync();
 });
+
+test(
+  'the central leaves in the middle of a report: the procedure ends; a new link can start one at once',
+  T,
+  async () => {
+    cgm.transferPaceMs = 5;
+    link = await subscribeCgm();
+    let n = 0;
+    link.char('2aa7').on('data', () => n++);
+    const ended = new Promise<TransferEnd>((resolve) => cgm.once('transfer-end', resolve));
+    await link.char('2a52').writeAsync(hex('01 01'), false);
+    await until(() => n >= 5, 3000, 'first records');
+    await link.peripheral.disconnectAsync();
+    const end = await within(ended, 3000, 'transfer end');
+    assert.equal(end.outcome, 'dropped');
+    assert.ok(end.sent < 302);
+    cgm.transferPaceMs = 0;
+    link = await subscribeCgm();
+    assert.deepEqual(await request(link.char('2a52'), hex('04 01')), hex(`05 00 ${u16(302)}`));
+    await link.peripheral.disconnectAsync();
+  },
+);
 
 test('glucose meter: malformed notification on demand, drop after N, fault validation', T, async () => {
   const l = await connect(await discover(rig.noble, '1808', meter.address));
