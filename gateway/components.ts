@@ -5,9 +5,11 @@ import { serverComponent } from '../server/component.ts';
 import { operatorComponent } from '../server/operator/component.ts';
 import { operatorProbes } from '../server/operator/probes.ts';
 import { retentionJob, timeKeeper, type Component } from './app.ts';
+import { createSyncComponent } from './sync/component.ts';
 
 export function components(config: GatewayConfig): Component[] {
   const list: Component[] = [timeKeeper, retentionJob];
+  if (config.mqtt.enabled) list.unshift(createSyncComponent(operatorProbes.setPublisher));
   if (config.ble.enabled) list.push(createBleComponent(operatorProbes.setBle));
   if (config.server.enabled) list.push(serverComponent);
   if (config.operator.enabled) list.push(operatorComponent);

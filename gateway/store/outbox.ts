@@ -158,3 +158,35 @@ export function dropOldest(store: Store, maxEntries: number, minCreatedMs: numbe
     return dropped;
   });
 }
+
+/**
+ * Queues the current version of every resource and every assignment: for a hub whose outbox was never used
+ * (sync switched on after it had been measuring), so what it stored before reaches the recorder too.
+ * `handle` turns an internal patient id into its pseudonymous handle.
+ */
+export function enqueueSnapshot(store: Store, nowMs: number, handle: (patientId: string) => string): number {
+  return store.transaction(() => {
+    let n = store
+      .prepare(
+        `INSERT INTO outbox (created_ms, kind, device_key, res_type, res_id, version, last_updated_ms, code,
+           effective_start_ms, effective_end_ms, value, unit, ref, status, json)
+         SELECT ?, 'resource', device_key, type, id, version, last_updated_ms, code, effective_start_ms,
+           effective_end_ms, value, unit, ref, status, json
+         FROM resources WHERE type IN ('Observation', 'Device', 'DeviceMetric')
+         ORDER BY last_updated_ms, type, id`,
+      )
+      .run(nowMs).changes;
+    const assignments = store
+      .prepare<{
+        device_key: string;
+        patient_id: string;
+        assigned_ms: number;
+      }>('SELECT device_key, patient_id, assigned_ms FROM device_assignments ORDER BY assigned_ms')
+      .all();
+    for (const a of assignments) {
+      enqueueAssignment(store, a.device_key, handle(a.patient_id), a.assigned_ms, nowMs);
+      n++;
+    }
+    return n;
+  });
+}

@@ -1,0 +1,54 @@
+// `hddt-gateway consume`: the recorder side of MQTT sync. Subscribes (persistent session, shared subscription)
+// to hub batches and writes them into its own store; with --serve the HDDT server runs over that store.
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { dataPath } from '../../config/load.ts';
+import { startGateway, type Component } from '../../gateway/app.ts';
+import { createLogger } from '../../gateway/log.ts';
+import { createConsumerComponent } from '../../gateway/sync/component.ts';
+import { UsageError, action, configFrom, withConfigOption } from './common.ts';
+
+interface ConsumeOptions {
+  config?: string;
+  store?: string;
+  serve?: boolean;
+}
+
+export function register(program: Command): void {
+  withConfigOption(program.command('consume'))
+    .description('recorder: consume hub batches from MQTT into a store (stops on SIGINT/SIGTERM)')
+    .option('--store <file>', 'SQLite file to fill (default: mqtt.consumer.storeFile in dataDir)')
+    .option('--serve', 'also run the HDDT server (server section of the configuration) over that store')
+    .action(
+      action(async (opts: ConsumeOptions) => {
+        const base = configFrom(opts);
+        const storeFile = opts.store ?? dataPath(base, base.mqtt.consumer.storeFile);
+        const config = configFrom(opts, { store: { file: storeFile } });
+        for (const f of [
+          config.mqtt.tls.caFile,
+          config.mqtt.tls.certFile,
+          config.mqtt.tls.keyFile,
+          config.mqtt.passwordFile,
+        ]) {
+          if (f && !fs.existsSync(dataPath(config, f)))
+            throw new UsageError(`cannot read ${dataPath(config, f)}`);
+        }
+        const log = createLogger(config.log.level);
+        const parts: Component[] = [createConsumerComponent()];
+        if (opts.serve) parts.push((await import('../../server/component.ts')).serverComponent);
+        const gw = await startGateway(config, log, parts);
+        log.info({ store: storeFile, group: config.mqtt.consumer.group }, 'consumer running');
+        const keepAlive = setInterval(() => undefined, 1 << 30);
+        await new Promise<void>((resolve) => {
+          const stop = (signal: string) => {
+            log.info({ signal }, 'stopping');
+            clearInterval(keepAlive);
+            resolve();
+          };
+          process.once('SIGINT', () => stop('SIGINT'));
+          process.once('SIGTERM', () => stop('SIGTERM'));
+        });
+        await gw.stop();
+      }),
+    );
+}

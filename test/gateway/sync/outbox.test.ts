@@ -1,0 +1,162 @@
+// The outbox on the hub: written in the change's transaction, monotonic sequence, pseudonymous assignments,
+// and the cap policy's alarm (keep) or drop. No broker needed: the publisher points at a closed port.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import path from 'node:path';
+import { pino } from 'pino';
+import { ingest } from '../../../gateway/readings/ingest.ts';
+import { deleteThrough, nextUnsent, outboxStats } from '../../../gateway/store/outbox.ts';
+import { addPatient, assignDevice, unassignDevice } from '../../../gateway/store/patients.ts';
+import { listResources } from '../../../gateway/store/resources.ts';
+import type { Store } from '../../../gateway/store/store.ts';
+import { patientHandle } from '../../../gateway/sync/outbox-writer.ts';
+import { Publisher } from '../../../gateway/sync/publisher.ts';
+import { bgSeries, cgmSeries } from '../../../firmware-bridge/synthetic-readings.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+import { freePort } from './fixtures/broker.ts';
+import { openGatewayStore, publisherOptions, T0 } from './fixtures/sync-env.ts';
+
+function hub(t: { after: (fn: () => void) => void }): Store {
+  const { dir, cleanup } = tempDir('hddt-outbox-');
+  const store = openGatewayStore(path.join(dir, 'hub.sqlite'));
+  t.after(() => {
+    store.close();
+    cleanup();
+  });
+  return store;
+}
+
+const now = new Date('2025-10-28T00:00:00Z');
+
+test('resource changes are queued in commit order; the latest entry of each resource is its stored version', (t) => {
+  const store = hub(t);
+  ingest(store, cgmSeries({ deviceKey: 'ble:c1', sessionStart: T0, count: 30, intervalMinutes: 5 }), { now });
+  ingest(store, bgSeries({ deviceKey: 'ble:b1', start: T0, days: 1 }), { now });
+  // backfill into the first chunk: a new chunk version, a new entry
+  ingest(
+    store,
+    cgmSeries({ deviceKey: 'ble:c1', sessionStart: T0, count: 5, firstIndex: 30, intervalMinutes: 5 }),
+    {
+      now,
+    },
+  );
+  const rows = nextUnsent(store, 0, 10_000);
+  assert.ok(rows.length > 0);
+  rows.forEach((r, i) => i > 0 && assert.ok(r.seq > rows[i - 1].seq));
+  // the latest entry of each resource is its current version, byte for byte
+  const latest = new Map(rows.map((r) => [`${r.res_type}/${r.res_id}`, r]));
+  for (const res of listResources(store)) {
+    const e = latest.get(`${res.type}/${res.id}`);
+    assert.ok(e, `${res.type}/${res.id} has an entry`);
+    assert.equal(e.version, res.version);
+    assert.equal(e.json, res.json);
+    assert.equal(e.code, res.code);
+    assert.equal(e.effective_start_ms, res.effective_start_ms);
+  }
+  assert.equal(latest.size, listResources(store).length);
+});
+
+test('a rolled-back change leaves no outbox entry (and an entry never exists without its change)', (t) => {
+  const store = hub(t);
+  assert.throws(() =>
+    store.transaction(() => {
+      ingest(store, bgSeries({ deviceKey: 'ble:b1', start: T0, days: 1 }), { now });
+      assert.ok(outboxStats(store).entries > 0);
+      throw new Error('power cut');
+    }),
+  );
+  assert.equal(outboxStats(store).entries, 0);
+  assert.equal(listResources(store).length, 0);
+});
+
+test('assignments travel as a pseudonymous handle; sequence numbers are never reused after pruning', (t) => {
+  const store = hub(t);
+  const p = addPatient(store, 'alice@example.org', now.getTime());
+  assignDevice(store, 'ble:b1', p.id, now.getTime());
+  unassignDevice(store, 'ble:b1', now.getTime() + 1);
+  const [a, u] = nextUnsent(store, 0, 10);
+  assert.equal(a.kind, 'assignment');
+  assert.equal(a.patient, patientHandle(store, p.id));
+  assert.match(a.patient!, /^[0-9a-f]{32}$/);
+  assert.ok(!JSON.stringify(a).includes(p.id) && !JSON.stringify(a).includes('alice'));
+  assert.equal(u.patient, null);
+  deleteThrough(store, u.seq);
+  assignDevice(store, 'ble:b1', p.id, now.getTime() + 2);
+  assert.equal(nextUnsent(store, 0, 10)[0].seq, u.seq + 1);
+});
+
+function capture(): { log: pino.Logger; lines: () => Array<Record<string, unknown>> } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk.toString());
+      cb();
+    },
+  });
+  return {
+    log: pino({ level: 'debug' }, stream),
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+test('cap policy keep-and-alarm: everything kept, alarm in status, metric and log', async (t) => {
+  const store = hub(t);
+  ingest(store, bgSeries({ deviceKey: 'ble:b1', start: T0, days: 2 }), { now });
+  const n = outboxStats(store).entries;
+  const { log, lines } = capture();
+  const url = `mqtt://127.0.0.1:${await freePort()}`;
+  const opts = publisherOptions('hub-a', url, {
+    outbox: { maxEntries: 5, maxAgeHours: 24, onExceed: 'keep-and-alarm' },
+    connection: {
+      url,
+      clientId: 'c',
+      keepaliveSeconds: 5,
+      connectTimeoutMs: 500,
+      reconnect: { minMs: 50, maxMs: 100 },
+      username: 'hub-a',
+      password: 'hunter2-secret',
+    },
+    log,
+  });
+  const publisher = new Publisher(store, opts);
+  t.after(() => publisher.stop());
+  publisher.start();
+  assert.equal(publisher.status().alarm.active, true);
+  assert.match(publisher.status().alarm.reason!, new RegExp(`${n} entries`));
+  assert.equal(publisher.metrics().alarm, 1);
+  assert.equal(publisher.metrics().backlogEntries, n);
+  assert.equal(outboxStats(store).entries, n);
+  await new Promise((r) => setTimeout(r, 300)); // a few failed connection attempts
+  assert.equal(publisher.isConnected, false);
+  const logged = lines();
+  assert.ok(logged.some((l) => l.msg === 'sync alarm raised'));
+  assert.ok(!JSON.stringify(logged).includes('hunter2-secret'), 'no password in the log');
+});
+
+test('cap policy drop-oldest: keeps the newest entries and raises a sticky alarm', async (t) => {
+  const store = hub(t);
+  ingest(store, bgSeries({ deviceKey: 'ble:b1', start: T0, days: 2 }), { now });
+  const before = nextUnsent(store, 0, 1000);
+  const url = `mqtt://127.0.0.1:${await freePort()}`;
+  const publisher = new Publisher(
+    store,
+    publisherOptions('hub-a', url, { outbox: { maxEntries: 5, maxAgeHours: 24, onExceed: 'drop-oldest' } }),
+  );
+  t.after(() => publisher.stop());
+  publisher.start();
+  const after = nextUnsent(store, 0, 1000);
+  assert.deepEqual(
+    after.map((r) => r.seq),
+    before.slice(-5).map((r) => r.seq),
+  );
+  const status = publisher.status();
+  assert.equal(status.counters.droppedEntries, before.length - 5);
+  assert.equal(status.alarm.active, true);
+  assert.match(status.alarm.reason!, /dropped/);
+});
