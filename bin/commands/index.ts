@@ -19,5 +19,6 @@ export const commands: Record<string, CommandLoader> = {
   logs: () => import('./logs.ts'),
   dump: () => import('./dump.ts'),
   simulate: () => import('./simulate.ts'),
+  status: () => import('./status.ts'),
   consume: () => import('./consume.ts'),
 };

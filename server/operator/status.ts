@@ -204,7 +204,7 @@ export function collectStatus(source: StatusSource, nowMs: number, charts?: Gluc
     generatedAt: new Date(nowMs).toISOString(),
     gatewayId: config.gatewayId,
     source: probes ? 'live' : 'database',
-    ready: readiness(source).ready,
+    ready: probes ? readiness(source).ready : false,
     uptimeSeconds: probes ? Math.round((nowMs - probes.processStartMs) / 1000) : null,
     parts: partList(source),
     store: { file: path.basename(store.path), bytes: sizes.db, walBytes: sizes.wal },
