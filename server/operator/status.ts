@@ -129,12 +129,7 @@ function partList(source: StatusSource): StatusSnapshot['parts'] {
     { name: 'ble', enabled: c.ble.enabled, running: c.ble.enabled ? running('ble') : null },
     { name: 'serial', enabled: c.serial.enabled, running: null },
     { name: 'server', enabled: c.server.enabled, running: c.server.enabled ? running('server') : null },
-    // The publisher reports itself when the sync part is wired to the probes; until then it shows unknown.
-    {
-      name: 'mqtt',
-      enabled: c.mqtt.enabled,
-      running: c.mqtt.enabled && source.probes?.publisher ? true : null,
-    },
+    { name: 'mqtt', enabled: c.mqtt.enabled, running: c.mqtt.enabled ? running('mqtt') : null },
     { name: 'operator', enabled: c.operator.enabled, running: running('operator') },
   ];
 }
