@@ -8,7 +8,7 @@ import { KNOWN_CABLES, matchRule, PortDiscovery } from '../../../drivers/serial/
 import { SerialLink } from '../../../drivers/serial/serial-link.ts';
 import { createMeterPty } from '../../../firmware-bridge/meters/pty-pair.ts';
 
-const until = async (cond: () => boolean, ms = 3000): Promise<void> => {
+const until = async (cond: () => boolean, ms = 10_000): Promise<void> => {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error('condition not met in time');
@@ -23,6 +23,8 @@ test('configured path: a pty appearing later is picked up, its disappearance abo
   const attached: DiscoveredPort[] = [];
   const detached: DiscoveredPort[] = [];
   const closed: string[] = [];
+  const opened: string[] = [];
+  const openErrors: string[] = [];
   const discovery = new PortDiscovery({
     rules: [{ protocol: 'onetouch-ultra2', path: gatewayPath }],
     list: () => Promise.reject(new Error('list must not be needed for path rules')),
@@ -30,9 +32,13 @@ test('configured path: a pty appearing later is picked up, its disappearance abo
     onAttach: (port, signal) => {
       attached.push(port);
       // What a driver does: open the port, close it when the port goes away.
-      void SerialLink.open({ path: port.path, baudRate: 9600 }).then((link) => {
-        signal.addEventListener('abort', () => void link.close().then(() => closed.push(port.path)));
-      });
+      SerialLink.open({ path: port.path, baudRate: 9600 }).then(
+        (link) => {
+          opened.push(port.path);
+          signal.addEventListener('abort', () => void link.close().then(() => closed.push(port.path)));
+        },
+        (err: Error) => openErrors.push(err.message),
+      );
     },
     onDetach: (port) => detached.push(port),
   });
@@ -43,7 +49,8 @@ test('configured path: a pty appearing later is picked up, its disappearance abo
 
   const pty = await createMeterPty({ dir, names: { meter: 'meter-end', gateway: 'ttyMETER' } });
   t.after(() => pty.close());
-  await until(() => attached.length === 1);
+  await until(() => attached.length === 1 && opened.length === 1);
+  assert.deepEqual(openErrors, []);
   assert.deepEqual(
     { path: attached[0].path, protocol: attached[0].protocol },
     { path: gatewayPath, protocol: 'onetouch-ultra2' },
