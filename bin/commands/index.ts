@@ -21,4 +21,5 @@ export const commands: Record<string, CommandLoader> = {
   simulate: () => import('./simulate.ts'),
   status: () => import('./status.ts'),
   consume: () => import('./consume.ts'),
+  'diga-client': () => import('./diga-client.ts'),
 };

@@ -1,0 +1,275 @@
+// `hddt-gateway diga-client info|pair|poll|summary|revoke`: the reference DiGA client (diga-client/) for
+// DiGA developers testing against a gateway. Connection settings given to `pair` are kept in the state
+// folder (client.json; tokens in tokens.json, 0600) so later commands need only --state-dir.
+// Exit codes: 0 ok, 2 invalid input or settings, 3 not paired or the pairing was revoked, 1 anything else.
+import path from 'node:path';
+import readline from 'node:readline';
+import type { Command } from 'commander';
+import { DigaClient } from '../../diga-client/client.ts';
+import { DigaClientError } from '../../diga-client/errors.ts';
+import { readJson, writeJsonPrivate } from '../../diga-client/files.ts';
+import { parseMivs, type Miv } from '../../diga-client/hddt.ts';
+import type { PollReport } from '../../diga-client/poller.ts';
+import type { ClientSettings } from '../../diga-client/settings.ts';
+
+interface ConnectionOptions {
+  server?: string;
+  fhirBase?: string;
+  clientId?: string;
+  redirectUri?: string;
+  cert?: string;
+  key?: string;
+  ca?: string;
+  stateDir: string;
+  out?: string;
+}
+
+const DEFAULT_STATE_DIR = './data/diga-client';
+
+function withConnection(cmd: Command): Command {
+  return cmd
+    .option('--server <url>', 'gateway (authorization server issuer) URL, e.g. https://localhost:8443')
+    .option('--fhir-base <url>', 'FHIR base URL (default <server>/fhir)')
+    .option('--client-id <id>', 'client_id, urn:diga:bfarm:NNNNN')
+    .option('--redirect-uri <uri>', 'redirect URI registered in the DiGA directory')
+    .option('--cert <file>', 'DiGA client certificate (PEM)')
+    .option('--key <file>', 'DiGA client key (PEM)')
+    .option('--ca <file>', 'CA certificate the gateway certificate chains to (PEM)')
+    .option('--state-dir <dir>', 'folder for settings, tokens (0600) and poll state', DEFAULT_STATE_DIR)
+    .option('--out <file>', 'output file, JSON lines (default <state-dir>/resources.jsonl)');
+}
+
+class Usage extends Error {}
+
+/** The given options over the saved client.json; every setting must be known from one of them. */
+function settingsFrom(o: ConnectionOptions): ClientSettings {
+  const stateDir = path.resolve(o.stateDir);
+  const saved = readJson<Partial<ClientSettings>>(path.join(stateDir, 'client.json')) ?? {};
+  const abs = (f: string | undefined) => (f ? path.resolve(f) : undefined);
+  const issuer = (o.server ?? saved.issuer)?.replace(/\/$/, '');
+  const s = {
+    issuer,
+    fhirBase:
+      o.fhirBase ?? (o.server ? undefined : saved.fhirBase) ?? (issuer ? `${issuer}/fhir` : undefined),
+    clientId: o.clientId ?? saved.clientId,
+    redirectUri: o.redirectUri ?? saved.redirectUri,
+    certFile: abs(o.cert) ?? saved.certFile,
+    keyFile: abs(o.key) ?? saved.keyFile,
+    caFile: abs(o.ca) ?? saved.caFile,
+    stateDir,
+    outFile: abs(o.out) ?? saved.outFile ?? path.join(stateDir, 'resources.jsonl'),
+  };
+  const missing = (
+    [
+      ['issuer', '--server'],
+      ['clientId', '--client-id'],
+      ['redirectUri', '--redirect-uri'],
+      ['certFile', '--cert'],
+      ['keyFile', '--key'],
+      ['caFile', '--ca'],
+    ] as const
+  ).filter(([k]) => !s[k]);
+  if (missing.length > 0) {
+    throw new Usage(
+      `missing ${missing.map(([, flag]) => flag).join(', ')} (not saved in ${stateDir} either)`,
+    );
+  }
+  return s as ClientSettings;
+}
+
+function run<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      if (err instanceof Usage) {
+        process.stderr.write(`hddt-gateway diga-client: ${err.message}\n`);
+        process.exitCode = 2;
+      } else if (err instanceof DigaClientError) {
+        process.stderr.write(`hddt-gateway diga-client: ${err.message}\n`);
+        process.exitCode =
+          err.code === 'settings' ? 2 : err.code === 'grant_revoked' || err.code === 'not_paired' ? 3 : 1;
+      } else {
+        process.stderr.write(
+          `hddt-gateway diga-client: ${err instanceof Error ? err.message : String(err)}\n`,
+        );
+        process.exitCode = 1;
+      }
+    }
+  };
+}
+
+function mivsOption(v: string | undefined): Miv[] {
+  try {
+    return parseMivs(v ?? 'bloodGlucose,cgm');
+  } catch (err) {
+    throw new Usage((err as Error).message);
+  }
+}
+
+export function formatReport(r: PollReport): string {
+  const w = r.written;
+  return (
+    `poll: +${w.cgm} CGM chunk versions, +${w.bg} BG observations, +${w.device} Device, ` +
+    `+${w.deviceMetric} DeviceMetric; ${r.finalized.length} chunk(s) turned final, ` +
+    `${r.backfilled.length} backfilled via _lastUpdated, ${r.openChunks} open; ${r.requests} request(s)`
+  );
+}
+
+async function readLine(prompt: string): Promise<string> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: false });
+  process.stderr.write(prompt);
+  try {
+    for await (const line of rl) if (line.trim() !== '') return line.trim();
+  } finally {
+    rl.close();
+  }
+  throw new Usage('no callback URL on standard input');
+}
+
+export function register(program: Command): void {
+  const dc = program
+    .command('diga-client')
+    .description('reference DiGA client: pairing (PAR, PKCE, mTLS), HDDT polling, JSON lines output');
+
+  withConnection(dc.command('info'))
+    .description('read the authorization server metadata and the FHIR CapabilityStatement')
+    .action(
+      run(async (o: ConnectionOptions) => {
+        const c = await DigaClient.open(settingsFrom(o));
+        try {
+          const md = c.metadata;
+          process.stdout.write(`issuer:         ${md.issuer}\n`);
+          process.stdout.write(`PAR endpoint:   ${md.pushed_authorization_request_endpoint}\n`);
+          process.stdout.write(`scopes:         ${(md.scopes_supported ?? []).join(' ')}\n`);
+          process.stdout.write(
+            `FHIR:           ${c.capabilities.fhirVersion} ${c.capabilities.resources.join(', ')}\n`,
+          );
+          process.stdout.write(`$hddt-cgm-summary: ${c.capabilities.cgmSummaryOperation ? 'yes' : 'no'}\n`);
+        } finally {
+          c.close();
+        }
+      }),
+    );
+
+  withConnection(dc.command('pair'))
+    .description(
+      'pair with a patient: PAR, then either print the authorize URL and read the redirect URL from stdin, ' +
+        'or (demos, tests) log in with --username/--password/--totp-secret and consent',
+    )
+    .option('--miv <list>', 'MIVs to ask for: bloodGlucose,cgm', 'bloodGlucose,cgm')
+    .option('--username <name>', "patient's username (logs in through the patient pages)")
+    .option('--password <password>', "patient's password")
+    .option('--totp-secret <base32>', "patient's TOTP secret (the current code is computed)")
+    .action(
+      run(
+        async (
+          o: ConnectionOptions & { miv?: string; username?: string; password?: string; totpSecret?: string },
+        ) => {
+          const mivs = mivsOption(o.miv);
+          const settings = settingsFrom(o);
+          const creds = [o.username, o.password, o.totpSecret];
+          if (creds.some((x) => x !== undefined) && creds.some((x) => x === undefined)) {
+            throw new Usage('--username, --password and --totp-secret go together');
+          }
+          const c = await DigaClient.open(settings);
+          try {
+            writeJsonPrivate(path.join(settings.stateDir, 'client.json'), settings);
+            let result;
+            if (o.username) {
+              result = await c.pairWithCredentials(mivs, {
+                username: o.username,
+                password: o.password!,
+                totpSecret: o.totpSecret!,
+              });
+            } else {
+              const pending = await c.startPairing(mivs);
+              process.stdout.write(
+                `Open this URL in the patient's browser (valid ${pending.expiresIn} s):\n`,
+              );
+              process.stdout.write(`${pending.authorizeUrl}\n`);
+              const cb = await readLine('Paste the URL the browser was redirected to:\n');
+              let url: URL;
+              try {
+                url = new URL(cb);
+              } catch {
+                throw new Usage('that is not a URL');
+              }
+              result = await c.completePairing(pending, url);
+            }
+            process.stdout.write(
+              `paired: ${result.mivs.join(', ')}; access token valid until ${result.expiresAt}\n`,
+            );
+          } finally {
+            c.close();
+          }
+        },
+      ),
+    );
+
+  withConnection(dc.command('poll'))
+    .description("poll in HDDT's pattern and append new resources to the output file; Ctrl-C stops")
+    .option('--once', 'one poll cycle, then the summary')
+    .option('--interval <seconds>', 'seconds between poll cycles', '60')
+    .option('--since-days <n>', 'first poll: days of history to fetch', '30')
+    .action(
+      run(async (o: ConnectionOptions & { once?: boolean; interval: string; sinceDays: string }) => {
+        const interval = Number(o.interval);
+        const sinceDays = Number(o.sinceDays);
+        if (!(interval >= 1)) throw new Usage('--interval must be at least 1 second');
+        if (!(sinceDays > 0 && sinceDays <= 365)) throw new Usage('--since-days must be in 1..365');
+        const c = await DigaClient.open(settingsFrom(o), { sinceDays });
+        let stop = false;
+        let wake: (() => void) | undefined;
+        const onSignal = () => {
+          stop = true;
+          wake?.();
+        };
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        try {
+          do {
+            const r = await c.pollOnce();
+            process.stdout.write(`${new Date().toISOString()} ${formatReport(r)}\n`);
+            if (o.once || stop) break;
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              setTimeout(resolve, interval * 1000).unref();
+            });
+          } while (!stop);
+          for (const line of c.formatSummary(await c.summary())) process.stdout.write(`${line}\n`);
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          c.close();
+        }
+      }),
+    );
+
+  withConnection(dc.command('summary'))
+    .description('counts and latest values of the output file, and $hddt-cgm-summary when CGM is granted')
+    .action(
+      run(async (o: ConnectionOptions) => {
+        const c = await DigaClient.open(settingsFrom(o));
+        try {
+          for (const line of c.formatSummary(await c.summary())) process.stdout.write(`${line}\n`);
+        } finally {
+          c.close();
+        }
+      }),
+    );
+
+  withConnection(dc.command('revoke'))
+    .description('revoke the pairing (refresh token, grant, consent) and delete the stored tokens')
+    .action(
+      run(async (o: ConnectionOptions) => {
+        const c = await DigaClient.open(settingsFrom(o));
+        try {
+          await c.revoke();
+          process.stdout.write('pairing revoked\n');
+        } finally {
+          c.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,24 @@
+// The reference client's failures, with stable codes a caller (CLI, demo, tests) can branch on.
+// Messages never carry tokens, codes or passwords.
+export type DigaClientErrorCode =
+  /** No tokens stored: run the pairing first. */
+  | 'not_paired'
+  /** The grant is gone (revoked by the patient or the gateway, or expired): pair again. */
+  | 'grant_revoked'
+  /** Login, TOTP or consent on the patient pages did not go through. */
+  | 'login_failed'
+  /** The authorization server answered the authorization with an error (e.g. consent denied). */
+  | 'authorization_failed'
+  /** The server broke the protocol or answered unexpectedly. */
+  | 'protocol'
+  /** Bad settings (files, URLs, options). */
+  | 'settings';
+
+export class DigaClientError extends Error {
+  readonly code: DigaClientErrorCode;
+  constructor(code: DigaClientErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DigaClientError';
+    this.code = code;
+  }
+}
