@@ -42,6 +42,8 @@ export interface DumpOptions {
   ingest?: IngestOptions;
   onConfig?: (config: MeterConfig) => void;
   onProgress?: FetchProgress;
+  /** Aborting (the port disappeared, the gateway stops) closes the port: the dump ends as ERR_PORT_CLOSED. */
+  signal?: AbortSignal;
 }
 
 export interface DumpResult {
@@ -68,7 +70,10 @@ export async function dumpMeter(opts: DumpOptions): Promise<DumpResult> {
     timeouts: { ...DEFAULT_SESSION_OPTIONS.timeouts, ...opts.session?.timeouts },
   };
   const result: DumpResult = { protocol: opts.protocol, read: 0, stored: 0, duplicates: 0, rejected: [] };
+  if (opts.signal?.aborted) throw new MeterError('ERR_PORT_CLOSED', `${opts.path}: aborted before opening`);
   const link = await SerialLink.open({ path: opts.path, baudRate: opts.baudRate ?? entry.baudRate });
+  const onAbort = (): void => void link.close();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   const session = entry.factory(link, sessionOpts);
   const records: MeterRecord[] = [];
   try {
@@ -92,6 +97,7 @@ export async function dumpMeter(opts: DumpOptions): Promise<DumpResult> {
       result.rejected.push(...ingested.rejected);
     }
   } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
     await session.disconnect();
     await link.close();
   }
