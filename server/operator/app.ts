@@ -144,7 +144,7 @@ export async function buildOperatorServer(opts: OperatorServerOptions): Promise<
 
     app.post<{ Body: { username?: string; password?: string } }>(
       '/login',
-      { onRequest: app.csrfProtection },
+      { preHandler: app.csrfProtection },
       async (req, reply) => {
         const { username, password } = req.body ?? {};
         if (typeof username !== 'string' || typeof password !== 'string') {
@@ -178,7 +178,7 @@ export async function buildOperatorServer(opts: OperatorServerOptions): Promise<
       },
     );
 
-    app.post('/logout', { onRequest: app.csrfProtection }, async (req, reply) => {
+    app.post('/logout', { preHandler: app.csrfProtection }, async (req, reply) => {
       auth.endSession(req.cookies[SESSION_COOKIE]);
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.redirect('/login', 303);

@@ -114,8 +114,9 @@ export function glucoseCharts(source: StatusSource, nowMs: number): GlucoseChart
 
 /** Ready = the store answers and every enabled part reported that it runs. */
 export function readiness(source: StatusSource): { ready: boolean; missing: string[] } {
+  // The operator server answers this very request, so it runs; the others must have reported.
   const missing = partList(source)
-    .filter((p) => p.enabled && p.running === false)
+    .filter((p) => p.enabled && p.running === false && p.name !== 'operator')
     .map((p) => p.name);
   const storeOk = storeAlive(source.store);
   if (!storeOk) missing.unshift('store');
