@@ -139,7 +139,7 @@ export const DEFAULT_FRAME: Frame = {
   width: 720,
   height: 260,
   left: 44,
-  right: 12,
+  right: 20,
   top: 10,
   bottom: 26,
   yMin: 40,

@@ -131,7 +131,8 @@ function partList(source: StatusSource): StatusSnapshot['parts'] {
     { name: 'serial', enabled: c.serial.enabled, running: null },
     { name: 'server', enabled: c.server.enabled, running: c.server.enabled ? running('server') : null },
     { name: 'mqtt', enabled: c.mqtt.enabled, running: c.mqtt.enabled ? running('mqtt') : null },
-    { name: 'operator', enabled: c.operator.enabled, running: running('operator') },
+    // Whoever reads live facts got them from the operator server: it runs.
+    { name: 'operator', enabled: c.operator.enabled, running: source.probes ? true : null },
   ];
 }
 
