@@ -75,12 +75,27 @@ export function nextUnsent(store: Store, afterSeq: number, limit: number): Outbo
     .all(afterSeq, limit);
 }
 
-/** Marks the acknowledged ranges sent, in one transaction (one fsync for many PUBACKs). */
+/**
+ * Marks the acknowledged ranges sent, in one transaction for many PUBACKs. Committed without its own fsync
+ * (synchronous NORMAL for this commit only; the next FULL commit syncs it along): losing a mark on power loss
+ * costs a resend, which the recorder ignores, while an fsync per PUBACK batch would cap the drain rate.
+ */
 export function markSent(store: Store, ranges: Array<[number, number]>, nowMs: number): void {
   const st = store.prepare('UPDATE outbox SET sent_ms = ? WHERE seq BETWEEN ? AND ? AND sent_ms IS NULL');
-  store.transaction(() => {
-    for (const [from, to] of ranges) st.run(nowMs, from, to);
-  });
+  const previous = store.db.pragma('synchronous', { simple: true }) as number;
+  store.db.pragma('synchronous = NORMAL');
+  try {
+    store.transaction(() => {
+      for (const [from, to] of ranges) st.run(nowMs, from, to);
+    });
+  } finally {
+    store.db.pragma(`synchronous = ${Number(previous)}`);
+  }
+}
+
+/** True while some entry waits to be published. */
+export function hasUnsent(store: Store): boolean {
+  return store.prepare('SELECT 1 FROM outbox WHERE sent_ms IS NULL LIMIT 1').get() !== undefined;
 }
 
 /** Deletes sent entries up to `seq` (inclusive); returns how many. */
@@ -121,15 +136,14 @@ export interface OutboxStats {
 }
 
 export function outboxStats(store: Store): OutboxStats {
-  const all = store
-    .prepare<{ n: number; lo: number | null }>('SELECT COUNT(*) AS n, MIN(seq) AS lo FROM outbox')
-    .get()!;
+  // Separate queries: COUNT(*) alone is answered from the smallest index, MIN(seq) from the b-tree's edge.
+  const all = {
+    n: store.prepare<{ n: number }>('SELECT COUNT(*) AS n FROM outbox').get()!.n,
+    lo: store.prepare<{ lo: number | null }>('SELECT MIN(seq) AS lo FROM outbox').get()!.lo,
+  };
   const unsent = store.prepare<{ n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE sent_ms IS NULL').get()!
     .n;
-  const oldest =
-    all.lo === null
-      ? null
-      : store.prepare<{ c: number }>('SELECT created_ms AS c FROM outbox WHERE seq = ?').get(all.lo)!.c;
+  const oldest = store.prepare<{ c: number | null }>('SELECT MIN(created_ms) AS c FROM outbox').get()!.c;
   const last = lastSeq(store);
   return { entries: all.n, unsent, oldestCreatedMs: oldest, floor: all.lo ?? last + 1, lastSeq: last };
 }

@@ -17,7 +17,7 @@ import {
 } from '../store/sync-inbox.ts';
 import { Backoff } from './backoff.ts';
 import { clientOptions, safeUrl, type BrokerConnection } from './connection.ts';
-import { decodeBatch, PayloadError, type Batch } from './payload.ts';
+import { decodeBatch, PayloadError, resourceJson, type Batch } from './payload.ts';
 import { withTimeout } from './timeout.ts';
 import { ackTopic, batchSubscription, parseTopic } from './topics.ts';
 
@@ -249,7 +249,7 @@ export class Consumer {
           unit: e.index.unit,
           ref: e.index.ref,
           status: e.index.status,
-          json: JSON.stringify(e.resource),
+          json: resourceJson(e),
         };
         const outcome = applyResourceVersion(this.store, row, ns);
         if (outcome === 'written') this.counters.written++;

@@ -1,5 +1,7 @@
 // The wire format of a batch (documented in docs/mqtt.md): one MQTT message carries a contiguous run of outbox
-// entries of one gateway. CBOR (plain RFC 8949 maps, no cbor-x extensions) or JSON, same structure.
+// entries of one gateway. CBOR (plain RFC 8949 maps, no cbor-x extensions) or JSON, same structure, except that
+// in CBOR a resource travels as its JSON text (a text string): byte-identical on the recorder with no
+// parse/re-encode on the hub (5x cheaper on a small CPU), at about 10% more bytes than CBOR maps.
 import { Decoder, Encoder } from 'cbor-x';
 import type { OutboxRow } from '../store/outbox.ts';
 
@@ -29,8 +31,8 @@ export interface ResourceEntry {
   lastUpdated: number;
   deviceKey: string;
   index: SearchIndex;
-  /** The FHIR resource exactly as the hub serves it. */
-  resource: Record<string, unknown>;
+  /** The FHIR resource exactly as the hub serves it: its JSON text (CBOR) or the JSON object itself (JSON). */
+  resource: Record<string, unknown> | string;
 }
 
 export interface AssignmentEntry {
@@ -112,6 +114,11 @@ function entryHead(row: OutboxRow): Omit<ResourceEntry, 'resource'> | Assignment
   };
 }
 
+/** The resource JSON text to store, exactly as the hub sent it. */
+export function resourceJson(e: ResourceEntry): string {
+  return typeof e.resource === 'string' ? e.resource : JSON.stringify(e.resource);
+}
+
 export function encodeBatch(header: BatchHeader, rows: OutboxRow[], format: PayloadFormat): Buffer {
   const from = rows[0].seq;
   const to = rows[rows.length - 1].seq;
@@ -133,9 +140,7 @@ export function encodeBatch(header: BatchHeader, rows: OutboxRow[], format: Payl
     return Buffer.from(`${head.slice(0, -1)},"entries":[${parts.join(',')}]}`, 'utf8');
   }
   const entries = rows.map((row) =>
-    row.kind === 'resource'
-      ? { ...entryHead(row), resource: JSON.parse(row.json!) as object }
-      : entryHead(row),
+    row.kind === 'resource' ? { ...entryHead(row), resource: row.json } : entryHead(row),
   );
   return encoder.encode({
     v: PAYLOAD_VERSION,
@@ -209,7 +214,14 @@ function checkEntry(e: unknown, seq: number): void {
   if (!isStr(e.id, 128)) fail(`entry ${seq}: id must be a string`);
   if (!isSeq(e.version)) fail(`entry ${seq}: version must be a positive integer`);
   if (!Number.isFinite(e.lastUpdated)) fail(`entry ${seq}: lastUpdated must be a time in ms`);
-  const r = e.resource;
+  let r: unknown = e.resource;
+  if (typeof r === 'string') {
+    try {
+      r = JSON.parse(r);
+    } catch {
+      fail(`entry ${seq}: resource text is not JSON`);
+    }
+  }
   if (!isObj(r) || r.resourceType !== e.type || r.id !== e.id) {
     fail(`entry ${seq}: resource must be a ${String(e.type)} with id ${String(e.id)}`);
   }

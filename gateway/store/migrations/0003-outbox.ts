@@ -31,6 +31,8 @@ export const outboxSchema: Migration = {
       ) STRICT;
       CREATE INDEX outbox_unsent ON outbox (seq) WHERE sent_ms IS NULL;
       CREATE INDEX outbox_sent ON outbox (seq) WHERE sent_ms IS NOT NULL;
+      -- Small index: COUNT(*) and the oldest entry for the cap policy without reading the JSON pages.
+      CREATE INDEX outbox_created ON outbox (created_ms);
 
       -- Recorder: applied sequence ranges per gateway stream (merged, disjoint).
       CREATE TABLE sync_ranges (

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { encode as cborEncode } from 'cbor-x';
 import fc from 'fast-check';
 import type { OutboxRow } from '../../../gateway/store/outbox.ts';
-import { decodeBatch, encodeBatch, PayloadError } from '../../../gateway/sync/payload.ts';
+import { decodeBatch, encodeBatch, PayloadError, resourceJson } from '../../../gateway/sync/payload.ts';
 
 const jsonText = fc
   .dictionary(fc.string({ unit: 'grapheme', maxLength: 8 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 })
@@ -88,7 +88,7 @@ for (const format of ['cbor', 'json'] as const) {
           const r = rs[i];
           assert.equal(e.seq, r.seq);
           if (e.kind === 'resource') {
-            assert.equal(JSON.stringify(e.resource), r.json);
+            assert.equal(resourceJson(e), r.json);
             assert.equal(e.version, r.version);
             assert.deepEqual(
               [e.index.code, e.index.value, e.index.effectiveStart, e.index.status],
@@ -112,6 +112,8 @@ test('CBOR is plain (no cbor-x record extension): a generic decoder sees maps', 
   assert.equal(bytes[0] >> 5, 5);
   assert.ok(!bytes.includes(Buffer.from([0xd8, 0x69])));
   assert.ok(bytes.length < encodeBatch(header, rs, 'json').length);
+  const decoded = decodeBatch(bytes).entries[0];
+  assert.equal(decoded.kind === 'resource' && decoded.resource, rs[0].json, 'resource as its JSON text');
 });
 
 test('any bytes: a checked batch or a PayloadError, nothing else', () => {
@@ -136,6 +138,7 @@ test('well-formed CBOR of the wrong shape is refused with a reason', () => {
     ['seq', { ...good, entries: [{ ...good.entries[0], seq: 9 }] }],
     ['type', { ...good, entries: [{ ...good.entries[0], type: 'Patient' }] }],
     ['id', { ...good, entries: [{ ...good.entries[0], id: 'other' }] }],
+    ['text', { ...good, entries: [{ ...good.entries[0], resource: '{"resourceType":' }] }],
     ['array', [1, 2, 3]],
   ];
   for (const [name, value] of cases) {

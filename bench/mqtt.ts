@@ -1,0 +1,200 @@
+// `npm run bench -- mqtt [readings=100000] [bgShare=0.5]`
+// MQTT drain throughput: 100,000 readings (CGM 1-minute chunks and BG Observations) stored through ingest(),
+// queued in the outbox, drained by the Publisher to a local Mosquitto at QoS 1 (PUBACK, then marked sent),
+// against the ceiling of raw mqtt.js publishing the very same payloads with no outbox. Also bytes per reading
+// on the wire (TCP bytes written by the client) for CBOR and JSON.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Socket } from 'node:net';
+import mqtt from 'mqtt';
+import { bgSeries, cgmSeries } from '../firmware-bridge/synthetic-readings.ts';
+import { ingest } from '../gateway/readings/ingest.ts';
+import { hasUnsent, nextUnsent, outboxStats, resendAfter } from '../gateway/store/outbox.ts';
+import { openStore, type Store } from '../gateway/store/store.ts';
+import { attachOutbox, outboxStream } from '../gateway/sync/outbox-writer.ts';
+import { CONTENT_TYPE, encodeBatch, type PayloadFormat } from '../gateway/sync/payload.ts';
+import { Publisher, type PublisherOptions } from '../gateway/sync/publisher.ts';
+import { Broker } from '../test/gateway/sync/fixtures/broker.ts';
+
+const BATCH = 100;
+const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 16);
+
+function fill(store: Store, total: number, bgShare: number): { cgm: number; bg: number } {
+  const start = new Date('2025-01-01T00:00:00Z');
+  const now = new Date('2026-01-01T00:00:00Z');
+  const bg = Math.round(total * bgShare);
+  const cgm = total - bg;
+  // CGM: 1-minute samples, 14-day sessions, ingested in 6-hour batches (a chunk is rendered once per batch).
+  const perSession = 20_160;
+  for (let done = 0; done < cgm;) {
+    const session = Math.floor(done / perSession);
+    const n = Math.min(360, cgm - done, perSession - (done % perSession));
+    ingest(
+      store,
+      cgmSeries({
+        deviceKey: 'ble:cgm-0',
+        sessionStart: new Date(start.getTime() + session * perSession * 60_000),
+        firstIndex: done % perSession,
+        count: n,
+      }),
+      { now },
+    );
+    done += n;
+  }
+  // BG: ten meters, one Observation per reading.
+  const meters = 10;
+  for (let m = 0; m < meters; m++) {
+    const all = bgSeries({ deviceKey: `serial:bg-${m}`, start, days: Math.ceil(bg / meters / 8) }).slice(
+      0,
+      Math.ceil(bg / meters),
+    );
+    for (let i = 0; i < all.length; i += 1000) ingest(store, all.slice(i, i + 1000), { now });
+  }
+  return { cgm, bg };
+}
+
+function socketOf(client: mqtt.MqttClient): Socket {
+  return (client as unknown as { stream: Socket }).stream;
+}
+
+async function drain(
+  store: Store,
+  url: string,
+  format: PayloadFormat,
+): Promise<{ ms: number; messages: number; wireBytes: number }> {
+  resendAfter(store, 0); // everything unsent again (the second format drains the same entries)
+  const opts: PublisherOptions = {
+    gatewayId: 'bench-hub',
+    connection: {
+      url,
+      clientId: `bench-${format}`,
+      keepaliveSeconds: 30,
+      connectTimeoutMs: 5000,
+      reconnect: { minMs: 100, maxMs: 1000 },
+    },
+    topicPrefix: 'hddt/v1',
+    qos: 1,
+    format,
+    batchSize: BATCH,
+    maxBatchBytes: 1 << 20,
+    maxInflight: INFLIGHT,
+    maxMessagesPerSecond: 0,
+    outbox: { maxEntries: 10_000_000, maxAgeHours: 1e6, onExceed: 'keep-and-alarm' },
+    ack: { enabled: true, resendAfterMs: 3_600_000 },
+    pollMs: 1000,
+    capCheckMs: 60_000,
+  };
+  const publisher = new Publisher(store, opts);
+  publisher.start();
+  // Timed from the CONNACK, like the raw run (which connects before its clock starts).
+  while (!publisher.isConnected) await new Promise((r) => setImmediate(r));
+  const t0 = performance.now();
+  while (hasUnsent(store)) await new Promise((r) => setTimeout(r, 5));
+  const ms = performance.now() - t0;
+  const m = publisher.metrics();
+  await publisher.stop();
+  // Client bytes: measured in a separate pass below (the publisher's socket is internal).
+  return { ms, messages: m.messagesSent, wireBytes: 0 };
+}
+
+/** The same batches the publisher sends, encoded up front. */
+function payloads(store: Store, format: PayloadFormat): Buffer[] {
+  const header = { gw: 'bench-hub', stream: outboxStream(store), floor: 1, sentAt: Date.now() };
+  const out: Buffer[] = [];
+  for (let after = 0; ;) {
+    const rows = nextUnsent(store, after, BATCH);
+    if (rows.length === 0) break;
+    out.push(encodeBatch(header, rows, format));
+    after = rows[rows.length - 1].seq;
+  }
+  return out;
+}
+
+/** Raw mqtt.js: publish every payload at QoS 1 and wait for all PUBACKs. Returns ms and TCP bytes written. */
+async function raw(
+  url: string,
+  list: Buffer[],
+  format: PayloadFormat,
+): Promise<{ ms: number; wireBytes: number }> {
+  const client = await mqtt.connectAsync(url, {
+    protocolVersion: 5,
+    clientId: `raw-${format}`,
+    reconnectPeriod: 0,
+  });
+  const before = socketOf(client).bytesWritten;
+  const t0 = performance.now();
+  await Promise.all(
+    list.map((p) =>
+      client.publishAsync('hddt/v1/bench-raw/batch', p, {
+        qos: 1,
+        properties: { contentType: CONTENT_TYPE[format] },
+      }),
+    ),
+  );
+  const ms = performance.now() - t0;
+  const wireBytes = socketOf(client).bytesWritten - before;
+  await client.endAsync();
+  return { ms, wireBytes };
+}
+
+export async function run(args: string[] = []): Promise<object> {
+  const total = Number(args[0] ?? 100_000);
+  // Share of BG readings (one Observation each); the rest are CGM samples (60 per hourly chunk).
+  const bgShare = Number(args[1] ?? 0.5);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hddt-bench-mqtt-'));
+  const broker = new Broker({ dir: path.join(tmp, 'broker') });
+  try {
+    await broker.start();
+    const store = openStore({ path: path.join(tmp, 'hub.sqlite') });
+    attachOutbox(store);
+    const t0 = performance.now();
+    const mix = fill(store, total, bgShare);
+    const fillMs = performance.now() - t0;
+    const entries = outboxStats(store).entries;
+    // A hub at rest: the fill's WAL checkpointed, so the first drain does not pay for it.
+    store.db.pragma('wal_checkpoint(TRUNCATE)');
+
+    const result: Record<string, unknown> = {
+      readings: total,
+      mix,
+      outboxEntries: entries,
+      batchSize: BATCH,
+      maxInflight: INFLIGHT,
+      qos: 1,
+      ingestWithOutboxMs: Math.round(fillMs),
+    };
+    for (const format of (process.env.BENCH_ORDER ?? 'cbor,json').split(',') as PayloadFormat[]) {
+      const d = await drain(store, broker.url, format);
+      resendAfter(store, 0);
+      const e0 = performance.now();
+      const list = payloads(store, format);
+      const encodeMs = performance.now() - e0;
+      const r = await raw(broker.url, list, format);
+      const payloadBytes = list.reduce((n, b) => n + b.length, 0);
+      result[format] = {
+        outbox: {
+          seconds: +(d.ms / 1000).toFixed(3),
+          readingsPerSecond: Math.round(total / (d.ms / 1000)),
+          messagesPerSecond: Math.round(d.messages / (d.ms / 1000)),
+          messages: d.messages,
+        },
+        rawMqttJs: {
+          seconds: +(r.ms / 1000).toFixed(3),
+          readingsPerSecond: Math.round(total / (r.ms / 1000)),
+          messagesPerSecond: Math.round(list.length / (r.ms / 1000)),
+        },
+        ratio: +(r.ms / d.ms).toFixed(3),
+        readAndEncodeSeconds: +(encodeMs / 1000).toFixed(3),
+        payloadBytesPerReading: +(payloadBytes / total).toFixed(1),
+        wireBytesPerReading: +(r.wireBytes / total).toFixed(1),
+      };
+    }
+    result.targets = { readingsPerSecond: 20_000, ratio: 0.5 };
+    store.close();
+    return result;
+  } finally {
+    await broker.stop('SIGTERM');
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
