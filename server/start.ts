@@ -13,7 +13,7 @@ import { prunePrivacyTrail } from './audit/privacy-trail.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { DigaDirectory } from './oauth/directory.ts';
 import { SigningKeys } from './oauth/keys.ts';
-import { revokeInactiveClients } from './oauth/pairing.ts';
+import { expireConsents, revokeInactiveClients } from './oauth/pairing.ts';
 import type { ServerServices } from './services.ts';
 
 export interface ServicesOptions {
@@ -53,10 +53,15 @@ export async function createServices(
   return services;
 }
 
-/** Deletes what has expired and prunes the privacy trail beyond its retention. */
+/** How often expired consents are looked for, independent of requests (HDDT: consent ends on time). */
+export const CONSENT_SWEEP_MS = 60_000;
+
+/** Ends expired consents, deletes what has expired and prunes the privacy trail beyond its retention. */
 export async function housekeeping(services: ServerServices): Promise<void> {
   const now = services.clock.now().getTime();
   const { store } = services;
+  const expired = expireConsents(services);
+  if (expired > 0) services.logger.info({ pairings: expired }, 'pairings ended: consent expired');
   deleteExpiredSessions(store, now);
   // Codes stay a day past expiry so a late replay is still recognised (and revokes what it produced).
   deleteExpiredRequests(store, now - 86_400_000);
@@ -74,17 +79,28 @@ export interface RunningServer {
 /** Builds and starts the HTTPS server with directory auto-refresh and hourly housekeeping. */
 export async function startServer(
   services: ServerServices,
-  options: BuildServerOptions & { host?: string; port?: number } = {},
+  options: BuildServerOptions & { host?: string; port?: number; consentSweepMs?: number } = {},
 ): Promise<RunningServer> {
   const app = await buildServer(services, options);
   const cfg = services.config.server;
   await app.listen({ host: options.host ?? cfg.host, port: options.port ?? cfg.port });
   services.directory.startAutoRefresh();
   services.directory.refresh().catch(() => undefined);
-  const timer = setInterval(() => {
+  const runHousekeeping = () =>
     housekeeping(services).catch((err: unknown) => services.logger.error({ err }, 'housekeeping failed'));
-  }, 3_600_000);
+  // Once at start (a gateway that was off past a consent's end must not wait an hour), then hourly.
+  void runHousekeeping();
+  const timer = setInterval(runHousekeeping, 3_600_000);
   timer.unref();
+  const sweep = setInterval(() => {
+    try {
+      const n = expireConsents(services);
+      if (n > 0) services.logger.info({ pairings: n }, 'pairings ended: consent expired');
+    } catch (err) {
+      services.logger.error({ err }, 'consent sweep failed');
+    }
+  }, options.consentSweepMs ?? CONSENT_SWEEP_MS);
+  sweep.unref();
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
   return {
@@ -92,6 +108,7 @@ export async function startServer(
     url: `https://localhost:${port}`,
     async close() {
       clearInterval(timer);
+      clearInterval(sweep);
       services.directory.stop();
       await app.close();
     },

@@ -9,14 +9,12 @@ import { getPatientByUsername, listPatients, type PatientRow } from '../../gatew
 import {
   deleteSessionsOfPatient,
   getCredentials,
-  removePatientAccount,
   setTotpSecret,
 } from '../../gateway/store/oauth-accounts.ts';
 import { listPairingsOfPatient } from '../../gateway/store/oauth-grants.ts';
 import type { GatewayConfig } from '../../config/types.ts';
 import { systemClock } from '../../server/clock.ts';
-import { createAccount, USERNAME_PATTERN } from '../../server/pages/accounts.ts';
-import { unpair } from '../../server/oauth/pairing.ts';
+import { createAccount, removeAccount, USERNAME_PATTERN } from '../../server/pages/accounts.ts';
 import { action, configFrom, UsageError, withConfigOption } from './common.ts';
 
 function open(config: GatewayConfig): Store {
@@ -113,13 +111,7 @@ export function register(program: Command): void {
         const store = open(configFrom(opts));
         try {
           const p = existing(store, username);
-          const services = { store, clock: systemClock };
-          let n = 0;
-          store.transaction(() => {
-            for (const x of listPairingsOfPatient(store, p.id))
-              if (unpair(services, x.pairing_id, 'patient_removed')) n++;
-            removePatientAccount(store, p.id, Date.now());
-          });
+          const n = removeAccount({ store, clock: systemClock }, p.id);
           process.stdout.write(`patient ${username} removed (${n} pairing(s) revoked)\n`);
         } finally {
           store.close();

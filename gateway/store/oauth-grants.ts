@@ -60,7 +60,19 @@ export function clientsWithActivePairings(store: Store): string[] {
     .map((r) => r.client_id);
 }
 
-/** Ends the consent of a pairing and revokes its grants (and so all their tokens). */
+/** Active pairings whose consent ended at or before `nowMs` (the consent-expiry sweep). */
+export function pairingsWithExpiredConsent(store: Store, nowMs: number): PairingRow[] {
+  return store
+    .prepare<PairingRow>(
+      'SELECT * FROM pairings WHERE revoked_ms IS NULL AND consent_expires_ms <= ? ORDER BY consent_expires_ms',
+    )
+    .all(nowMs);
+}
+
+/**
+ * Ends the consent of a pairing, revokes its grants (so every access token fails the per-request grant
+ * check) and expires their refresh tokens, all in one transaction.
+ */
 export function revokePairing(store: Store, pairingId: string, reason: string, nowMs: number): boolean {
   return store.transaction(() => {
     const changed = store
@@ -73,8 +85,37 @@ export function revokePairing(store: Store, pairingId: string, reason: string, n
         `UPDATE oauth_grants SET revoked_ms = ?, revoked_reason = ? WHERE pairing_id = ? AND revoked_ms IS NULL`,
       )
       .run(nowMs, reason, pairingId);
+    store
+      .prepare(
+        `UPDATE oauth_refresh_tokens SET expires_ms = ?
+         WHERE expires_ms > ? AND grant_id IN (SELECT id FROM oauth_grants WHERE pairing_id = ?)`,
+      )
+      .run(nowMs, nowMs, pairingId);
     return changed === 1;
   });
+}
+
+/** Pairing counts per DiGA client (no patient data): active ones and ended ones by reason. */
+export interface PairingCountRow {
+  client_id: string;
+  active: number;
+  /** Consent ran out but the sweep has not ended the pairing yet (counted as ended, reason consent_expired). */
+  expired_unswept: number;
+  revoked_reason: string | null;
+  ended: number;
+}
+
+export function pairingCountsByClient(store: Store, nowMs: number): PairingCountRow[] {
+  return store
+    .prepare<PairingCountRow>(
+      `SELECT client_id,
+         SUM(CASE WHEN revoked_ms IS NULL AND consent_expires_ms > ? THEN 1 ELSE 0 END) AS active,
+         SUM(CASE WHEN revoked_ms IS NULL AND consent_expires_ms <= ? THEN 1 ELSE 0 END) AS expired_unswept,
+         revoked_reason,
+         SUM(CASE WHEN revoked_ms IS NOT NULL THEN 1 ELSE 0 END) AS ended
+       FROM pairings GROUP BY client_id, revoked_reason ORDER BY client_id, revoked_reason`,
+    )
+    .all(nowMs, nowMs);
 }
 
 export interface GrantRow {

@@ -4,6 +4,7 @@
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { getGrantStatus } from '../../gateway/store/oauth-grants.ts';
 import type { ServerServices } from '../services.ts';
+import { endIfConsentExpired } from './pairing.ts';
 import { mivsOfScopes } from './scopes.ts';
 
 export interface AccessContext {
@@ -26,6 +27,7 @@ export type AccessTokenErrorCode =
   | 'token_issuer_invalid'
   | 'token_expired'
   | 'token_not_yet_valid'
+  | 'token_not_for_this_api'
   | 'grant_inactive';
 
 export class AccessTokenError extends Error {
@@ -75,6 +77,10 @@ export async function verifyAccessToken(
   } catch (err) {
     throw mapJoseError(err);
   }
+  // Tokens of system clients (operator API) carry an audience and no grant: never patient data.
+  if (payload.aud !== undefined) {
+    throw new AccessTokenError('token_not_for_this_api', 'The token was not issued for the HDDT API');
+  }
   const scope = payload.scope;
   const grantId = payload.grant_id;
   const clientId = payload.client_id;
@@ -83,6 +89,9 @@ export async function verifyAccessToken(
   }
   const grant = getGrantStatus(services.store, grantId);
   const nowMs = now.getTime();
+  if (grant && grant.pairing_id === payload.sub && endIfConsentExpired(services, grant, nowMs)) {
+    throw new AccessTokenError('grant_inactive', 'The authorization behind the token is no longer active');
+  }
   if (
     !grant ||
     grant.revoked_ms !== null ||

@@ -9,6 +9,8 @@ import {
   clientsWithActivePairings,
   getPairing,
   insertGrant,
+  listPairingsOfPatient,
+  pairingsWithExpiredConsent,
   revokeOtherGrants,
   revokePairing,
   upsertPairing,
@@ -101,9 +103,12 @@ export function authorize(services: ServerServices, input: AuthorizationInput): 
   return { code, grantId, pairingId };
 }
 
+/** Why a pairing ended; stored on the pairing and its grants, written to the privacy trail, shown to the patient. */
 export type UnpairReason =
   | 'patient_revoked'
+  | 'patient_withdrew_all'
   | 'client_revoked'
+  | 'consent_expired'
   | 'diga_retired'
   | 'diga_removed'
   | 'refresh_token_reuse'
@@ -162,4 +167,42 @@ export function revokeInactiveClients(
   }
   if (n > 0) services.logger.warn({ pairings: n }, 'pairings revoked after DiGA directory change');
   return n;
+}
+
+/** Ends every pairing of the patient (withdrawal of all consent, or removal of the account). */
+export function unpairPatient(
+  services: Pick<ServerServices, 'store' | 'clock'>,
+  patientId: string,
+  reason: 'patient_withdrew_all' | 'patient_removed',
+): number {
+  let n = 0;
+  for (const p of listPairingsOfPatient(services.store, patientId))
+    if (unpair(services, p.pairing_id, reason)) n++;
+  return n;
+}
+
+/**
+ * The consent-expiry sweep: ends every pairing whose consent ran out (HDDT: at most one year), with its
+ * grants and tokens, and writes each to the privacy trail. Runs on a timer, so an expired consent ends
+ * even when the DiGA never calls again.
+ */
+export function expireConsents(services: Pick<ServerServices, 'store' | 'clock'>): number {
+  let n = 0;
+  for (const p of pairingsWithExpiredConsent(services.store, services.clock.now().getTime()))
+    if (unpair(services, p.pairing_id, 'consent_expired')) n++;
+  return n;
+}
+
+/**
+ * Called where a request meets a grant: when its consent has run out but the sweep has not come by yet,
+ * the pairing ends now (so the trail records it at the first request after expiry). True when expired.
+ */
+export function endIfConsentExpired(
+  services: Pick<ServerServices, 'store' | 'clock'>,
+  grant: { pairing_id: string; pairing_revoked_ms: number | null; consent_expires_ms: number },
+  nowMs: number,
+): boolean {
+  if (grant.consent_expires_ms > nowMs) return false;
+  if (grant.pairing_revoked_ms === null) unpair(services, grant.pairing_id, 'consent_expired');
+  return true;
 }

@@ -15,7 +15,7 @@ import { appendPrivacyEvent } from '../audit/privacy-trail.ts';
 import { authenticateClient } from './client-auth.ts';
 import type { DirectoryEntry } from './directory.ts';
 import { noStore, OAuthError, singleParams } from './errors.ts';
-import { unpair } from './pairing.ts';
+import { endIfConsentExpired, unpair } from './pairing.ts';
 import { formatScope, parseScope } from './scopes.ts';
 import { hashSecret, safeEqual } from './secrets.ts';
 import {
@@ -101,6 +101,7 @@ async function codeGrant(
     throw new OAuthError('invalid_grant', 'PKCE verification failed');
   }
   const grant = getGrantStatus(store, row.grant_id);
+  if (grant) endIfConsentExpired(services, grant, nowMs);
   if (!grantUsable(grant, nowMs) || grant.activated_ms !== null) {
     throw new OAuthError('invalid_grant', 'The authorization is no longer valid');
   }
@@ -141,6 +142,10 @@ async function refreshGrant(
     if (grant) unpair(services, grant.pairing_id, 'refresh_token_reuse');
     auditFailure(services, nowMs, entry.clientId, 'refresh_token_reuse', grant?.pairing_id);
     throw new OAuthError('invalid_grant', 'The refresh token was already used; the authorization is revoked');
+  }
+  // An expired consent ends the pairing here if the sweep has not yet (refresh tokens end with it).
+  if (grant && endIfConsentExpired(services, grant, nowMs)) {
+    throw new OAuthError('invalid_grant', 'The consent for this pairing has expired');
   }
   if (row.expires_ms <= nowMs) throw new OAuthError('invalid_grant', 'The refresh token expired');
   if (!grantUsable(grant, nowMs) || grant.activated_ms === null) {

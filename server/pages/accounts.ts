@@ -6,11 +6,14 @@ import {
   clearLoginFailures,
   getCredentials,
   recordLoginFailure,
+  removePatientAccount,
   setCredentials,
   type CredentialRow,
 } from '../../gateway/store/oauth-accounts.ts';
 import { addPatient, getPatientByUsername, type PatientRow } from '../../gateway/store/patients.ts';
 import type { Store } from '../../gateway/store/store.ts';
+import type { Clock } from '../clock.ts';
+import { unpairPatient } from '../oauth/pairing.ts';
 
 function scrypt(password: string, salt: Buffer, keylen: number, opts: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) =>
@@ -145,6 +148,20 @@ export function registerFailure(
 
 export function registerSuccess(store: Store, patientId: string, nowMs: number): void {
   clearLoginFailures(store, patientId, nowMs);
+}
+
+/**
+ * Removes a patient (`hddt-gateway patient remove`): every pairing ends (consent, grants, tokens; one
+ * privacy-trail entry each, reason patient_removed), then credentials, sessions and device assignments go.
+ * Returns how many pairings were ended.
+ */
+export function removeAccount(services: { store: Store; clock: Clock }, patientId: string): number {
+  const { store } = services;
+  return store.transaction(() => {
+    const n = unpairPatient(services, patientId, 'patient_removed');
+    removePatientAccount(store, patientId, services.clock.now().getTime());
+    return n;
+  });
 }
 
 export { getCredentials };

@@ -24,7 +24,7 @@ import { appendPrivacyEvent, patientRef, privacyEventsOfPatient } from '../audit
 import { lookupClient } from '../oauth/client-auth.ts';
 import type { DirectoryEntry } from '../oauth/directory.ts';
 import { OAuthError } from '../oauth/errors.ts';
-import { authorize, unpair } from '../oauth/pairing.ts';
+import { authorize, unpair, unpairPatient } from '../oauth/pairing.ts';
 import { formatScope, MIV_LABEL, MIV_SCOPE, mivOfScope, parseScope } from '../oauth/scopes.ts';
 import { hashSecret } from '../oauth/secrets.ts';
 import {
@@ -84,6 +84,19 @@ const EVENT_LABEL: Record<string, string> = {
   unauthorized_access: 'Unberechtigter Zugriffsversuch',
   login: 'Anmeldung',
   login_failed: 'Anmeldung fehlgeschlagen',
+};
+
+/** Why a pairing ended, in the patient's words (keys: UnpairReason of server/oauth/pairing.ts). */
+const END_REASON_LABEL: Record<string, string> = {
+  consent_expired: 'Einwilligung abgelaufen',
+  diga_removed: 'App nicht mehr im DiGA-Verzeichnis eingetragen',
+  diga_retired: 'App nicht mehr zugelassen (im DiGA-Verzeichnis außer Betrieb)',
+  patient_revoked: 'von Ihnen widerrufen',
+  patient_withdrew_all: 'von Ihnen widerrufen (alle Einwilligungen)',
+  client_revoked: 'von der App beendet',
+  refresh_token_reuse: 'aus Sicherheitsgründen beendet (Zugangsschlüssel mehrfach verwendet)',
+  code_reuse: 'aus Sicherheitsgründen beendet (Anmeldecode mehrfach verwendet)',
+  patient_removed: 'Konto entfernt',
 };
 
 export async function pageRoutes(app: FastifyInstance, opts: PageRoutesOptions): Promise<void> {
@@ -506,14 +519,29 @@ export async function pageRoutes(app: FastifyInstance, opts: PageRoutesOptions):
     } catch {
       // Directory unreachable: show client ids only.
     }
+    let anyActive = false;
     const items = rows.map((p) => {
       const active = p.revoked_ms === null && p.consent_expires_ms > t;
+      anyActive ||= active;
+      // Ended: by the stored reason, or (before the sweep came by) because the consent ran out.
+      const reason = active ? '' : (p.revoked_reason ?? 'consent_expired');
+      const endedMs = p.revoked_ms ?? p.consent_expires_ms;
       const mivs = (JSON.parse(p.consent_mivs) as MivName[]).map((m) => MIV_LABEL[m] ?? m).join(', ');
-      return html`<tr data-pairing="${p.pairing_id}">
+      return html`<tr
+        data-pairing="${p.pairing_id}"
+        data-status="${active ? 'active' : 'ended'}"
+        data-reason="${reason}"
+      >
         <td>${names.get(p.client_id) ?? p.client_id}</td>
         <td>${mivs}</td>
         <td>${formatDate(p.consent_granted_ms)}</td>
-        <td>${active ? `aktiv bis ${formatDate(p.consent_expires_ms)}` : 'beendet'}</td>
+        <td>
+          ${
+            active
+              ? `aktiv bis ${formatDate(p.consent_expires_ms)}`
+              : `beendet am ${formatDate(endedMs)}: ${END_REASON_LABEL[reason] ?? reason}`
+          }
+        </td>
         <td>
           ${
             active
@@ -535,18 +563,34 @@ export async function pageRoutes(app: FastifyInstance, opts: PageRoutesOptions):
         rows.length === 0
           ? html`<p>Keine Apps gekoppelt.</p>`
           : html`<table>
-              <tr>
-                <th>App</th>
-                <th>Daten</th>
-                <th>Seit</th>
-                <th>Status</th>
-                <th></th>
-              </tr>
-              ${items}
-            </table>`,
+                <tr>
+                  <th>App</th>
+                  <th>Daten</th>
+                  <th>Seit</th>
+                  <th>Status</th>
+                  <th></th>
+                </tr>
+                ${items}
+              </table>
+              ${
+                anyActive
+                  ? html`<form method="post" action="/account/pairings/revoke-all">
+                      <input type="hidden" name="_csrf" value="${csrf}" />
+                      <button type="submit">Alle Einwilligungen widerrufen</button>
+                    </form>`
+                  : html``
+              }`,
         { csrf },
       ),
     );
+  });
+
+  // Withdrawal of all consent: every pairing of the patient ends at once (grants, tokens, consent).
+  app.post('/pairings/revoke-all', protect, async (req, reply) => {
+    const session = authenticated(req);
+    if (!session) return reply.redirect('/account/login', 303);
+    unpairPatient(services, session.patient_id!, 'patient_withdrew_all');
+    return reply.redirect('/account/pairings', 303);
   });
 
   app.post('/pairings/revoke', protect, async (req, reply) => {
@@ -597,7 +641,7 @@ export async function pageRoutes(app: FastifyInstance, opts: PageRoutesOptions):
                   <td>${formatDate(r.at_ms)}</td>
                   <td>${EVENT_LABEL[r.event] ?? r.event}</td>
                   <td>${r.client_id ?? ''}</td>
-                  <td>${r.reason ?? ''}</td>
+                  <td>${(r.reason && END_REASON_LABEL[r.reason]) ?? r.reason ?? ''}</td>
                 </tr>`,
             )}
           </table>`,
