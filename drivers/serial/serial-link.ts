@@ -93,14 +93,11 @@ export class SerialLink {
     }
   }
 
+  /** Resolves once the bytes are handed to the operating system (no tcdrain: replies are what we wait for). */
   async write(bytes: Uint8Array): Promise<void> {
     if (this.closedError) throw this.closedError;
     await new Promise<void>((resolve, reject) => {
       this.port.write(Buffer.from(bytes), (err) => {
-        if (err)
-          reject(new MeterError('ERR_PORT_CLOSED', `write to ${this.port.path} failed: ${err.message}`));
-      });
-      this.port.drain((err) => {
         if (err)
           reject(new MeterError('ERR_PORT_CLOSED', `write to ${this.port.path} failed: ${err.message}`));
         else resolve();

@@ -46,14 +46,13 @@ export class MeterPort {
     return this.closed;
   }
 
-  /** Writes and waits until the bytes have left (so a following fault really happens after them). */
+  /** Writes and waits until the bytes are handed to the pty (writes keep their order; unplug waits for them). */
   async write(bytes: Uint8Array | string): Promise<void> {
     if (this.closed) return;
     const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : Buffer.from(bytes);
     if (buf.length === 0) return;
     await new Promise<void>((resolve) => {
-      this.port.write(buf);
-      this.port.drain(() => resolve());
+      this.port.write(buf, () => resolve());
     });
   }
 
@@ -61,6 +60,7 @@ export class MeterPort {
     if (this.closed) return;
     this.closed = true;
     // Let socat pass on what already left the meter: a cable pulled after the bytes were on the wire.
+    await new Promise<void>((resolve) => this.port.drain(() => resolve()));
     await sleep(150);
     if (this.opts.onUnplug) await this.opts.onUnplug();
     await this.close();

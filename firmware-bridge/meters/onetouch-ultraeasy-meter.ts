@@ -107,11 +107,12 @@ export function startUltraEasyMeter(port: MeterPort, scenario: Scenario): void {
       fault?.kind === 'nak' || !req ? NAK_ANSWER : retransmission && lastAnswer ? lastAnswer : answerFor(req);
     lastAnswer = answer;
     if (fault?.kind === 'noise') await port.write(noise(fault.bytes ?? 16));
-    await port.write(frame(new Uint8Array(0), true));
+    // ACK and answer leave in one write: one pass through the pty instead of two.
+    const ack = frame(new Uint8Array(0), true);
     const out = frame(answer, false);
-    if (fault?.kind === 'bad-checksum') await port.write(corruptChecksum(out, 1));
-    else if (fault?.kind === 'cut') await port.write(firstHalf(out));
-    else await port.write(out);
+    if (fault?.kind === 'bad-checksum') await port.write(Buffer.concat([ack, corruptChecksum(out, 1)]));
+    else if (fault?.kind === 'cut') await port.write(Buffer.concat([ack, firstHalf(out)]));
+    else await port.write(Buffer.concat([ack, out]));
   };
 
   port.onData((chunk) => {
