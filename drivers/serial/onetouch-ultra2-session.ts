@@ -23,6 +23,7 @@ import type { SerialLink } from './serial-link.ts';
 
 export const ULTRA2_BAUD_RATE = 9600;
 const MAX_LINE = 300;
+const MAX_DUMP_MS = 120_000;
 
 /** Cuts at LF; a run of MAX_LINE bytes without one is noise and is dropped. */
 export function cutLine(buf: Buffer): number {
@@ -97,7 +98,9 @@ export class OneTouchUltra2Session implements MeterSession {
     const delivered = new Set<string>();
     let last: unknown;
     for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
-      if (attempt > 0) await this.link.flush(this.opts.timeouts.quietMs);
+      // A real meter keeps streaming the failed dump (999 lines take about a minute at 9600 baud): wait until
+      // it is really quiet before asking again.
+      if (attempt > 0) await this.link.flush(this.opts.timeouts.quietMs, MAX_DUMP_MS);
       await this.link.write(encodeOneTouchCommand('DMP'));
       try {
         const header = decodeUltra2DumpHeader((await this.readLine('dump header')).payload);
