@@ -14,6 +14,7 @@ export class AstmRecordAssembler {
     const parts = this.pending.split('\r');
     this.pending = parts.pop() ?? '';
     if (this.pending.length > ASTM_MAX_RECORD) {
+      this.pending = ''; // drop the runaway record so the next one starts clean
       throw new CodecError('ERR_TOO_LONG', `ASTM record exceeds ${ASTM_MAX_RECORD} characters`);
     }
     return parts.filter((p) => p.length > 0);

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { AstmRecordAssembler } from '../../../drivers/codecs/astm-record-assembler.ts';
 import { encodeAstmRecordFrames } from '../../../drivers/codecs/astm-frame.ts';
 import { CodecError } from '../../../drivers/codecs/codec-error.ts';
+import { fuzzDecoder, fuzzText } from './serial-codec-fuzz.ts';
 
 test('records spanning frames and frames carrying several records', () => {
   const a = new AstmRecordAssembler();
@@ -16,6 +17,8 @@ test('records spanning frames and frames carrying several records', () => {
   a.reset();
   assert.equal(a.partial, '');
   assert.throws(() => a.push('x'.repeat(70_000)), CodecError);
+  assert.equal(a.partial, '', 'a runaway record is dropped');
+  assert.deepEqual(a.push('L|1\r'), ['L|1']);
 });
 
 test('round trip through record frames', () => {
@@ -39,5 +42,15 @@ test('round trip through record frames', () => {
       assert.equal(a.partial, '');
     }),
     { numRuns: 500 },
+  );
+});
+
+test('fuzz push: any frame text gives records without CR or a CodecError', () => {
+  const a = new AstmRecordAssembler();
+  const inputs = fuzzText(fc.constantFrom('R|1|^^^Glucose|5\r', 'P|1\rL|1||N\r', 'H|\\^&|x', 'R|2|'), 300);
+  assert.ok(
+    fuzzDecoder(inputs, (t) => {
+      for (const r of a.push(t)) assert.ok(!r.includes('\r') && r.length > 0);
+    }) > 0,
   );
 });

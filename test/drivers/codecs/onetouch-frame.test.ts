@@ -61,6 +61,10 @@ test('round trip: frame and link control', () => {
     { numRuns: 3000 },
   );
   for (let b = 0; b < 32; b++) assert.equal(encodeLinkControl(decodeLinkControl(b)), b);
+  // Every other byte sets a reserved bit; non-bytes are refused.
+  for (let b = 32; b < 256; b++) assert.throws(() => decodeLinkControl(b), { code: 'ERR_RESERVED_VALUE' });
+  for (const x of [-1, 256, 1.5, Number.NaN])
+    assert.throws(() => decodeLinkControl(x), { code: 'ERR_INVALID_ARGUMENT' });
 });
 
 test('fuzz decodeOneTouchFrame and oneTouchFrameLength: only CodecError', () => {
