@@ -11,6 +11,8 @@ import { readTlsMaterial, tlsServerOptions, type TlsMaterial } from './https.ts'
 import { oauthRoutes } from './oauth/plugin.ts';
 import { pageRoutes } from './pages/plugin.ts';
 import { fhirRoutes } from './fhir/plugin.ts';
+import { fhirSettings } from './fhir/settings.ts';
+import { clientErrorHandler, frameworkErrors } from './client-errors.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -18,9 +20,41 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Limits against slow clients (slowloris) and idle sockets. Node's defaults leave a request without a time
+ * limit under fastify (requestTimeout 0) and check header timeouts only every 30 s.
+ */
+export interface ServerTimeouts {
+  /** The TLS handshake must finish within this. */
+  handshakeMs: number;
+  /** The request line and all headers must arrive within this (node's headersTimeout). */
+  headersMs: number;
+  /** The whole request, body included (node's requestTimeout). */
+  requestMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveMs: number;
+  /** A socket with no traffic either way is closed after this. */
+  idleMs: number;
+  /** How often node checks the header and request timeouts. */
+  checkIntervalMs: number;
+}
+
+export const SERVER_TIMEOUTS: ServerTimeouts = {
+  handshakeMs: 20_000,
+  headersMs: 20_000,
+  requestMs: 60_000,
+  // fastify's default: longer than the idle timeout of common client pools, so a client never reuses a
+  // connection the server is just closing
+  keepAliveMs: 72_000,
+  idleMs: 120_000,
+  checkIntervalMs: 1_000,
+};
+
 export interface BuildServerOptions {
   /** Server certificate and key; read from the configured files when omitted. */
   tls?: TlsMaterial;
+  /** Shorter limits for tests; the defaults are SERVER_TIMEOUTS. */
+  timeouts?: Partial<ServerTimeouts>;
 }
 
 export async function buildServer(
@@ -29,14 +63,26 @@ export async function buildServer(
 ): Promise<FastifyInstance> {
   const { config } = services;
   const tls = options.tls ?? readTlsMaterial(config);
+  const t = { ...SERVER_TIMEOUTS, ...options.timeouts };
   const app = Fastify({
-    https: tlsServerOptions(tls),
+    https: {
+      ...tlsServerOptions(tls),
+      handshakeTimeout: t.handshakeMs,
+      headersTimeout: t.headersMs,
+      connectionsCheckingInterval: t.checkIntervalMs,
+    },
+    connectionTimeout: t.idleMs,
+    keepAliveTimeout: t.keepAliveMs,
+    requestTimeout: t.requestMs,
     loggerInstance: services.logger,
     // No per-request logs: URLs of the patient pages and /authorize carry transaction references.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     trustProxy: false,
     return503OnClosing: true,
+    // Requests refused before routing still get an OperationOutcome / OAuth error (server/client-errors.ts).
+    frameworkErrors: frameworkErrors(fhirSettings(config).base),
+    clientErrorHandler: clientErrorHandler(fhirSettings(config).base),
   }) as unknown as FastifyInstance;
 
   app.decorate('services', services);
