@@ -1,5 +1,8 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
 import Fastify from 'fastify';
 import fastifyFormbody from '@fastify/formbody';
 import { pino } from 'pino';
@@ -14,7 +17,7 @@ import { tapLogger } from '../../../server/operator/log-tap.ts';
 import { GatewayMetrics } from '../../../server/operator/metrics.ts';
 import { OperatorProbes } from '../../../server/operator/probes.ts';
 import type { StatusSnapshot } from '../../../server/operator/status.ts';
-import { runCli } from '../../helpers/cli.ts';
+import { BIN, runCli, spawnCli } from '../../helpers/cli.ts';
 import { BGM_KEY, CGM_KEY, CGM_SAMPLES, operatorFixture, type Fixture } from './fixture.ts';
 
 const ANSI = new RegExp(String.fromCharCode(27) + '\\[');
@@ -318,4 +321,50 @@ test('hddt-gateway status reads the database without a running gateway (--json a
   const missing = runCli(['status'], { HDDT_DATA_DIR: `${fx.dir}/nowhere`, HDDT_OPERATOR__ENABLED: 'false' });
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /no database at/);
+});
+
+test('hddt-gateway run serves the operator server; status asks it for live facts', async (t) => {
+  const own = operatorFixture();
+  t.after(() => own.cleanup());
+  own.store.close();
+  const port = await new Promise<number>((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  const env = { HDDT_DATA_DIR: own.dir, HDDT_OPERATOR__PORT: String(port) };
+  const child = spawnCli(['run'], env);
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let err = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no start line: ${err}`)), 30_000);
+    child.stderr!.on('data', (d) => {
+      err += d;
+      if (err.includes('gateway running')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  assert.match(err, new RegExp(`"url":"http://127\\.0\\.0\\.1:${port}"`));
+  assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
+
+  const r = spawnSync(process.execPath, [BIN, 'status', '--json'], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const s = JSON.parse(r.stdout) as StatusSnapshot;
+  assert.equal(s.source, 'live');
+  assert.equal(s.ready, true);
+  assert.equal(s.devices.find((d) => d.key === CGM_KEY)!.readingsStored, CGM_SAMPLES);
+
+  child.kill('SIGTERM');
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 0);
+  assert.doesNotMatch(err, /"level":50/);
 });
