@@ -22,4 +22,5 @@ export const commands: Record<string, CommandLoader> = {
   status: () => import('./status.ts'),
   consume: () => import('./consume.ts'),
   'diga-client': () => import('./diga-client.ts'),
+  demo: () => import('./demo.ts'),
 };
