@@ -62,7 +62,7 @@ async function drain(
   store: Store,
   url: string,
   format: PayloadFormat,
-): Promise<{ ms: number; messages: number; wireBytes: number }> {
+): Promise<{ ms: number; cpuMs: number; messages: number }> {
   resendAfter(store, 0); // everything unsent again (the second format drains the same entries)
   const opts: PublisherOptions = {
     gatewayId: 'bench-hub',
@@ -90,12 +90,13 @@ async function drain(
   // Timed from the CONNACK, like the raw run (which connects before its clock starts).
   while (!publisher.isConnected) await new Promise((r) => setImmediate(r));
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   while (hasUnsent(store)) await new Promise((r) => setTimeout(r, 5));
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   const m = publisher.metrics();
   await publisher.stop();
-  // Client bytes: measured in a separate pass below (the publisher's socket is internal).
-  return { ms, messages: m.messagesSent, wireBytes: 0 };
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, messages: m.messagesSent };
 }
 
 /** The same batches the publisher sends, encoded up front. */
@@ -116,7 +117,7 @@ async function raw(
   url: string,
   list: Buffer[],
   format: PayloadFormat,
-): Promise<{ ms: number; wireBytes: number }> {
+): Promise<{ ms: number; cpuMs: number; wireBytes: number }> {
   const client = await mqtt.connectAsync(url, {
     protocolVersion: 5,
     clientId: `raw-${format}`,
@@ -124,6 +125,7 @@ async function raw(
   });
   const before = socketOf(client).bytesWritten;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await Promise.all(
     list.map((p) =>
       client.publishAsync('hddt/v1/bench-raw/batch', p, {
@@ -133,9 +135,10 @@ async function raw(
     ),
   );
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   const wireBytes = socketOf(client).bytesWritten - before;
   await client.endAsync();
-  return { ms, wireBytes };
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, wireBytes };
 }
 
 export async function run(args: string[] = []): Promise<object> {
@@ -178,13 +181,17 @@ export async function run(args: string[] = []): Promise<object> {
           readingsPerSecond: Math.round(total / (d.ms / 1000)),
           messagesPerSecond: Math.round(d.messages / (d.ms / 1000)),
           messages: d.messages,
+          cpuSeconds: +(d.cpuMs / 1000).toFixed(3),
         },
         rawMqttJs: {
           seconds: +(r.ms / 1000).toFixed(3),
           readingsPerSecond: Math.round(total / (r.ms / 1000)),
           messagesPerSecond: Math.round(list.length / (r.ms / 1000)),
+          cpuSeconds: +(r.cpuMs / 1000).toFixed(3),
         },
         ratio: +(r.ms / d.ms).toFixed(3),
+        // Load-independent view: readings per CPU-second of this process (the broker's CPU not counted).
+        readingsPerCpuSecond: Math.round(total / (d.cpuMs / 1000)),
         readAndEncodeSeconds: +(encodeMs / 1000).toFixed(3),
         payloadBytesPerReading: +(payloadBytes / total).toFixed(1),
         wireBytesPerReading: +(r.wireBytes / total).toFixed(1),

@@ -21,6 +21,9 @@ import { decodeBatch, PayloadError, resourceJson, type Batch } from './payload.t
 import { withTimeout } from './timeout.ts';
 import { ackTopic, batchSubscription, parseTopic } from './topics.ts';
 
+/** A connection that lasted this long counts as healthy (resets the reconnect backoff). */
+const STABLE_MS = 10_000;
+
 export interface ConsumerOptions {
   connection: BrokerConnection;
   topicPrefix: string;
@@ -62,6 +65,7 @@ export class Consumer {
   private client: MqttClient | undefined;
   private epoch = 0;
   private connected = false;
+  private connectedAtMs = 0;
   private stopping = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly intervals: NodeJS.Timeout[] = [];
@@ -141,7 +145,7 @@ export class Consumer {
     client.on('connect', (connack) => {
       if (epoch !== this.epoch) return;
       this.connected = true;
-      this.backoff.reset();
+      this.connectedAtMs = Date.now();
       this.log.info(
         { broker: safeUrl(this.opts.connection.url), sessionPresent: connack.sessionPresent },
         'consumer connected',
@@ -186,6 +190,9 @@ export class Consumer {
       client.end(true);
     }
     if (this.stopping) return;
+    // A connection that held for a while resets the backoff; one dropped right after CONNACK (an ACL or
+    // quota refusal) keeps backing off instead of hammering the broker.
+    if (wasConnected && Date.now() - this.connectedAtMs >= STABLE_MS) this.backoff.reset();
     const delay = this.backoff.next();
     if (wasConnected) this.log.warn({ reason, retryInMs: delay }, 'consumer lost the broker');
     else this.log.debug({ reason, retryInMs: delay }, 'broker not reachable');

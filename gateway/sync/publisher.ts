@@ -26,6 +26,9 @@ import { RateLimit } from './rate-limit.ts';
 import { withTimeout } from './timeout.ts';
 import { ackTopic, batchTopic, statusTopic } from './topics.ts';
 
+/** A connection that lasted this long counts as healthy (resets the reconnect backoff). */
+const STABLE_MS = 10_000;
+
 export interface CapPolicy {
   maxEntries: number;
   maxAgeHours: number;
@@ -90,6 +93,7 @@ export class Publisher {
   private client: MqttClient | undefined;
   private epoch = 0;
   private connected = false;
+  private connectedAtMs = 0;
   private stopping = false;
   private started = false;
   /** Last sequence published on the current connection (the drain goes on from here). */
@@ -207,7 +211,7 @@ export class Publisher {
       if (epoch !== this.epoch) return;
       this.connected = true;
       this.counters.connects++;
-      this.backoff.reset();
+      this.connectedAtMs = Date.now();
       this.log.info({ broker: safeUrl(this.opts.connection.url) }, 'connected to broker');
       client.publish(this.topics.status, this.statusPayload('online'), { qos: 1, retain: true }, () => {});
       if (this.opts.ack.enabled) {
@@ -243,6 +247,9 @@ export class Publisher {
     }
     this.flushMarks();
     if (this.stopping) return;
+    // A connection that held for a while resets the backoff; one dropped right after CONNACK (an ACL or
+    // quota refusal) keeps backing off instead of hammering the broker.
+    if (wasConnected && Date.now() - this.connectedAtMs >= STABLE_MS) this.backoff.reset();
     const delay = this.backoff.next();
     if (wasConnected) this.log.warn({ reason, retryInMs: delay }, 'broker connection lost');
     else this.log.debug({ reason, retryInMs: delay }, 'broker not reachable');
