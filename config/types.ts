@@ -46,6 +46,23 @@ export interface ServerConfig extends SectionToggle {
   };
   privacyAuditRetentionDays: number;
   rateLimit: { max: number; windowMs: number };
+  /** Operator API for system clients (server/operator-api); absent = defaults, no clients. */
+  operatorApi?: Partial<OperatorApiConfig>;
+}
+
+/** A system client of the operator API (client_credentials over mTLS; registered here, not in the DiGA directory). */
+export interface SystemClientConfig {
+  clientId: string;
+  name?: string;
+  /** PEM file relative to dataDir; every certificate in it is accepted (renewal overlap). */
+  certificateFile: string;
+  scopes: string[];
+}
+
+export interface OperatorApiConfig {
+  prefix: string;
+  accessTokenSeconds: number;
+  clients: SystemClientConfig[];
 }
 
 // Sections owned by the drivers, servers and sync; each widens its own type as it grows.
@@ -82,7 +99,12 @@ export interface MqttConfig extends SectionToggle {
   keepaliveSeconds: number;
   connectTimeoutMs: number;
   reconnect: { minMs: number; maxMs: number };
-  tls: { caFile: string | null; certFile: string | null; keyFile: string | null; rejectUnauthorized: boolean };
+  tls: {
+    caFile: string | null;
+    certFile: string | null;
+    keyFile: string | null;
+    rejectUnauthorized: boolean;
+  };
   username: string | null;
   password: string | null;
   passwordFile: string | null;

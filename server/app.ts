@@ -11,6 +11,7 @@ import { readTlsMaterial, tlsServerOptions, type TlsMaterial } from './https.ts'
 import { oauthRoutes } from './oauth/plugin.ts';
 import { pageRoutes } from './pages/plugin.ts';
 import { fhirRoutes } from './fhir/plugin.ts';
+import { operatorApiRoutes } from './operator-api/plugin.ts';
 import { fhirSettings } from './fhir/settings.ts';
 import { clientErrorHandler, frameworkErrors } from './client-errors.ts';
 
@@ -121,6 +122,8 @@ export async function buildServer(
   // server/fhir/plugin.ts, under the configured base (server.fhir.base, default /fhir); tokens are checked
   // with verifyAccessToken() from server/oauth/access.ts.
   await app.register(fhirRoutes, { services });
+  // Operator API for system clients (client_credentials, mTLS; never patient data): server/operator-api.
+  await app.register(operatorApiRoutes, { services });
   // ───────────────────────────────────────────────────────────────────────────────────────────────────
 
   return app;

@@ -14,6 +14,7 @@ import { systemClock, type Clock } from './clock.ts';
 import { DigaDirectory } from './oauth/directory.ts';
 import { SigningKeys } from './oauth/keys.ts';
 import { expireConsents, revokeInactiveClients } from './oauth/pairing.ts';
+import { systemClients } from './oauth/system-clients.ts';
 import type { ServerServices } from './services.ts';
 
 export interface ServicesOptions {
@@ -46,6 +47,8 @@ export async function createServices(
     maxTokenSeconds: config.server.oauth.accessTokenSeconds,
     rotationDays: config.server.oauth.signingKeyRotationDays,
   });
+  // System clients of the operator API: a bad entry (unreadable certificate, DiGA-like id) stops start-up.
+  systemClients(config);
   const services: ServerServices = { config, store, directory, keys, logger, clock };
   directory.onRefresh((entries) => {
     revokeInactiveClients(services, entries);

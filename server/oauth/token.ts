@@ -13,11 +13,13 @@ import { getCode, markCodeUsed } from '../../gateway/store/oauth-requests.ts';
 import type { ServerServices } from '../services.ts';
 import { appendPrivacyEvent } from '../audit/privacy-trail.ts';
 import { authenticateClient } from './client-auth.ts';
+import { systemClientToken } from './client-credentials.ts';
 import type { DirectoryEntry } from './directory.ts';
 import { noStore, OAuthError, singleParams } from './errors.ts';
 import { endIfConsentExpired, unpair } from './pairing.ts';
 import { formatScope, parseScope } from './scopes.ts';
 import { hashSecret, safeEqual } from './secrets.ts';
+import { systemClients } from './system-clients.ts';
 import {
   CODE_VERIFIER_PATTERN,
   issueAccessToken,
@@ -182,6 +184,12 @@ async function refreshGrant(
 
 export async function tokenHandler(services: ServerServices, req: FastifyRequest, reply: FastifyReply) {
   const params = singleParams(req.body);
+  // System clients (configuration, not the DiGA directory) get client_credentials and nothing else.
+  const system = systemClients(services.config).get(params.client_id);
+  if (system)
+    return noStore(reply)
+      .code(200)
+      .send(await systemClientToken(services, req, params, system));
   const entry = await authenticateClient(services, req, params, 'token');
   const nowMs = services.clock.now().getTime();
   const grantType = params.grant_type;

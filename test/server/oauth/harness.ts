@@ -171,6 +171,8 @@ export interface HarnessOptions {
   /** Serve the directory from a local HTTPS server instead of a file. */
   httpsDirectory?: boolean;
   overrides?: Record<string, unknown>;
+  /** Extra `server` settings merged over the harness's own (e.g. operatorApi). */
+  server?: Record<string, unknown>;
 }
 
 export interface Harness {
@@ -275,6 +277,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
           sessionMaxHours: 8,
         },
         rateLimit: { max: 100000, windowMs: 1000 },
+        ...(opts.server ?? {}),
       },
       ...(opts.overrides ?? {}),
     },

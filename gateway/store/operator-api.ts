@@ -1,0 +1,49 @@
+// Read queries of the operator API (server/operator-api): devices with whether they are assigned, and the
+// assignments. The internal patient id is returned only to be turned into the sync handle by the caller;
+// it never leaves the gateway.
+import type { Store } from './store.ts';
+
+export interface OperatorDeviceRow {
+  key: string;
+  transport: string;
+  kind: 'cgm' | 'bgm';
+  manufacturer: string | null;
+  model: string | null;
+  serial_number: string | null;
+  name: string | null;
+  first_seen_ms: number;
+  last_seen_ms: number;
+  assigned: number;
+}
+
+export function devicesWithAssignment(store: Store): OperatorDeviceRow[] {
+  return store
+    .prepare<OperatorDeviceRow>(
+      `SELECT d.key, d.transport, d.kind, d.manufacturer, d.model, d.serial_number, d.name, d.first_seen_ms,
+         d.last_seen_ms, (a.device_key IS NOT NULL) AS assigned
+       FROM devices d LEFT JOIN device_assignments a ON a.device_key = d.key ORDER BY d.key`,
+    )
+    .all();
+}
+
+export interface AssignmentRow {
+  device_key: string;
+  patient_id: string;
+  assigned_ms: number;
+}
+
+export function listAssignments(store: Store): AssignmentRow[] {
+  return store
+    .prepare<AssignmentRow>(
+      'SELECT device_key, patient_id, assigned_ms FROM device_assignments ORDER BY device_key',
+    )
+    .all();
+}
+
+export function getAssignment(store: Store, deviceKey: string): AssignmentRow | undefined {
+  return store
+    .prepare<AssignmentRow>(
+      'SELECT device_key, patient_id, assigned_ms FROM device_assignments WHERE device_key = ?',
+    )
+    .get(deviceKey);
+}
