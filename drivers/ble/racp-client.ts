@@ -12,7 +12,11 @@ import {
   type RacpService,
 } from '../codecs/racp.ts';
 import { CHAR } from './uuids.ts';
+import { EventEmitter } from 'node:events';
 import { LinkError, type GattLink } from './transport.ts';
+
+/** Observers (metrics) learn how long each RACP procedure took: (service, outcome, seconds). */
+export const racpTimings = new EventEmitter();
 
 export class RacpError extends Error {
   constructor(message: string) {
@@ -55,6 +59,22 @@ export class RacpClient {
   }
 
   async request(req: RacpRequest): Promise<RacpResponse> {
+    const started = performance.now();
+    const outcome = (o: string) =>
+      racpTimings.emit('procedure', this.racpService, o, (performance.now() - started) / 1000);
+    return this.requestOnce(req).then(
+      (res) => {
+        outcome('response');
+        return res;
+      },
+      (err: unknown) => {
+        outcome(err instanceof LinkError ? 'link-lost' : 'failed');
+        throw err;
+      },
+    );
+  }
+
+  private async requestOnce(req: RacpRequest): Promise<RacpResponse> {
     if (this.pending) throw new RacpError('a RACP procedure is already running');
     const bytes = encodeRacp(req);
     const answer = new Promise<RacpResponse>((resolve, reject) => {

@@ -1,6 +1,7 @@
 // Prometheus metrics (prom-client) of the gateway: values that live in the store or in running parts are read
 // when scraped (collect callbacks); HTTP and token counters are fed by the DiGA app's hook (http-metrics.ts).
 // One registry per process (`gatewayMetrics`); tests make their own.
+import { racpTimings } from '../../drivers/ble/racp-client.ts';
 import fs from 'node:fs';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { GatewayConfig } from '../../config/types.ts';
@@ -274,3 +275,8 @@ function bleFacts(source: MetricsSource | null): BleDeviceFacts[] {
 }
 
 export const gatewayMetrics = new GatewayMetrics();
+
+// RACP procedure durations come from the BLE drivers as events (the drivers know nothing of metrics).
+racpTimings.on('procedure', (service: string, outcome: string, seconds: number) =>
+  gatewayMetrics.racpDuration.labels(service, outcome).observe(seconds),
+);
