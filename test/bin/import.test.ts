@@ -84,7 +84,8 @@ test('every command answers --help', () => {
 test('run: starts on the default configuration and stops cleanly on SIGTERM', async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
-  const child = spawnCli(['run'], { HDDT_DATA_DIR: dir });
+  // port 0: tests run in parallel, the default operator port may be taken
+  const child = spawnCli(['run'], { HDDT_DATA_DIR: dir, HDDT_OPERATOR__PORT: '0' });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   await new Promise<void>((resolve, reject) => {
