@@ -193,10 +193,17 @@ export class DigaClient {
   /** $hddt-cgm-summary over the default period (the last 7 days); undefined unless CGM is granted. */
   async cgmSummary(): Promise<CgmSummaryMetrics | undefined> {
     if (!this.grantedMivs().includes('cgm') || !this.capabilities.cgmSummaryOperation) return undefined;
-    const bundle = await this.fhir.post('Observation/$hddt-cgm-summary', {
-      resourceType: 'Parameters',
-      parameter: [],
-    });
+    let bundle: FhirResource;
+    try {
+      bundle = await this.fhir.post('Observation/$hddt-cgm-summary', {
+        resourceType: 'Parameters',
+        parameter: [],
+      });
+    } catch (err) {
+      // MSG_NO_MATCH: no CGM data in the period (an OperationOutcome, never an empty Bundle).
+      if (err instanceof DigaClientError && err.httpStatus === 404) return { noMatch: true };
+      throw err;
+    }
     if (bundle.resourceType !== 'Bundle') {
       throw new DigaClientError('protocol', '$hddt-cgm-summary did not return a Bundle');
     }

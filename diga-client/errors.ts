@@ -16,9 +16,16 @@ export type DigaClientErrorCode =
 
 export class DigaClientError extends Error {
   readonly code: DigaClientErrorCode;
-  constructor(code: DigaClientErrorCode, message: string, options?: { cause?: unknown }) {
+  /** The HTTP status of a refused request, when there was one. */
+  readonly httpStatus?: number;
+  constructor(
+    code: DigaClientErrorCode,
+    message: string,
+    options?: { cause?: unknown; httpStatus?: number },
+  ) {
     super(message, options);
     this.name = 'DigaClientError';
     this.code = code;
+    if (options?.httpStatus !== undefined) this.httpStatus = options.httpStatus;
   }
 }

@@ -91,7 +91,9 @@ export class FhirClient {
   private parse(res: HttpResponse, what: string): FhirResource {
     if (res.status !== 200) {
       const detail = outcomeText(res.text);
-      throw new DigaClientError('protocol', `${what}: HTTP ${res.status}${detail ? ` (${detail})` : ''}`);
+      throw new DigaClientError('protocol', `${what}: HTTP ${res.status}${detail ? ` (${detail})` : ''}`, {
+        httpStatus: res.status,
+      });
     }
     try {
       return JSON.parse(res.text) as FhirResource;

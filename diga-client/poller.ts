@@ -8,6 +8,7 @@
 // DeviceMetric and Device of each Observation arrive with it. Everything goes to the JSON lines sink.
 // The state (watermarks, open chunks) is saved after each cycle, so the next run continues where this
 // one stopped.
+import { DigaClientError } from './errors.ts';
 import { readJson, writeJsonPrivate } from './files.ts';
 import type { Bundle, FhirClient, FhirResource } from './fhir.ts';
 import { codeParam, mivOfObservation, type Miv } from './hddt.ts';
@@ -183,7 +184,7 @@ export class Poller {
         r = await fhir.get(`Observation/${encodeURIComponent(id)}`);
       } catch (err) {
         // Gone (purged past the historic period, or no longer granted): stop following it.
-        if (err instanceof Error && /HTTP 404/.test(err.message)) {
+        if (err instanceof DigaClientError && err.httpStatus === 404) {
           delete st.cgm.preliminary[id];
           continue;
         }

@@ -11,6 +11,8 @@ export interface LatestValue {
 }
 
 export interface CgmSummaryMetrics {
+  /** The operation found no CGM data in the period (MSG_NO_MATCH). */
+  noMatch?: boolean;
   period?: { start?: string; end?: string };
   meanGlucose?: { value: number; unit: string };
   timeInRanges?: Record<string, number>;
@@ -198,7 +200,9 @@ export function formatSummary(s: ClientSummary): string[] {
     `Latest CGM:        ${s.latestCgm ? fmtValue(s.latestCgm) : '–'}`,
   ];
   const c = s.cgmSummary;
-  if (c) {
+  if (c?.noMatch) {
+    lines.push('CGM summary:       – (no CGM data in the period)');
+  } else if (c) {
     const tir = c.timeInRanges ?? {};
     lines.push(
       `CGM summary:       ${c.period?.start ?? '?'} – ${c.period?.end ?? '?'}`,
