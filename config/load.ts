@@ -104,7 +104,8 @@ function isTimeZone(tz: string): boolean {
 }
 
 function validator() {
-  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+  // strictRequired off: "anyOf: [{required: [a]}, {required: [b]}]" names properties declared one level up
+  const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
   ajv.addFormat('iana-timezone', { type: 'string', validate: isTimeZone });
   return ajv.compile(configSchema());
 }

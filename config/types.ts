@@ -68,7 +68,7 @@ export interface OperatorApiConfig {
 // Sections owned by the drivers, servers and sync; each widens its own type as it grows.
 export interface GatewayConfig extends CoreConfig {
   ble: BleConfig;
-  serial: SectionToggle & Record<string, unknown>;
+  serial: SerialConfig;
   server: ServerConfig;
   mqtt: MqttConfig;
   operator: OperatorConfig;
@@ -150,4 +150,20 @@ export interface BleConfig extends SectionToggle {
   annunciationOrder: 'status-first' | 'warning-first';
   /** CGM: write Session Start Time when the sensor reports an unknown date. */
   writeSessionStartTime: 'if-unknown' | 'never';
+}
+
+export interface SerialConfig {
+  enabled: boolean;
+  /** Meter lines: a fixed path, or USB VID (and PID) of the adapter. */
+  meters: Array<{
+    protocol: 'onetouch-ultra2' | 'onetouch-ultraeasy' | 'astm';
+    path?: string;
+    vendorId?: string;
+    productId?: string;
+  }>;
+  /** Also match the known LifeScan cables by VID/PID. */
+  knownCables: boolean;
+  pollMs: number;
+  /** Zone of the meter clocks; null = the top-level timezone. */
+  timezone: string | null;
 }

@@ -1,5 +1,6 @@
 // Hub mode for serial meters: port discovery + one dump per plug-in. A meter cable that appears is dumped
 // into the store once; pulling it out mid-dump aborts that dump cleanly (what was complete is stored).
+import type { IngestOptions } from '../../gateway/readings/ingest.ts';
 import type { Store } from '../../gateway/store/store.ts';
 import type { MeterError } from './meter-error.ts';
 import type { SessionOptions } from './meter-session.ts';
@@ -14,6 +15,8 @@ export interface MeterWatcherOptions {
   list?: ListPorts;
   intervalMs?: number;
   session?: Partial<SessionOptions>;
+  /** Passed to ingest: mapping and retention from the configuration. */
+  ingest?: IngestOptions;
   onDump?: (port: DiscoveredPort, result: DumpResult) => void;
   /** A dump that could not even start (port not openable): reported, retried on the next plug-in. */
   onError?: (port: DiscoveredPort, err: Error) => void;
@@ -39,6 +42,7 @@ export class MeterWatcher {
       store: this.opts.store,
       timeZone: this.opts.timeZone,
       session: this.opts.session,
+      ingest: this.opts.ingest,
       signal,
     }).then(
       (result) => this.opts.onDump?.(port, result),

@@ -1,0 +1,47 @@
+// Serial meters as a gateway part: watches the configured lines (and known cables), dumps each meter once
+// when it appears, and logs each dump's summary. A failed dump keeps what was complete.
+import type { Component } from '../../gateway/app.ts';
+import { ingestOptionsFromConfig } from '../../gateway/hddt/materialize.ts';
+import { MeterWatcher } from './meter-watcher.ts';
+import { KNOWN_CABLES, type ListPorts, type MeterPortRule } from './port-discovery.ts';
+
+export function createSerialComponent(opts: { list?: ListPorts } = {}): Component {
+  return {
+    name: 'serial',
+    async start(ctx) {
+      const cfg = ctx.config.serial;
+      const rules: MeterPortRule[] = [
+        ...cfg.meters,
+        ...(cfg.knownCables ? KNOWN_CABLES.map(({ cable: _c, ...rule }) => rule) : []),
+      ];
+      const log = ctx.log.child({ component: 'serial' });
+      const watcher = new MeterWatcher({
+        rules,
+        store: ctx.store,
+        timeZone: cfg.timezone ?? ctx.config.timezone,
+        intervalMs: cfg.pollMs,
+        list: opts.list,
+        ingest: ingestOptionsFromConfig(ctx.config),
+        onDump: (port, r) => {
+          const summary = {
+            port: port.path,
+            device: r.deviceKey,
+            read: r.read,
+            stored: r.stored,
+            duplicates: r.duplicates,
+            rejected: r.rejected.length,
+          };
+          if (r.error)
+            log.warn(
+              { ...summary, error: r.error.message },
+              'meter dump ended early; complete records are stored',
+            );
+          else log.info(summary, 'meter dumped');
+        },
+        onError: (port, err) => log.warn({ port: port.path, error: err.message }, 'meter could not be read'),
+      });
+      watcher.start();
+      return () => watcher.stop();
+    },
+  };
+}
