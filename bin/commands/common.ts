@@ -32,3 +32,17 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | 
     }
   };
 }
+
+/** Holds the process open (parts may only have unref'd timers) until SIGINT or SIGTERM arrives. */
+export function untilStopSignal(log: { info: (obj: object, msg: string) => void }): Promise<void> {
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  return new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'stopping');
+      clearInterval(keepAlive);
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}

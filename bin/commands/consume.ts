@@ -6,7 +6,7 @@ import { dataPath } from '../../config/load.ts';
 import { startGateway, type Component } from '../../gateway/app.ts';
 import { createLogger } from '../../gateway/log.ts';
 import { createConsumerComponent } from '../../gateway/sync/component.ts';
-import { UsageError, action, configFrom, withConfigOption } from './common.ts';
+import { UsageError, action, configFrom, withConfigOption, untilStopSignal } from './common.ts';
 
 interface ConsumeOptions {
   config?: string;
@@ -38,16 +38,7 @@ export function register(program: Command): void {
         if (opts.serve) parts.push((await import('../../server/component.ts')).serverComponent);
         const gw = await startGateway(config, log, parts);
         log.info({ store: storeFile, group: config.mqtt.consumer.group }, 'consumer running');
-        const keepAlive = setInterval(() => undefined, 1 << 30);
-        await new Promise<void>((resolve) => {
-          const stop = (signal: string) => {
-            log.info({ signal }, 'stopping');
-            clearInterval(keepAlive);
-            resolve();
-          };
-          process.once('SIGINT', () => stop('SIGINT'));
-          process.once('SIGTERM', () => stop('SIGTERM'));
-        });
+        await untilStopSignal(log);
         await gw.stop();
       }),
     );

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { startGateway } from '../../gateway/app.ts';
 import { createLogger } from '../../gateway/log.ts';
 import { components } from '../../gateway/components.ts';
-import { action, configFrom, withConfigOption } from './common.ts';
+import { action, configFrom, untilStopSignal, withConfigOption } from './common.ts';
 
 export function register(program: Command): void {
   withConfigOption(program.command('run'))
@@ -16,17 +16,7 @@ export function register(program: Command): void {
         const log = createLogger(config.log.level);
         const gw = await startGateway(config, log, components(config));
         log.info({ gatewayId: config.gatewayId, dataDir: config.dataDir }, 'gateway running');
-        // Holds the event loop open while the parts (some with unref'd timers) run.
-        const keepAlive = setInterval(() => undefined, 1 << 30);
-        await new Promise<void>((resolve) => {
-          const stop = (signal: string) => {
-            log.info({ signal }, 'stopping');
-            clearInterval(keepAlive);
-            resolve();
-          };
-          process.once('SIGINT', () => stop('SIGINT'));
-          process.once('SIGTERM', () => stop('SIGTERM'));
-        });
+        await untilStopSignal(log);
         await gw.stop();
       }),
     );
