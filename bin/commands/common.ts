@@ -33,16 +33,33 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | 
   };
 }
 
-/** Holds the process open (parts may only have unref'd timers) until SIGINT or SIGTERM arrives. */
+/**
+ * Holds the process open (parts may only have unref'd timers) until SIGINT or SIGTERM arrives.
+ * noble's HCI binding calls process.exit(1) on SIGINT when its own listener is the last one, which would
+ * skip our clean stop: our listener is kept last, even when a part adds its listener later.
+ */
 export function untilStopSignal(log: { info: (obj: object, msg: string) => void }): Promise<void> {
   const keepAlive = setInterval(() => undefined, 1 << 30);
   return new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'stopping');
       clearInterval(keepAlive);
+      process.removeListener('SIGINT', onInt);
+      process.removeListener('SIGTERM', onTerm);
+      process.removeListener('newListener', keepLast);
       resolve();
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    const keepLast = (event: string | symbol) => {
+      if (event !== 'SIGINT') return;
+      setImmediate(() => {
+        process.removeListener('SIGINT', onInt);
+        process.on('SIGINT', onInt);
+      });
+    };
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    process.on('newListener', keepLast);
   });
 }

@@ -26,6 +26,9 @@ import { CHAR, SERVICE } from './uuids.ts';
 const DEFAULT_INTERVAL_SECONDS = 60;
 const MAX_EARLY_NOTIFICATIONS = 1000;
 
+const MIN_OFFSETS_FOR_INTERVAL = 4;
+const MAX_INTERVAL_MINUTES = 15;
+
 export class SensorConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -219,10 +222,13 @@ export class CgmDriver extends DeviceDriver {
   private decideInterval(final: boolean): void {
     if (this.intervalKnown || !this.ctx) return;
     const offsets = [...new Set(this.awaitingInterval.map((r) => r.recordNumber ?? 0))].sort((a, b) => a - b);
+    // A live record can arrive before the backfill (offsets [0, 20161]): wait for a few offsets so the
+    // smallest gap is a real sampling gap, and never take more than 15 min (no CGM samples less often).
+    if (offsets.length < MIN_OFFSETS_FOR_INTERVAL && !final) return;
     let gap = Infinity;
     for (let i = 1; i < offsets.length; i++) gap = Math.min(gap, offsets[i] - offsets[i - 1]);
-    if (gap === Infinity && !final) return;
-    if (gap !== Infinity) this.ctx.session.intervalSeconds = Math.min(60, Math.max(1, gap)) * 60;
+    if (gap !== Infinity)
+      this.ctx.session.intervalSeconds = Math.min(MAX_INTERVAL_MINUTES, Math.max(1, gap)) * 60;
     this.intervalKnown = true;
     const waiting = this.awaitingInterval;
     this.awaitingInterval = [];
