@@ -80,6 +80,8 @@ export interface RequestLogOptions {
   dir: string;
   retentionDays: number;
   now?: () => Date;
+  /** A write that failed (disk full, folder gone): the lines stay queued and are retried with the next. */
+  onError?: (err: Error) => void;
 }
 
 export class RequestLog {
@@ -89,12 +91,14 @@ export class RequestLog {
   private prev: string;
   private pending: Array<{ day: string; text: string }> = [];
   private scheduled = false;
+  private readonly onError?: (err: Error) => void;
   private currentDay = '';
 
   constructor(opts: RequestLogOptions) {
     this.dir = opts.dir;
     this.retentionDays = opts.retentionDays;
     this.now = opts.now ?? (() => new Date());
+    this.onError = opts.onError;
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.prev = lastChecksum(this.dir);
   }
@@ -108,7 +112,14 @@ export class RequestLog {
     this.pending.push({ day, text: `${JSON.stringify(line)}\n` });
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      // a failed write must not become an uncaught exception that takes the server down
+      setImmediate(() => {
+        try {
+          this.flush();
+        } catch (err) {
+          this.onError?.(err as Error);
+        }
+      });
     }
     return line;
   }
@@ -120,7 +131,13 @@ export class RequestLog {
     const byDay = new Map<string, string>();
     for (const p of batch) byDay.set(p.day, (byDay.get(p.day) ?? '') + p.text);
     for (const [day, text] of byDay) {
-      fs.appendFileSync(path.join(this.dir, `requests-${day}.jsonl`), text, { mode: 0o600 });
+      try {
+        fs.appendFileSync(path.join(this.dir, `requests-${day}.jsonl`), text, { mode: 0o600 });
+      } catch (err) {
+        // keep this day's and later days' lines, in order, for the next attempt
+        this.pending = [...batch.filter((p) => p.day >= day), ...this.pending];
+        throw err;
+      }
       if (day !== this.currentDay) {
         this.currentDay = day;
         this.prune();

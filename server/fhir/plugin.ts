@@ -120,6 +120,8 @@ async function fhirApi(app: FastifyInstance, opts: FhirRoutesOptions): Promise<v
             dir: dataPath(config, settings.requestLog.dir),
             retentionDays: settings.requestLog.retentionDays,
             now: () => services.clock.now(),
+            onError: (err) =>
+              app.log.error({ err: err.message }, 'request log write failed; lines kept for retry'),
           })
         : null;
   if (requestLog && opts.requestLog === undefined) app.addHook('onClose', async () => requestLog.close());

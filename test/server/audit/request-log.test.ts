@@ -148,3 +148,38 @@ test('CLI: logs verify and logs query (exit 2 for bad input, 1 for a broken chai
   assert.equal(broken.status, 1);
   assert.match(broken.stdout, new RegExp(`broken: ${path.basename(f).replace('.', '\\.')}|broken: .*line 1`));
 });
+
+test('a failed write is no uncaught exception: lines stay queued and are written once the folder is back', async (t) => {
+  const { dir, cleanup } = tempDir('reqlog-fail-');
+  t.after(cleanup);
+  const errors: string[] = [];
+  const log = new RequestLog({ dir, retentionDays: 30, onError: (e) => errors.push(e.message) });
+  fs.rmSync(dir, { recursive: true, force: true });
+  const base = {
+    transaction_id: 't',
+    pairing_id: null,
+    partner_id: 'x',
+    interface_id: 'fhir',
+    event_type: 'Transfer',
+    status: 200,
+    error_code: null,
+    error_description: null,
+    response_time_ms: 1,
+    data_volume_bytes: 10,
+    message: 'GET /fhir/metadata',
+  } as const;
+  const day = new Date().toISOString().slice(0, 10); // recent: older files are pruned
+  log.append({ ...base, timestamp: `${day}T00:00:00.000Z` });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(errors.length, 1);
+  assert.match(errors[0], /ENOENT/);
+  fs.mkdirSync(dir);
+  log.append({ ...base, timestamp: `${day}T00:00:01.000Z` });
+  await new Promise((r) => setImmediate(r));
+  const lines = fs
+    .readFileSync(path.join(dir, `requests-${day}.jsonl`), 'utf8')
+    .trim()
+    .split('\n');
+  assert.equal(lines.length, 2, 'the queued line was written with the next one, in order');
+  assert.equal(JSON.parse(lines[1]).prev_checksum, JSON.parse(lines[0]).checksum);
+});
