@@ -62,7 +62,11 @@ async function seeded(
   try {
     await body(mulberry32(SEED + salt));
   } catch (err) {
-    throw new Error(`${(err as Error).message} (repeat with CRASH_SEED=${SEED})`, { cause: err });
+    const e = err as Error;
+    const where = (e.stack ?? String(err)).split('\n').slice(0, 4).join(' | ');
+    throw new Error(`${e.message || String(err)} (repeat with CRASH_SEED=${SEED}) at ${where}`, {
+      cause: err,
+    });
   }
 }
 
