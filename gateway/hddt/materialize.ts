@@ -5,12 +5,13 @@ import { getChunk, insertChunk, setChunkStatus, chunksToFinalize, type ChunkRow 
 import {
   getDeviceById,
   getSessionById,
+  listDevices,
   listSessions,
   nextSession,
   type DeviceRow,
   type SessionRow,
 } from '../store/devices.ts';
-import { sessionSamplesInRange, type ReadingRow } from '../store/readings.ts';
+import { sessionSamplesInRange, type ReadingRow, type SampleRow } from '../store/readings.ts';
 import { putResource } from '../store/resources.ts';
 import type { Store } from '../store/store.ts';
 import { renderBloodGlucose } from './blood-glucose.ts';
@@ -166,11 +167,14 @@ export function renderChunk(
   startMs: number,
   nowMs: number,
   opts: MappingOptions,
+  /** The samples this batch stored in the chunk. When the chunk is new they are all it has: no re-read. */
+  batchSamples?: SampleRow[],
 ): void {
   const chunkMs = opts.chunkMinutes * 60_000;
   let chunk: ChunkRow | undefined = getChunk(store, s.id, startMs);
   const endMs = startMs + chunkMs;
   const shouldBeFinal = nowMs >= endMs || sessionEnded(store, s, nowMs);
+  const isNew = !chunk;
   if (!chunk) {
     chunk = insertChunk(store, {
       session_id: s.id,
@@ -186,7 +190,10 @@ export function renderChunk(
   const device = getDeviceById(store, s.device_id)!;
   const unit = s.unit as GlucoseUnit;
   const limits = chunkLimits(s, unit, opts);
-  const rows = sessionSamplesInRange(store, s.id, startMs, endMs);
+  const rows =
+    isNew && batchSamples
+      ? [...batchSamples].sort((a, b) => a.effective_ms - b.effective_ms)
+      : sessionSamplesInRange(store, s.id, startMs, endMs);
   const c = chunk;
   putResource(
     store,
@@ -242,7 +249,7 @@ export function refreshTimeDependent(store: Store, nowMs: number, opts: MappingO
       const s = getSessionById(store, c.session_id)!;
       renderChunk(store, s, c.start_ms, nowMs, opts);
     }
-    for (const d of store.prepare<{ id: number }>('SELECT id FROM devices').all()) {
+    for (const d of listDevices(store)) {
       for (const s of listSessions(store, d.id)) renderSessionResources(store, s, nowMs, opts);
     }
   });

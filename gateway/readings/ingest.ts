@@ -18,7 +18,7 @@ import {
   type SessionRow,
 } from '../store/devices.ts';
 import { openChunksOfSession } from '../store/chunks.ts';
-import { insertReading } from '../store/readings.ts';
+import { insertReading, type SampleRow } from '../store/readings.ts';
 import type { Store } from '../store/store.ts';
 import type { IngestResult, Reading } from './reading.ts';
 import { TimeCache } from './time-cache.ts';
@@ -53,7 +53,7 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
     const devices = new Map<string, DeviceRow>();
     const sessions = new Map<string, SessionRow>();
     const touchedSessions = new Map<number, SessionRow>();
-    const dirtyChunks = new Map<string, { session: SessionRow; startMs: number }>();
+    const dirtyChunks = new Map<string, { session: SessionRow; startMs: number; samples?: SampleRow[] }>();
     const previousOfNewSessions: SessionRow[] = [];
 
     const times = new TimeCache();
@@ -163,7 +163,10 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
         renderBloodGlucoseReading(store, device.key, session, { ...row, id: rowId }, nowMs);
       } else {
         const startMs = chunkStart(effectiveMs, chunkMs);
-        dirtyChunks.set(`${session.id}|${startMs}`, { session, startMs });
+        const key = `${session.id}|${startMs}`;
+        let dirty = dirtyChunks.get(key);
+        if (!dirty) dirtyChunks.set(key, (dirty = { session, startMs, samples: [] }));
+        dirty.samples!.push(row);
       }
     });
 
@@ -175,8 +178,8 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
       }
     }
     for (const s of touchedSessions.values()) renderSessionResources(store, s, nowMs, mapping);
-    for (const { session, startMs } of dirtyChunks.values())
-      renderChunk(store, session, startMs, nowMs, mapping);
+    for (const { session, startMs, samples } of dirtyChunks.values())
+      renderChunk(store, session, startMs, nowMs, mapping, samples);
   });
   return result;
 }

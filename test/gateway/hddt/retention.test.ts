@@ -28,7 +28,10 @@ test('purge deletes readings and resources past each MIV period in small batches
       now: new Date(NOW),
     });
   }
-  const oldSession = listResources(store, 'Device').find((d) => JSON.parse(d.json).status === 'inactive')!;
+  // the first sensor's Device: the one that expired first (both are inactive at NOW: the second ends then)
+  const oldSession = listResources(store, 'Device')
+    .filter((d) => d.code === '700585005')
+    .sort((a, b) => JSON.parse(a.json).expirationDate.localeCompare(JSON.parse(b.json).expirationDate))[0];
   const bgBefore = listReadings(store, 'ble:bg');
   const oldBg = listResources(store, 'Observation').filter(
     (r) => r.code === '41653-7' && r.effective_end_ms! <= NOW - 30 * DAY,
