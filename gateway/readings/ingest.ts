@@ -67,6 +67,8 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
       return reason;
     });
 
+    let last: { deviceId: number; startedAt: string; key: string; session: SessionRow } | undefined;
+    let lastDirty: { session: SessionRow; startMs: number; samples?: SampleRow[] } | undefined;
     readings.forEach((r, index) => {
       const reason = reasons[index];
       if (reason) {
@@ -97,8 +99,11 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
         return;
       }
       const startedAt = r.session ? times.canonical(r.session.startedAt) : '';
-      const sessionKey = `${device.id}|${startedAt}`;
-      let session = sessions.get(sessionKey) ?? getSession(store, device.id, startedAt);
+      // fast path: a batch is mostly one device's one session in a row
+      const same = last && last.deviceId === device.id && last.startedAt === startedAt;
+      const sessionKey = same ? last!.key : `${device.id}|${startedAt}`;
+      let session =
+        (same ? last!.session : sessions.get(sessionKey)) ?? getSession(store, device.id, startedAt);
       if (!session) {
         const before = listSessions(store, device.id).at(-1);
         const ids = sessionIds(store, device.key, startedAt);
@@ -118,6 +123,7 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
         if (before && before.started_at < startedAt) previousOfNewSessions.push(before);
       }
       sessions.set(sessionKey, session);
+      last = { deviceId: device.id, startedAt, key: sessionKey, session };
       // A calibration change is a new DeviceMetric version (same id, new versionId).
       if (
         r.calibration &&
@@ -131,6 +137,7 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
           calibration_time: r.calibration.time ?? null,
         };
         sessions.set(sessionKey, session);
+        last = { deviceId: device.id, startedAt, key: sessionKey, session };
       }
       touchedSessions.set(session.id, session);
 
@@ -163,10 +170,12 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
         renderBloodGlucoseReading(store, device.key, session, { ...row, id: rowId }, nowMs);
       } else {
         const startMs = chunkStart(effectiveMs, chunkMs);
-        const key = `${session.id}|${startMs}`;
-        let dirty = dirtyChunks.get(key);
-        if (!dirty) dirtyChunks.set(key, (dirty = { session, startMs, samples: [] }));
-        dirty.samples!.push(row);
+        if (!lastDirty || lastDirty.session.id !== session.id || lastDirty.startMs !== startMs) {
+          const key = `${session.id}|${startMs}`;
+          lastDirty = dirtyChunks.get(key);
+          if (!lastDirty) dirtyChunks.set(key, (lastDirty = { session, startMs, samples: [] }));
+        }
+        lastDirty.samples!.push(row);
       }
     });
 
