@@ -44,15 +44,72 @@ function dirSize(dir: string): number {
   return fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
 }
 
+/** The floor's side: the same `readings` table via openStore, rows inserted with no validation or mapping. */
+function floorStore(file: string) {
+  const store = openStore({ path: file });
+  const db = store.db;
+  const ids = new Map<string, [number, number]>();
+  const idOf = (key: string): [number, number] => {
+    let pair = ids.get(key);
+    if (!pair) {
+      const dev = Number(
+        db
+          .prepare(
+            `INSERT INTO devices (key, transport, kind, first_seen_ms, last_seen_ms) VALUES (?, 'ble', 'cgm', 0, 0)`,
+          )
+          .run(key).lastInsertRowid,
+      );
+      const ses = Number(
+        db
+          .prepare(
+            `INSERT INTO device_sessions (device_id, started_at, unit, device_fhir_id, metric_fhir_id) VALUES (?, '', 'mg/dL', ?, ?)`,
+          )
+          .run(dev, `d-${key}`, `m-${key}`).lastInsertRowid,
+      );
+      ids.set(key, (pair = [dev, ses]));
+    }
+    return pair;
+  };
+  const insert =
+    db.prepare(`INSERT INTO readings (device_id, session_id, identity, record_number, value, unit, flag,
+    flag_reason, specimen, device_time, received_ms, effective_ms, clock_offset_ms, control, raw)
+    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`);
+  const insertBatch = db.transaction((rows: unknown[][]) => {
+    for (const r of rows) insert.run(...r);
+  });
+  const rowsOf = (batch: Reading[]) =>
+    batch.map((r) => [
+      ...idOf(r.device.key),
+      r.identity,
+      r.recordNumber ?? null,
+      r.value,
+      r.unit,
+      r.flag ?? null,
+      r.flagReason ?? null,
+      r.specimen,
+      r.deviceTime,
+      Date.parse(r.receivedAt),
+      Date.parse(r.effectiveAt),
+      r.clockOffsetMs,
+      r.controlSolution ? 1 : 0,
+      r.raw,
+    ]);
+  return { store, rowsOf, insertBatch };
+}
+
 export async function run(args: string[]): Promise<object> {
   const total = Number(args[0] ?? 1_000_000);
   const cgmDevices = 4;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hddt-bench-ingest-'));
   try {
-    // 1. ingest()
     const store = openStore({ path: path.join(tmp, 'gw', 'hddt.sqlite') });
+    const floor = floorStore(path.join(tmp, 'floor', 'floor.sqlite'));
     let ingestMs = 0;
+    let floorMs = 0;
     let readings = 0;
+    // Interleaved: each batch is generated (untimed), ingested (timed), turned into plain rows (untimed) and
+    // inserted by the floor (timed). Both runs see the same disk and heap conditions at the same moments;
+    // nothing is kept across batches.
     for (const batch of batches(total, cgmDevices)) {
       const now = new Date(Date.parse(batch[batch.length - 1].receivedAt) + 60_000);
       const t0 = performance.now();
@@ -60,79 +117,16 @@ export async function run(args: string[]): Promise<object> {
       ingestMs += performance.now() - t0;
       if (res.rejected.length) throw new Error(`bench data rejected: ${res.rejected[0].reason}`);
       readings += res.stored;
+      const rows = floor.rowsOf(batch);
+      const f0 = performance.now();
+      floor.insertBatch(rows);
+      floorMs += performance.now() - f0;
     }
     store.db.pragma('wal_checkpoint(TRUNCATE)');
     const resources = (store.db.prepare('SELECT count(*) AS n FROM resources').get() as { n: number }).n;
     store.close();
+    floor.store.close();
     const bytes = dirSize(path.join(tmp, 'gw'));
-
-    // 2. the floor: the same rows into the same `readings` table (same schema, indexes and pragmas, via
-    // openStore), in the same batches, with no validation, dedup logic or FHIR mapping.
-    const floorStore = openStore({ path: path.join(tmp, 'floor', 'floor.sqlite') });
-    const db = floorStore.db;
-    const deviceIds = new Map<string, number>();
-    const sessionIds = new Map<string, number>();
-    const idOf = (key: string): [number, number] => {
-      let dev = deviceIds.get(key);
-      if (dev === undefined) {
-        dev = Number(
-          db
-            .prepare(
-              `INSERT INTO devices (key, transport, kind, first_seen_ms, last_seen_ms) VALUES (?, 'ble', 'cgm', 0, 0)`,
-            )
-            .run(key).lastInsertRowid,
-        );
-        deviceIds.set(key, dev);
-        sessionIds.set(
-          key,
-          Number(
-            db
-              .prepare(
-                `INSERT INTO device_sessions (device_id, started_at, unit, device_fhir_id, metric_fhir_id)
-                 VALUES (?, '', 'mg/dL', ?, ?)`,
-              )
-              .run(dev, `d-${key}`, `m-${key}`).lastInsertRowid,
-          ),
-        );
-      }
-      return [dev, sessionIds.get(key)!];
-    };
-    const insert =
-      db.prepare(`INSERT INTO readings (device_id, session_id, identity, record_number, value, unit, flag,
-      flag_reason, specimen, device_time, received_ms, effective_ms, clock_offset_ms, control, raw)
-      VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`);
-    const insertBatch = db.transaction((batch: unknown[][]) => {
-      for (const r of batch) insert.run(...r);
-    });
-    // Both runs see the data the same way: each batch is generated (untimed) just before it is stored, and
-    // nothing is kept across batches, so neither run pays for a large heap the other does not have.
-    let floorMs = 0;
-    for (const batch of batches(total, cgmDevices)) {
-      const rows = batch.map((r) => {
-        const [dev, ses] = idOf(r.device.key);
-        return [
-          dev,
-          ses,
-          r.identity,
-          r.recordNumber ?? null,
-          r.value,
-          r.unit,
-          r.flag ?? null,
-          r.flagReason ?? null,
-          r.specimen,
-          r.deviceTime,
-          Date.parse(r.receivedAt),
-          Date.parse(r.effectiveAt),
-          r.clockOffsetMs,
-          r.controlSolution ? 1 : 0,
-          r.raw,
-        ];
-      });
-      const f0 = performance.now();
-      insertBatch(rows);
-      floorMs += performance.now() - f0;
-    }
-    floorStore.close();
 
     const readingsPerSec = Math.round(readings / (ingestMs / 1000));
     const floorPerSec = Math.round(readings / (floorMs / 1000));

@@ -175,7 +175,8 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
           lastDirty = dirtyChunks.get(key);
           if (!lastDirty) dirtyChunks.set(key, (lastDirty = { session, startMs, samples: [] }));
         }
-        lastDirty.samples!.push(row);
+        // only what the chunk needs: the full row would be kept alive until the batch ends
+        lastDirty.samples!.push({ effective_ms: effectiveMs, value: row.value, unit: row.unit, flag: row.flag });
       }
     });
 
