@@ -121,7 +121,7 @@ export function renderBloodGlucoseReading(
   store: Store,
   deviceKey: string,
   s: SessionRow,
-  r: ReadingRow,
+  r: Pick<ReadingRow, 'identity' | 'value' | 'unit' | 'flag' | 'specimen' | 'effective_ms'>,
   nowMs: number,
 ): void {
   const id = bloodGlucoseId(store, deviceKey, r.identity);

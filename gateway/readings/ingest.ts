@@ -18,7 +18,7 @@ import {
   type SessionRow,
 } from '../store/devices.ts';
 import { openChunksOfSession } from '../store/chunks.ts';
-import { insertReading, type SampleRow } from '../store/readings.ts';
+import { insertReadingFields, type SampleRow } from '../store/readings.ts';
 import type { Store } from '../store/store.ts';
 import type { IngestResult, Reading } from './reading.ts';
 import { TimeCache } from './time-cache.ts';
@@ -142,24 +142,8 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
       touchedSessions.set(session.id, session);
 
       const effectiveMs = times.parse(r.effectiveAt);
-      const row = {
-        device_id: device.id,
-        session_id: session.id,
-        identity: r.identity,
-        record_number: r.recordNumber ?? null,
-        value: r.flag === 'error' ? null : r.value,
-        unit: r.unit,
-        flag: r.flag ?? null,
-        flag_reason: r.flagReason ?? null,
-        specimen: r.specimen,
-        device_time: r.deviceTime,
-        received_ms: receivedMs,
-        effective_ms: effectiveMs,
-        clock_offset_ms: Math.round(r.clockOffsetMs),
-        control: r.controlSolution ? 1 : 0,
-        raw: r.raw,
-      };
-      const rowId = insertReading(store, row);
+      const value = r.flag === 'error' ? null : r.value;
+      const rowId = insertReadingFields(store, device.id, session.id, r, value, receivedMs, effectiveMs);
       if (rowId === null) {
         result.duplicates++;
         return;
@@ -167,7 +151,20 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
       result.stored++;
       if (r.controlSolution) return; // kept for audit, never a patient Observation
       if (device.kind === 'bgm') {
-        renderBloodGlucoseReading(store, device.key, session, { ...row, id: rowId }, nowMs);
+        renderBloodGlucoseReading(
+          store,
+          device.key,
+          session,
+          {
+            identity: r.identity,
+            value,
+            unit: r.unit,
+            flag: r.flag ?? null,
+            specimen: r.specimen,
+            effective_ms: effectiveMs,
+          },
+          nowMs,
+        );
       } else {
         const startMs = chunkStart(effectiveMs, chunkMs);
         if (!lastDirty || lastDirty.session.id !== session.id || lastDirty.startMs !== startMs) {
@@ -176,7 +173,7 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
           if (!lastDirty) dirtyChunks.set(key, (lastDirty = { session, startMs, samples: [] }));
         }
         // only what the chunk needs: the full row would be kept alive until the batch ends
-        lastDirty.samples!.push({ effective_ms: effectiveMs, value: row.value, unit: row.unit, flag: row.flag });
+        lastDirty.samples!.push({ effective_ms: effectiveMs, value, unit: r.unit, flag: r.flag ?? null });
       }
     });
 

@@ -11,8 +11,11 @@ const CALIBRATION = new Set(['not-calibrated', 'calibration-required', 'calibrat
 
 const nonEmpty = (s: unknown): s is string => typeof s === 'string' && s.length > 0;
 
+/** A module function, not a closure: validation runs once per reading and must not allocate. */
+const isInstant = (s: unknown, times: TimeCache): s is string =>
+  typeof s === 'string' && !Number.isNaN(times.parse(s));
+
 export function validateReading(r: Reading, times: TimeCache = new TimeCache()): string | null {
-  const isInstant = (s: unknown): s is string => typeof s === 'string' && !Number.isNaN(times.parse(s));
   if (typeof r !== 'object' || r === null) return 'reading must be an object';
   const d = r.device as Reading['device'] | undefined;
   if (typeof d !== 'object' || d === null) return 'device is missing';
@@ -43,8 +46,10 @@ export function validateReading(r: Reading, times: TimeCache = new TimeCache()):
     if (r.value > max) return `value ${r.value} ${r.unit} is beyond any glucose measurement`;
   }
   if (typeof r.deviceTime !== 'string') return 'deviceTime must be a string (the raw device clock value)';
-  if (!isInstant(r.receivedAt)) return `receivedAt is not a valid time: ${JSON.stringify(r.receivedAt)}`;
-  if (!isInstant(r.effectiveAt)) return `effectiveAt is not a valid time: ${JSON.stringify(r.effectiveAt)}`;
+  if (!isInstant(r.receivedAt, times))
+    return `receivedAt is not a valid time: ${JSON.stringify(r.receivedAt)}`;
+  if (!isInstant(r.effectiveAt, times))
+    return `effectiveAt is not a valid time: ${JSON.stringify(r.effectiveAt)}`;
   if (typeof r.clockOffsetMs !== 'number' || !Number.isFinite(r.clockOffsetMs))
     return 'clockOffsetMs must be a number';
   if (typeof r.raw !== 'string') return 'raw must be a string (hex bytes or the received line)';
@@ -53,9 +58,10 @@ export function validateReading(r: Reading, times: TimeCache = new TimeCache()):
   if (d.kind === 'cgm') {
     const s = r.session;
     if (typeof s !== 'object' || s === null) return 'a CGM reading needs its sensor session';
-    if (!isInstant(s.startedAt))
+    if (!isInstant(s.startedAt, times))
       return `session.startedAt is not a valid time: ${JSON.stringify(s.startedAt)}`;
-    if (s.expiresAt !== undefined && !isInstant(s.expiresAt)) return 'session.expiresAt is not a valid time';
+    if (s.expiresAt !== undefined && !isInstant(s.expiresAt, times))
+      return 'session.expiresAt is not a valid time';
     if (!Number.isInteger(s.intervalSeconds) || s.intervalSeconds < 1 || s.intervalSeconds > 3600) {
       return 'session.intervalSeconds must be an integer between 1 and 3600';
     }
@@ -66,7 +72,7 @@ export function validateReading(r: Reading, times: TimeCache = new TimeCache()):
   }
   if (r.calibration !== undefined) {
     if (!CALIBRATION.has(r.calibration.state)) return `calibration.state is not a FHIR calibration state`;
-    if (r.calibration.time !== undefined && !isInstant(r.calibration.time))
+    if (r.calibration.time !== undefined && !isInstant(r.calibration.time, times))
       return 'calibration.time is not a valid time';
   }
   return null;

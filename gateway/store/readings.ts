@@ -1,4 +1,5 @@
 // Readings exactly as received: the source of truth every FHIR resource is rendered from.
+import type { Reading } from '../readings/reading.ts';
 import type { Store } from './store.ts';
 
 export interface ReadingRow {
@@ -22,15 +23,59 @@ export interface ReadingRow {
 
 export type NewReading = Omit<ReadingRow, 'id'>;
 
+/** The fields of a validated Reading as a row, positionally: ingest's hot path builds no row object. */
+export function insertReadingFields(
+  store: Store,
+  deviceId: number,
+  sessionId: number,
+  r: Pick<
+    Reading,
+    | 'identity'
+    | 'recordNumber'
+    | 'unit'
+    | 'flag'
+    | 'flagReason'
+    | 'specimen'
+    | 'deviceTime'
+    | 'clockOffsetMs'
+    | 'controlSolution'
+    | 'raw'
+  >,
+  value: number | null,
+  receivedMs: number,
+  effectiveMs: number,
+): number | null {
+  const info = store
+    .prepare(INSERT_READING)
+    .run(
+      deviceId,
+      sessionId,
+      r.identity,
+      r.recordNumber ?? null,
+      value,
+      r.unit,
+      r.flag ?? null,
+      r.flagReason ?? null,
+      r.specimen,
+      r.deviceTime,
+      receivedMs,
+      effectiveMs,
+      Math.round(r.clockOffsetMs),
+      r.controlSolution ? 1 : 0,
+      r.raw,
+    );
+  return info.changes === 1 ? Number(info.lastInsertRowid) : null;
+}
+
+const INSERT_READING = `INSERT INTO readings (device_id, session_id, identity, record_number, value, unit, flag,
+    flag_reason, specimen, device_time, received_ms, effective_ms, clock_offset_ms, control, raw)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (device_id, identity) DO NOTHING`;
+
 /** Inserts unless (device, identity) is already stored; returns the new row id or null for a duplicate. */
 export function insertReading(store: Store, r: NewReading): number | null {
   const info = store
-    .prepare(
-      `INSERT INTO readings (device_id, session_id, identity, record_number, value, unit, flag, flag_reason, specimen,
-         device_time, received_ms, effective_ms, clock_offset_ms, control, raw)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (device_id, identity) DO NOTHING`,
-    )
+    .prepare(INSERT_READING)
     .run(
       r.device_id,
       r.session_id,
