@@ -67,7 +67,17 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
       return reason;
     });
 
-    let last: { deviceId: number; startedAt: string; key: string; session: SessionRow } | undefined;
+    let last:
+      | {
+          deviceKey: string;
+          device: DeviceRow;
+          deviceId: number;
+          rawStart: string;
+          startedAt: string;
+          key: string;
+          session: SessionRow;
+        }
+      | undefined;
     let lastDirty: { session: SessionRow; startMs: number; samples?: SampleRow[] } | undefined;
     readings.forEach((r, index) => {
       const reason = reasons[index];
@@ -84,7 +94,7 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
         return;
       }
       const receivedMs = times.parse(r.receivedAt);
-      let device = devices.get(r.device.key);
+      let device = last && last.deviceKey === r.device.key ? last.device : devices.get(r.device.key);
       if (!device) {
         // once per device and batch, with the newest receive time of the batch: last_seen only moves forward
         device = upsertDevice(store, r.device, newestReceived.get(r.device.key) ?? receivedMs);
@@ -98,7 +108,9 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
         });
         return;
       }
-      const startedAt = r.session ? times.canonical(r.session.startedAt) : '';
+      const rawStart = r.session ? r.session.startedAt : '';
+      const startedAt =
+        last && last.rawStart === rawStart ? last.startedAt : rawStart ? times.canonical(rawStart) : '';
       // fast path: a batch is mostly one device's one session in a row
       const same = last && last.deviceId === device.id && last.startedAt === startedAt;
       const sessionKey = same ? last!.key : `${device.id}|${startedAt}`;
@@ -123,7 +135,15 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
         if (before && before.started_at < startedAt) previousOfNewSessions.push(before);
       }
       sessions.set(sessionKey, session);
-      last = { deviceId: device.id, startedAt, key: sessionKey, session };
+      last = {
+        deviceKey: r.device.key,
+        device,
+        deviceId: device.id,
+        rawStart,
+        startedAt,
+        key: sessionKey,
+        session,
+      };
       // A calibration change is a new DeviceMetric version (same id, new versionId).
       if (
         r.calibration &&
@@ -137,9 +157,17 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
           calibration_time: r.calibration.time ?? null,
         };
         sessions.set(sessionKey, session);
-        last = { deviceId: device.id, startedAt, key: sessionKey, session };
+        last = {
+          deviceKey: r.device.key,
+          device,
+          deviceId: device.id,
+          rawStart,
+          startedAt,
+          key: sessionKey,
+          session,
+        };
       }
-      touchedSessions.set(session.id, session);
+      if (!same || touchedSessions.get(session.id) !== session) touchedSessions.set(session.id, session);
 
       const effectiveMs = times.parse(r.effectiveAt);
       const value = r.flag === 'error' ? null : r.value;
