@@ -1,20 +1,11 @@
 // Read queries of the operator API (server/operator-api): devices with whether they are assigned, and the
 // assignments. The internal patient id is returned only to be turned into the sync handle by the caller;
 // it never leaves the gateway.
+import type { DeviceRow } from './devices.ts';
 import type { Store } from './store.ts';
 
-export interface OperatorDeviceRow {
-  key: string;
-  transport: string;
-  kind: 'cgm' | 'bgm';
-  manufacturer: string | null;
-  model: string | null;
-  serial_number: string | null;
-  name: string | null;
-  first_seen_ms: number;
-  last_seen_ms: number;
-  assigned: number;
-}
+/** A device row (without its internal id) and whether a patient is assigned to it. */
+export type OperatorDeviceRow = Omit<DeviceRow, 'id'> & { assigned: number };
 
 export function devicesWithAssignment(store: Store): OperatorDeviceRow[] {
   return store
