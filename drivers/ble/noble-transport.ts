@@ -267,5 +267,19 @@ export class NobleRadio implements BleRadio {
       }
     }
     this.noble.stop();
+    keepSerialErrorsQuiet(this.noble);
   }
+}
+
+/**
+ * noble's UART socket removes every listener from its serial port on stop() and closes it without waiting for a
+ * write in flight (its own stop queues scan-off and disconnect commands), so that write fails with EBADF on a port
+ * nobody listens to and Node throws it as an uncaught exception. A no-op listener on the stopped port absorbs it.
+ * Reaches into noble's internals: there is no public handle to the port.
+ */
+function keepSerialErrorsQuiet(noble: Noble): void {
+  const internals = noble as unknown as {
+    _bindings?: { _hci?: { _socket?: { _serialDevice?: { on(event: 'error', fn: () => void): void } } } };
+  };
+  internals._bindings?._hci?._socket?._serialDevice?.on('error', () => undefined);
 }

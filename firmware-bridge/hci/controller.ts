@@ -98,6 +98,8 @@ export class VirtualController extends EventEmitter<ControllerEvents> implements
   private advTimer: NodeJS.Timeout | null = null;
   private pendingCreate: PendingCreate | null = null;
   private closed = false;
+  /** the last port error nobody listened for */
+  lastError: Error | null = null;
   /** LE ACL packets received from the host, per handle, not yet acknowledged with NOCP */
   private readonly completed = new Map<number, number>();
   /** statistics */
@@ -121,7 +123,12 @@ export class VirtualController extends EventEmitter<ControllerEvents> implements
     this.extended = opts.extendedAdvertising ?? false;
     this.advIntervalMs = opts.advertisingIntervalMs ?? 100;
     link.on('packets', (packets) => this.onPackets(packets));
-    link.on('error', (e) => this.emit('error', e));
+    // a simulator whose host end went away must not take the test process down with it: without a listener the
+    // error is kept for inspection instead of thrown
+    link.on('error', (e) => {
+      if (this.listenerCount('error') > 0) this.emit('error', e);
+      else this.lastError = e;
+    });
   }
 
   /** Creates the pty pair (unless opts.port is given) and opens the controller end. */

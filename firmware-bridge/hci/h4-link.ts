@@ -7,6 +7,8 @@ import { H4Parser, type H4Packet } from './h4.ts';
 export const DEFAULT_BAUD_RATE = 1_000_000;
 /** Coalesced writes: bytes queued in one tick go out in one write(2). */
 const HIGH_WATER_MARK = 64 * 1024;
+/** How long close() waits for queued bytes to reach the OS before it closes anyway. */
+const CLOSE_DRAIN_MS = 500;
 
 export interface H4LinkEvents {
   /** all complete packets of one read, in order */
@@ -22,6 +24,7 @@ export class H4Link extends EventEmitter<H4LinkEvents> {
   private scheduled = false;
   private waiters: (() => void)[] = [];
   private closed = false;
+  private closing = false;
   /** bytes written to the port so far */
   bytesOut = 0;
   bytesIn = 0;
@@ -33,7 +36,10 @@ export class H4Link extends EventEmitter<H4LinkEvents> {
       const packets = this.parser.push(chunk);
       if (packets.length) this.emit('packets', packets);
     });
-    port.on('error', (e: Error) => this.emit('error', e));
+    // a write still in flight when the port closes fails with EBADF: expected once we are closing, not an error
+    port.on('error', (e: Error) => {
+      if (!this.closing && !this.closed) this.emit('error', e);
+    });
     port.on('close', () => {
       this.closed = true;
       this.releaseWaiters();
@@ -58,7 +64,7 @@ export class H4Link extends EventEmitter<H4LinkEvents> {
   }
 
   write(packet: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
     this.queue.push(packet);
     this.queuedBytes += packet.length;
     if (this.queuedBytes >= HIGH_WATER_MARK) this.flush();
@@ -74,7 +80,7 @@ export class H4Link extends EventEmitter<H4LinkEvents> {
 
   private flush(): void {
     this.scheduled = false;
-    if (this.queue.length === 0 || this.closed) return;
+    if (this.queue.length === 0 || this.closed || this.closing) return;
     const data = this.queue.length === 1 ? this.queue[0] : Buffer.concat(this.queue, this.queuedBytes);
     this.queue = [];
     this.queuedBytes = 0;
@@ -106,10 +112,18 @@ export class H4Link extends EventEmitter<H4LinkEvents> {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
     this.flush();
+    this.closing = true;
+    // serialport closes the fd without waiting for a write in flight; let it finish (bounded: the far end may be
+    // gone and never read)
+    await Promise.race([
+      new Promise<void>((resolve) => this.port.drain(() => resolve())),
+      new Promise<void>((resolve) => setTimeout(resolve, CLOSE_DRAIN_MS).unref()),
+    ]);
     await new Promise<void>((resolve) => {
-      this.port.close(() => resolve());
+      if (this.port.isOpen) this.port.close(() => resolve());
+      else resolve();
     });
     this.closed = true;
     this.releaseWaiters();
