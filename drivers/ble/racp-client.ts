@@ -30,6 +30,8 @@ interface Pending {
   resolve(r: RacpResponse): void;
   reject(e: Error): void;
   timer: NodeJS.Timeout | null;
+  /** now() of the last sign of life (the request written, or a record) */
+  lastActivity: number;
 }
 
 export class RacpClient {
@@ -40,6 +42,8 @@ export class RacpClient {
     private readonly service: string,
     private readonly racpService: RacpService,
     private readonly timeoutMs: number,
+    /** monotonic milliseconds (injectable for tests) */
+    private readonly now: () => number = () => performance.now(),
   ) {
     link.onDisconnect((reason) => this.fail(new LinkError('disconnected', `RACP: link lost (${reason})`)));
   }
@@ -53,9 +57,13 @@ export class RacpClient {
     return this.pending !== null;
   }
 
-  /** A record arrived for the running procedure: the server is alive. */
+  /**
+   * A record arrived for the running procedure: the server is alive. Called once per notification, so it only
+   * notes the time; the one timer re-arms itself for the rest of the window when it fires (a clearTimeout +
+   * setTimeout per record cost more than the rest of the record's handling).
+   */
   touch(): void {
-    if (this.pending) this.arm(this.pending);
+    if (this.pending) this.pending.lastActivity = this.now();
   }
 
   async request(req: RacpRequest): Promise<RacpResponse> {
@@ -78,7 +86,7 @@ export class RacpClient {
     if (this.pending) throw new RacpError('a RACP procedure is already running');
     const bytes = encodeRacp(req);
     const answer = new Promise<RacpResponse>((resolve, reject) => {
-      this.pending = { opCode: RACP_OP_CODES[req.opCode], resolve, reject, timer: null };
+      this.pending = { opCode: RACP_OP_CODES[req.opCode], resolve, reject, timer: null, lastActivity: 0 };
     });
     answer.catch(() => undefined);
     try {
@@ -93,13 +101,25 @@ export class RacpClient {
 
   private arm(p: Pending): void {
     if (p.timer) clearTimeout(p.timer);
+    p.lastActivity = this.now();
+    this.armFor(p, this.timeoutMs);
+  }
+
+  private armFor(p: Pending, ms: number): void {
     p.timer = setTimeout(() => {
+      p.timer = null;
+      if (this.pending !== p) return;
+      const quiet = this.now() - p.lastActivity;
+      if (quiet < this.timeoutMs) {
+        this.armFor(p, this.timeoutMs - quiet);
+        return;
+      }
       this.fail(new RacpError(`RACP: no record and no response within ${this.timeoutMs} ms`));
       // best effort: tell the server to stop; the link may be gone already
       this.link
         .write(this.service, CHAR.racp, encodeRacp({ opCode: 'abort-operation' }))
         .catch(() => undefined);
-    }, this.timeoutMs);
+    }, ms);
   }
 
   private fail(err: Error): void {
