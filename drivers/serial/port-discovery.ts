@@ -111,7 +111,7 @@ export class PortDiscovery {
       try {
         infos = await this.list();
       } catch (err) {
-        this.opts.onError?.(err instanceof Error ? err : new Error(String(err)));
+        this.opts.onError?.(listError(err));
         return; // keep what we have; try again next time
       }
       for (const info of infos) {
@@ -157,4 +157,12 @@ export class PortDiscovery {
     await this.polling;
     for (const [path, entry] of this.attached) this.detach(path, entry);
   }
+}
+
+/** serialport lists Linux ports through udevadm: say which package is missing rather than just ENOENT. */
+function listError(err: unknown): Error {
+  const e = err instanceof Error ? err : new Error(String(err));
+  if ((e as NodeJS.ErrnoException).code === 'ENOENT' && /udevadm/.test(e.message))
+    return new Error(`listing serial ports by USB id needs udevadm (Debian package udev): ${e.message}`);
+  return e;
 }

@@ -151,3 +151,17 @@ test('the real SerialPort.list() is the default and answers', async () => {
   assert.deepEqual(seen, []);
   await discovery.stop();
 });
+
+test('a missing udevadm is named with the package that provides it', async () => {
+  const errors: string[] = [];
+  const discovery = new PortDiscovery({
+    rules: [{ protocol: 'astm', vendorId: '1a79', productId: '6002' }],
+    list: () => Promise.reject(Object.assign(new Error('spawn udevadm ENOENT'), { code: 'ENOENT' })),
+    onError: (e) => errors.push(e.message),
+  });
+  await discovery.poll();
+  assert.deepEqual(errors, [
+    'listing serial ports by USB id needs udevadm (Debian package udev): spawn udevadm ENOENT',
+  ]);
+  await discovery.stop();
+});
