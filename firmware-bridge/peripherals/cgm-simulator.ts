@@ -119,6 +119,11 @@ export interface CgmSimulatorOptions extends SensorOptions {
   quality?: boolean;
   status?: CgmAnnunciation;
   calibration?: boolean;
+  /**
+   * Records per CGM Measurement notification in a RACP transfer (spec A.2 allows several), as many as fit
+   * ATT_MTU − 3; default 1. Live records always go one per notification.
+   */
+  recordsPerNotification?: number;
 }
 
 export interface StoredCgmRecord {
@@ -159,6 +164,7 @@ export class CgmSimulator extends SimulatedSensor<StoredCgmRecord> {
   readonly intervalMinutes: 1 | 5;
   readonly e2eCrc: boolean;
   readonly speed: number;
+  readonly recordsPerNotification: number;
   private readonly storage: StoredCgmRecord[] = [];
   private minutes = 0;
   private startUtcMs: number;
@@ -185,6 +191,10 @@ export class CgmSimulator extends SimulatedSensor<StoredCgmRecord> {
   private lastGlucose: number | null = null;
 
   constructor(controller: VirtualController, opts: CgmSimulatorOptions) {
+    // checked before the peripheral goes on the air
+    const perNotification = opts.recordsPerNotification ?? 1;
+    if (!Number.isInteger(perNotification) || perNotification < 1)
+      throw new RangeError(`recordsPerNotification must be an integer >= 1, got ${perNotification}`);
     super(controller, opts, {
       kind: 'cgm',
       defaultName: 'Sim CGM',
@@ -200,6 +210,7 @@ export class CgmSimulator extends SimulatedSensor<StoredCgmRecord> {
     this.speed = opts.speed ?? 1;
     if (!(this.speed > 0) || !Number.isFinite(this.speed))
       throw new RangeError(`speed must be > 0, got ${opts.speed}`);
+    this.recordsPerNotification = perNotification;
     this.timeZone = opts.timeZoneMinutes === undefined ? 60 : opts.timeZoneMinutes;
     this.dst = opts.dstOffsetMinutes === undefined ? 0 : opts.dstOffsetMinutes;
     // validates zone and DST once, with the codec's own rules
@@ -499,17 +510,34 @@ export class CgmSimulator extends SimulatedSensor<StoredCgmRecord> {
         this.storage.splice(0, this.storage.length, ...keep);
       },
       sendRecord: async (r, position) => {
-        const bytes =
-          r.hasCrc && isEveryNth(position, this.currentFaults.corruptCrcEvery)
-            ? corruptTrailingCrc(r.bytes)
-            : r.bytes;
-        await this.peripheral.notifyPaced(CGM_MEASUREMENT_UUID, bytes);
+        await this.peripheral.notifyPaced(CGM_MEASUREMENT_UUID, this.transferBytes(r, position));
+      },
+      packCount: (selected, from, limit) => {
+        const room = this.peripheral.mtu - 3;
+        const max = Math.min(limit, this.recordsPerNotification, selected.length - from);
+        let n = 0;
+        for (let bytes = 0; n < max; n++) {
+          bytes += selected[from + n].bytes.length;
+          if (bytes > room) break;
+        }
+        return Math.max(1, n);
+      },
+      sendPacked: async (rs, firstPosition) => {
+        const parts = rs.map((r, k) => this.transferBytes(r, firstPosition + k));
+        await this.peripheral.notifyPaced(CGM_MEASUREMENT_UUID, Buffer.concat(parts));
       },
       sendMalformed: () => this.sendMalformedNotification(),
       faults: () => this.currentFaults,
       dropLinkFired: () => this.dropLinkFired(),
       paceMs: () => this.transferPaceMs,
     };
+  }
+
+  /** A stored record as the transfer sends it at `position` (the corrupt-CRC fault applies per record). */
+  private transferBytes(r: StoredCgmRecord, position: number): Buffer {
+    return r.hasCrc && isEveryNth(position, this.currentFaults.corruptCrcEvery)
+      ? corruptTrailingCrc(r.bytes)
+      : r.bytes;
   }
 
   private sessionStartTimeValue(): Uint8Array {

@@ -34,6 +34,13 @@ export interface RacpBackend<R> {
   deleteRecords(selected: ReadonlySet<R>): void;
   /** Sends one record (with its context, if any); `position` is 1-based within the transfer. */
   sendRecord(r: R, position: number): Promise<void>;
+  /**
+   * Services whose measurement may carry several records per notification (CGMS, spec A.2): how many of
+   * `selected[from..]` the next notification takes, at most `limit` (>= 1). Absent: one record each.
+   */
+  packCount?(selected: readonly R[], from: number, limit: number): number;
+  /** Sends records as one notification; `firstPosition` is the 1-based position of rs[0]. */
+  sendPacked?(rs: readonly R[], firstPosition: number): Promise<void>;
   sendMalformed(): boolean;
   faults(): Faults;
   /** called once each time the drop-link fault fires */
@@ -215,11 +222,26 @@ export class RacpServer<R> {
     );
   }
 
+  /** How many records the next notification carries: never across a drop point or a malformed notification. */
+  private nextCount(selected: readonly R[], i: number, sent: number): number {
+    const pack = this.backend.packCount;
+    if (!pack || !this.backend.sendPacked) return 1;
+    const f = this.backend.faults();
+    let limit = selected.length - i;
+    if (f.dropLinkAfterRecords !== null && f.dropLinkTimes !== 0)
+      limit = Math.min(limit, Math.max(1, f.dropLinkAfterRecords - sent));
+    // a malformed notification goes out before every Nth position: it may only start a notification
+    const m = f.malformedEvery;
+    if (m !== null) limit = Math.min(limit, m - ((sent + 1) % m));
+    return limit <= 1 ? 1 : Math.max(1, Math.min(limit, pack.call(this.backend, selected, i, limit)));
+  }
+
   private async report(transfer: Transfer, selected: R[]): Promise<void> {
     let sent = 0;
+    let notifications = 0;
     let outcome: TransferOutcome = selected.length > 0 ? 'success' : 'no-records';
     try {
-      for (let i = 0; i <= selected.length; i++) {
+      for (let i = 0; i <= selected.length;) {
         if (this.shouldDrop(sent)) {
           this.backend.dropLinkFired();
           // A real link loss shows only after the supervision timeout; dropping at once would put the
@@ -238,15 +260,19 @@ export class RacpServer<R> {
         }
         const position = sent + 1;
         if (isEveryNth(position, this.backend.faults().malformedEvery)) this.backend.sendMalformed();
-        await this.backend.sendRecord(selected[i], position);
+        const n = this.nextCount(selected, i, sent);
+        if (n === 1) await this.backend.sendRecord(selected[i], position);
+        else if (this.backend.sendPacked) await this.backend.sendPacked(selected.slice(i, i + n), position);
         if (transfer.linkLost) {
           outcome = 'dropped';
           return;
         }
-        sent = position;
+        sent += n;
+        i += n;
+        notifications++;
         const pace = this.backend.paceMs();
         if (pace > 0) await sleep(pace);
-        else if (sent % 16 === 0) await yieldToIo(); // lets an Abort (or a disconnect) in
+        else if (notifications % 16 === 0) await yieldToIo(); // lets an Abort (or a disconnect) in
       }
       if (transfer.abort) outcome = 'aborted';
     } finally {
