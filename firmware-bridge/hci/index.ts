@@ -21,4 +21,10 @@ export type { Subscription } from './att-server.ts';
 export { AttError } from './att.ts';
 export { Status as HciStatus } from './hci-constants.ts';
 export { createPtyPair, type PtyPair } from './pty.ts';
-export { measurePtyByteRate, type ByteRateResult } from './byte-rate.ts';
+export {
+  measurePtyByteRate,
+  measurePtyByteRateOf,
+  pushPackets,
+  type ByteRateResult,
+  type PtyWriter,
+} from './byte-rate.ts';
