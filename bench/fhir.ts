@@ -2,9 +2,11 @@
 // FHIR plugin, PEP/PDP, request log) on a 30-day data set (1-minute CGM + 8 BG a day, 2 patients):
 // Observation page searches (_count=100), reads by id, _include searches; a fastify mTLS endpoint returning
 // a fixed 100-entry Bundle is the ceiling. Then the store grows to 2 years and the searches are repeated.
-// `npm run bench -- fhir [--duration s] [--connections n] [--years y]`
+// `npm run bench -- fhir [--duration s] [--connections n] [--years y] [--profile DIR]` (--profile writes a
+// CPU profile per measured scenario into DIR, for chrome://inspect or speedscope)
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -95,6 +97,23 @@ function grow(store: Store, fromDays: number, toDays: number): number {
   return added;
 }
 
+/** Runs `fn` under the V8 CPU profiler when `dir` is set, writing DIR/<name>.cpuprofile. */
+async function profiled<T>(dir: string | undefined, name: string, fn: () => Promise<T>): Promise<T> {
+  if (!dir) return fn();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 interface Scenario {
   reqPerSec: number;
   p50Ms: number;
@@ -157,6 +176,8 @@ export async function run(args: string[] = []): Promise<object> {
   const duration = arg(args, 'duration', 10);
   const connections = arg(args, 'connections', 20);
   const years = arg(args, 'years', 2);
+  const profileIdx = args.indexOf('--profile');
+  const profileDir = profileIdx >= 0 ? args[profileIdx + 1] : undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hddt-bench-fhir-'));
   try {
     const end = new Date('2025-11-01T00:00:00Z');
@@ -235,12 +256,18 @@ export async function run(args: string[] = []): Promise<object> {
     );
     const reads = pageSearch.ids.map((id) => `/fhir/Observation/${id}`);
 
-    const measure = async () => ({
-      pageSearch: await cannon(url, pageSearch.pages, headers, tls, duration, connections),
-      readById: await cannon(url, reads, headers, tls, duration, connections),
-      includeSearch: await cannon(url, includeSearch.pages, headers, tls, duration, connections),
+    const measure = async (label: string) => ({
+      pageSearch: await profiled(profileDir, `${label}-page-search`, () =>
+        cannon(url, pageSearch.pages, headers, tls, duration, connections),
+      ),
+      readById: await profiled(profileDir, `${label}-read-by-id`, () =>
+        cannon(url, reads, headers, tls, duration, connections),
+      ),
+      includeSearch: await profiled(profileDir, `${label}-include-search`, () =>
+        cannon(url, includeSearch.pages, headers, tls, duration, connections),
+      ),
     });
-    const days30 = await measure();
+    const days30 = await measure('days30');
     const rss30 = process.memoryUsage().rss;
 
     // Ceiling: the same TLS profile, a fixed 100-entry Bundle, no database, no auth.
@@ -253,20 +280,15 @@ export async function run(args: string[] = []): Promise<object> {
     );
     await ceilingApp.listen({ host: '127.0.0.1', port: 0 });
     const ceilingPort = (ceilingApp.server.address() as { port: number }).port;
-    const ceiling = await cannon(
-      `https://localhost:${ceilingPort}`,
-      ['/fhir/Observation'],
-      headers,
-      tls,
-      duration,
-      connections,
+    const ceiling = await profiled(profileDir, 'ceiling', () =>
+      cannon(`https://localhost:${ceilingPort}`, ['/fhir/Observation'], headers, tls, duration, connections),
     );
     await ceilingApp.close();
 
     // Two years: the same searches (same 30-day window) against a store holding 24 times the history.
     const grown = grow(store, 30, years * 365);
     store.db.pragma('optimize');
-    const longHistory = await measure();
+    const longHistory = await measure('long');
     const rssLong = process.memoryUsage().rss;
     await app.close();
     store.close();

@@ -244,8 +244,11 @@ function sortColumn(key: SortSpec['key']): string {
   return key === 'date' ? 'r.effective_start_ms' : key === 'lastUpdated' ? 'r.last_updated_ms' : 'r.id';
 }
 
-/** The WHERE of a search; with `deviceKey` (Observations only) the patient check becomes "this device". */
-function buildWhere(q: StoreSearch, deviceKey?: string): Sql {
+/**
+ * The WHERE of a search; with `deviceKey` (Observations only) the patient check becomes "this device".
+ * `sargable` = false leaves out the redundant start bounds of the date conditions (the caller adds its own).
+ */
+function buildWhere(q: StoreSearch, deviceKey?: string, sargable = true): Sql {
   const sql: Sql = { where: [], params: [] };
   if (deviceKey !== undefined) {
     sql.params.push(deviceKey);
@@ -271,7 +274,7 @@ function buildWhere(q: StoreSearch, deviceKey?: string): Sql {
     sql.where.push(`r.ref IN (${placeholders(sources.length)})`);
     sql.params.push(...sources.map((s) => `Device/${s}`));
   }
-  for (const d of q.dates ?? []) dateClause(d, 'r.effective_start_ms', 'r.effective_end_ms', sql, true);
+  for (const d of q.dates ?? []) dateClause(d, 'r.effective_start_ms', 'r.effective_end_ms', sql, sargable);
   for (const d of q.lastUpdated ?? []) dateClause(d, 'r.last_updated_ms', 'r.last_updated_ms', sql, false);
   for (const v of q.values ?? []) {
     const parts = v.ranges.map((range) => {
@@ -376,8 +379,61 @@ function genericKeys(store: Store, q: StoreSearch, desc: boolean): Key[] {
 }
 
 /**
- * Observations by date: one index-ordered scan per device of the patient (each stops after a page), merged.
- * The work per page is bounded by devices × page size, however much history is stored.
+ * The range of effective_start_ms that the date conditions and the historic period leave possible, from the
+ * span limit (a resource ends at most MAX_OBSERVATION_SPAN_MS after it starts): [lo, hi), null = open. The
+ * bounds are implied by the conditions, which stay in the WHERE; they only let the scan seek.
+ */
+export function observationStartRange(q: Pick<StoreSearch, 'dates' | 'scope'>): {
+  lo: number | null;
+  hi: number | null;
+} {
+  const span = MAX_OBSERVATION_SPAN_MS;
+  let lo: number | null = null;
+  let hi: number | null = null;
+  const atLeast = (v: number) => (lo = lo === null ? v : Math.max(lo, v));
+  const below = (v: number) => (hi = hi === null ? v : Math.min(hi, v));
+  for (const c of q.dates ?? []) {
+    switch (c.prefix) {
+      case 'eq':
+        atLeast(c.lo);
+        below(c.hi);
+        break;
+      case 'gt':
+        atLeast(c.hi - span);
+        break;
+      case 'ge':
+        atLeast(c.lo - span);
+        break;
+      case 'lt':
+      case 'eb':
+        below(c.lo);
+        break;
+      case 'le':
+        below(c.hi);
+        break;
+      case 'sa':
+        atLeast(c.hi);
+        break;
+      case 'ap': {
+        const tol = c.tolerance ?? 0;
+        atLeast(c.lo - tol - span);
+        below(c.hi + tol);
+        break;
+      }
+      case 'ne':
+        break;
+    }
+  }
+  // Every granted MIV hides what ended before its historic period: nothing older than the oldest cutoff.
+  const cutoffs = q.scope.groups.filter((g) => g.codes.length > 0).map((g) => g.minEffectiveEndMs);
+  if (cutoffs.length > 0) atLeast(Math.min(...cutoffs) - span);
+  return { lo, hi };
+}
+
+/**
+ * Observations by date: one index range per device of the patient, merged. The range starts at the cursor,
+ * `(start, id) > (v, id)` on the keyset index (or at the lower date bound), so a page reads about _count
+ * index entries wherever it is in the walk and however much history is stored.
  */
 function observationKeysByDate(store: Store, q: StoreSearch, desc: boolean): Key[] {
   const deviceKeys = store
@@ -387,13 +443,33 @@ function observationKeysByDate(store: Store, q: StoreSearch, desc: boolean): Key
   const groups = q.scope.groups.filter((g) => g.codes.length > 0);
   if (groups.length === 0 || deviceKeys.length === 0) return [];
   const dir = desc ? 'DESC' : 'ASC';
+  const range = observationStartRange(q);
+  const v = q.cursor && typeof q.cursor.v === 'number' ? q.cursor.v : undefined;
   const merged: Key[] = [];
   for (const deviceKey of deviceKeys) {
-    const sql = buildWhere({ ...q, scope: { ...q.scope, patientId: '' } }, deviceKey);
-    cursorClause(q, desc, sql);
+    const sql = buildWhere({ ...q, scope: { ...q.scope, patientId: '' } }, deviceKey, false);
+    // The bound the scan starts from: the cursor's row when it lies inside the range (always, for a cursor
+    // of this search), else the range; one seek term per side, so SQLite cannot pick the looser one.
+    const seekFromCursor =
+      v !== undefined &&
+      q.cursor !== undefined &&
+      (desc ? range.hi === null || v < range.hi : range.lo === null || v >= range.lo);
+    if (seekFromCursor) {
+      sql.where.push(`(r.effective_start_ms, r.id) ${desc ? '<' : '>'} (?, ?)`);
+      sql.params.push(v, q.cursor!.id);
+    } else cursorClause(q, desc, sql);
+    if (range.lo !== null && !(seekFromCursor && !desc)) {
+      sql.where.push('r.effective_start_ms >= ?');
+      sql.params.push(range.lo);
+    }
+    if (range.hi !== null && !(seekFromCursor && desc)) {
+      sql.where.push('r.effective_start_ms < ?');
+      sql.params.push(range.hi);
+    }
     const rows = store
       .prepare<Key>(
-        `SELECT r.id, r.effective_start_ms AS k, r.version FROM resources r INDEXED BY resources_fhir_observation
+        `SELECT r.id, r.effective_start_ms AS k, r.version FROM resources r
+         INDEXED BY resources_fhir_observation_keyset
          WHERE ${sql.where.join(' AND ')} ORDER BY r.effective_start_ms ${dir}, r.id ${dir} LIMIT ?`,
       )
       .all(...sql.params, q.count + 1);

@@ -4,5 +4,14 @@ import { coreSchema } from './0001-core.ts';
 import { oauthSchema } from './0002-oauth.ts';
 import { outboxSchema } from './0003-outbox.ts';
 import { fhirSearchIndex } from './0004-fhir-search.ts';
+import { fhirSearchKeyset } from './0005-fhir-search-keyset.ts';
+import { resourcesRowid } from './0006-resources-rowid.ts';
 
-export const migrations: Migration[] = [coreSchema, oauthSchema, outboxSchema, fhirSearchIndex];
+export const migrations: Migration[] = [
+  coreSchema,
+  oauthSchema,
+  outboxSchema,
+  fhirSearchIndex,
+  fhirSearchKeyset,
+  resourcesRowid,
+];
