@@ -1,6 +1,7 @@
 // The outbox: changes that must travel upward, in commit order. Rows are written inside the transaction of the
-// change (see gateway/sync/outbox-writer.ts), marked sent after the broker's PUBACK, and pruned once the
-// recorder confirmed them end to end (or right after PUBACK when end-to-end acks are off).
+// change (see gateway/sync/outbox-writer.ts), counted as sent once the broker's PUBACK moved the sent mark past
+// them, and pruned once the recorder confirmed them end to end (or right after PUBACK when end-to-end acks are
+// off).
 import type { Store } from './store.ts';
 
 export interface OutboxRow {
@@ -68,25 +69,90 @@ export function enqueueAssignment(
     .run(nowMs, deviceKey, patientHandle, atMs);
 }
 
-/** Unsent entries after `afterSeq`, oldest first. */
+/**
+ * Unsent entries after `afterSeq`, oldest first. Pass `max(cursor, sentThrough())`: entries at or below the sent
+ * mark are sent. (`sent_ms IS NULL` only picks the partial index; see sentThrough for legacy rows.)
+ */
 export function nextUnsent(store: Store, afterSeq: number, limit: number): OutboxRow[] {
   return store
     .prepare<OutboxRow>('SELECT * FROM outbox WHERE sent_ms IS NULL AND seq > ? ORDER BY seq LIMIT ?')
     .all(afterSeq, limit);
 }
 
+// What was sent is one number, the sent mark: every entry up to it was acknowledged by the broker (PUBACK).
+// One publisher sends the entries in sequence order and advances the mark only over a gap-free run of
+// acknowledged batches, and sequence numbers are committed in increasing order, so the sent entries are always
+// a prefix of the outbox. Marking a batch is then one small row in `settings`, not a rewrite of every entry row
+// (each holds its resource JSON: rewriting them cost more than the whole publish). The per-row `sent_ms` column
+// of migration 3 is no longer written; a database from before is converted once by loadSentMark.
+const SENT_MARK_KEY = 'sync-outbox-sent-mark';
+
+export interface SentMark {
+  /** Every entry with seq <= through was acknowledged by the broker. */
+  through: number;
+  /** When the mark last moved forward (ms), 0 if never. */
+  atMs: number;
+}
+
+function readSentMark(store: Store): SentMark | undefined {
+  const row = store.prepare<{ value: Buffer }>('SELECT value FROM settings WHERE key = ?').get(SENT_MARK_KEY);
+  if (!row) return undefined;
+  const v = JSON.parse(row.value.toString('utf8')) as { through: number; at: number };
+  return { through: v.through, atMs: v.at };
+}
+
+function writeSentMark(store: Store, mark: SentMark): void {
+  store
+    .prepare(
+      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    )
+    .run(SENT_MARK_KEY, Buffer.from(JSON.stringify({ through: mark.through, at: mark.atMs })));
+}
+
+/** A database whose rows carry their own sent_ms (before the sent mark): sent through the first unsent - 1. */
+function legacySentThrough(store: Store): number {
+  const lo = store
+    .prepare<{ lo: number | null }>('SELECT MIN(seq) AS lo FROM outbox WHERE sent_ms IS NULL')
+    .get()!.lo;
+  return lo === null ? lastSeq(store) : lo - 1;
+}
+
+/** The sent mark (read-only: on a database the publisher never converted, derived from the legacy rows). */
+export function sentMark(store: Store): SentMark {
+  return readSentMark(store) ?? { through: legacySentThrough(store), atMs: 0 };
+}
+
+export function sentThrough(store: Store): number {
+  return sentMark(store).through;
+}
+
 /**
- * Marks the acknowledged ranges sent, in one transaction for many PUBACKs. Committed without its own fsync
- * (synchronous NORMAL for this commit only; the next FULL commit syncs it along): losing a mark on power loss
- * costs a resend, which the recorder ignores, while an fsync per PUBACK batch would cap the drain rate.
+ * The sent mark, stored on first use: legacy rows after it that carry a sent_ms go back in the queue (sent
+ * again, at least once), so from here on "unsent" is exactly `seq > through`.
  */
-export function markSent(store: Store, ranges: Array<[number, number]>, nowMs: number): void {
-  const st = store.prepare('UPDATE outbox SET sent_ms = ? WHERE seq BETWEEN ? AND ? AND sent_ms IS NULL');
+export function loadSentMark(store: Store): SentMark {
+  return store.transaction(() => {
+    const stored = readSentMark(store);
+    if (stored) return stored;
+    const mark = { through: legacySentThrough(store), atMs: 0 };
+    store.prepare('UPDATE outbox SET sent_ms = NULL WHERE seq > ? AND sent_ms IS NOT NULL').run(mark.through);
+    writeSentMark(store, mark);
+    return mark;
+  });
+}
+
+/**
+ * Moves the sent mark forward to `through` (never back: see resendAfter). The caller must have the broker's
+ * PUBACK for every entry up to `through`. Committed without its own fsync (synchronous NORMAL for this commit
+ * only; the next FULL commit syncs it along): losing a mark on power loss costs a resend, which the recorder
+ * ignores, while an fsync per PUBACK batch would cap the drain rate.
+ */
+export function markSent(store: Store, through: number, nowMs: number): void {
   const previous = store.db.pragma('synchronous', { simple: true }) as number;
   store.db.pragma('synchronous = NORMAL');
   try {
     store.transaction(() => {
-      for (const [from, to] of ranges) st.run(nowMs, from, to);
+      if (through > sentMark(store).through) writeSentMark(store, { through, atMs: nowMs });
     });
   } finally {
     store.db.pragma(`synchronous = ${Number(previous)}`);
@@ -95,12 +161,16 @@ export function markSent(store: Store, ranges: Array<[number, number]>, nowMs: n
 
 /** True while some entry waits to be published. */
 export function hasUnsent(store: Store): boolean {
-  return store.prepare('SELECT 1 FROM outbox WHERE sent_ms IS NULL LIMIT 1').get() !== undefined;
+  return (
+    store
+      .prepare('SELECT 1 FROM outbox WHERE sent_ms IS NULL AND seq > ? LIMIT 1')
+      .get(sentThrough(store)) !== undefined
+  );
 }
 
 /** Deletes sent entries up to `seq` (inclusive); returns how many. */
 export function deleteSentThrough(store: Store, seq: number): number {
-  return store.prepare('DELETE FROM outbox WHERE seq <= ? AND sent_ms IS NOT NULL').run(seq).changes;
+  return store.prepare('DELETE FROM outbox WHERE seq <= ?').run(Math.min(seq, sentThrough(store))).changes;
 }
 
 /** Deletes every entry up to `seq`: the recorder confirmed it has them, sent or not. */
@@ -108,20 +178,19 @@ export function deleteThrough(store: Store, seq: number): number {
   return store.prepare('DELETE FROM outbox WHERE seq <= ?').run(seq).changes;
 }
 
-/** Puts sent-but-unconfirmed entries after `seq` back in the queue; returns how many. */
+/** Puts sent-but-unconfirmed entries after `seq` back in the queue (the sent mark back to `seq`); returns how many. */
 export function resendAfter(store: Store, seq: number): number {
-  return store.prepare('UPDATE outbox SET sent_ms = NULL WHERE seq > ? AND sent_ms IS NOT NULL').run(seq)
-    .changes;
-}
-
-/** The oldest sent entry after `seq` that the recorder has not confirmed. */
-export function oldestUnconfirmed(store: Store, seq: number): { seq: number; sent_ms: number } | undefined {
-  return store
-    .prepare<{
-      seq: number;
-      sent_ms: number;
-    }>('SELECT seq, sent_ms FROM outbox WHERE sent_ms IS NOT NULL AND seq > ? ORDER BY seq LIMIT 1')
-    .get(seq);
+  return store.transaction(() => {
+    const mark = loadSentMark(store);
+    if (mark.through <= seq) return 0;
+    const n = store
+      .prepare<{ n: number }>(
+        'SELECT COUNT(*) AS n FROM outbox WHERE sent_ms IS NULL AND seq > ? AND seq <= ?',
+      )
+      .get(seq, mark.through)!.n;
+    writeSentMark(store, { through: seq, atMs: mark.atMs });
+    return n;
+  });
 }
 
 export interface OutboxStats {
@@ -141,8 +210,9 @@ export function outboxStats(store: Store): OutboxStats {
     n: store.prepare<{ n: number }>('SELECT COUNT(*) AS n FROM outbox').get()!.n,
     lo: store.prepare<{ lo: number | null }>('SELECT MIN(seq) AS lo FROM outbox').get()!.lo,
   };
-  const unsent = store.prepare<{ n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE sent_ms IS NULL').get()!
-    .n;
+  const unsent = store
+    .prepare<{ n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE sent_ms IS NULL AND seq > ?')
+    .get(sentThrough(store))!.n;
   const oldest = store.prepare<{ c: number | null }>('SELECT MIN(created_ms) AS c FROM outbox').get()!.c;
   const last = lastSeq(store);
   return { entries: all.n, unsent, oldestCreatedMs: oldest, floor: all.lo ?? last + 1, lastSeq: last };

@@ -2,8 +2,9 @@
 // entries of one gateway. CBOR (plain RFC 8949 maps, no cbor-x extensions) or JSON, same structure, except that
 // in CBOR a resource travels as its JSON text (a text string): byte-identical on the recorder with no
 // parse/re-encode on the hub (5x cheaper on a small CPU), at about 10% more bytes than CBOR maps.
-import { Decoder, Encoder } from 'cbor-x';
+import { Decoder } from 'cbor-x';
 import type { OutboxRow } from '../store/outbox.ts';
+import { CborWriter, cborText } from './cbor-writer.ts';
 
 export const PAYLOAD_VERSION = 1;
 export type PayloadFormat = 'cbor' | 'json';
@@ -75,8 +76,7 @@ export class PayloadError extends Error {
   }
 }
 
-// useRecords: false keeps the output plain CBOR maps, readable by any CBOR library.
-const encoder = new Encoder({ useRecords: false, mapsAsObjects: true });
+// useRecords: false: plain CBOR maps (what cbor-writer.ts writes), readable by any CBOR library.
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
 function searchIndex(row: OutboxRow): SearchIndex {
@@ -139,19 +139,85 @@ export function encodeBatch(header: BatchHeader, rows: OutboxRow[], format: Payl
     }
     return Buffer.from(`${head.slice(0, -1)},"entries":[${parts.join(',')}]}`, 'utf8');
   }
-  const entries = rows.map((row) =>
-    row.kind === 'resource' ? { ...entryHead(row), resource: row.json } : entryHead(row),
-  );
-  return encoder.encode({
-    v: PAYLOAD_VERSION,
-    gw: header.gw,
-    stream: header.stream,
-    from,
-    to,
-    floor: header.floor,
-    sentAt: header.sentAt,
-    entries,
-  });
+  return encodeCborBatch(header, rows, from, to);
+}
+
+// Keys and constant values, encoded once.
+const K = Object.fromEntries(
+  [
+    'v',
+    'gw',
+    'stream',
+    'from',
+    'to',
+    'floor',
+    'sentAt',
+    'entries',
+    'seq',
+    'kind',
+    'type',
+    'id',
+    'version',
+    'lastUpdated',
+    'deviceKey',
+    'index',
+    'code',
+    'effectiveStart',
+    'effectiveEnd',
+    'value',
+    'unit',
+    'ref',
+    'status',
+    'resource',
+    'patient',
+    'at',
+    'assignment',
+  ].map((k) => [k, cborText(k)]),
+) as Record<string, Buffer>;
+
+const cbor = new CborWriter();
+
+/** The same bytes cbor-x writes for the batch object (see cbor-writer.ts), in a fraction of the time. */
+function encodeCborBatch(header: BatchHeader, rows: OutboxRow[], from: number, to: number): Buffer {
+  const w = cbor.reset();
+  w.map(8);
+  w.raw(K.v).number(PAYLOAD_VERSION);
+  w.raw(K.gw).text(header.gw);
+  w.raw(K.stream).text(header.stream);
+  w.raw(K.from).number(from);
+  w.raw(K.to).number(to);
+  w.raw(K.floor).number(header.floor);
+  w.raw(K.sentAt).number(header.sentAt);
+  w.raw(K.entries).array(rows.length);
+  for (const row of rows) {
+    if (row.kind === 'assignment') {
+      w.map(5);
+      w.raw(K.seq).number(row.seq);
+      w.raw(K.kind).raw(K.assignment);
+      w.raw(K.deviceKey).text(row.device_key);
+      w.raw(K.patient).nullableText(row.patient);
+      w.raw(K.at).nullableNumber(row.at_ms);
+      continue;
+    }
+    w.map(9);
+    w.raw(K.seq).number(row.seq);
+    w.raw(K.kind).raw(K.resource);
+    w.raw(K.type).nullableText(row.res_type);
+    w.raw(K.id).nullableText(row.res_id);
+    w.raw(K.version).nullableNumber(row.version);
+    w.raw(K.lastUpdated).nullableNumber(row.last_updated_ms);
+    w.raw(K.deviceKey).text(row.device_key);
+    w.raw(K.index).map(7);
+    w.raw(K.code).nullableText(row.code);
+    w.raw(K.effectiveStart).nullableNumber(row.effective_start_ms);
+    w.raw(K.effectiveEnd).nullableNumber(row.effective_end_ms);
+    w.raw(K.value).nullableNumber(row.value);
+    w.raw(K.unit).nullableText(row.unit);
+    w.raw(K.ref).nullableText(row.ref);
+    w.raw(K.status).nullableText(row.status);
+    w.raw(K.resource).nullableText(row.json);
+  }
+  return w.toBuffer();
 }
 
 const RESOURCE_TYPES = new Set(['Observation', 'Device', 'DeviceMetric']);

@@ -9,9 +9,9 @@ import {
   deleteSentThrough,
   deleteThrough,
   dropOldest,
+  loadSentMark,
   markSent,
   nextUnsent,
-  oldestUnconfirmed,
   outboxFloor,
   outboxStats,
   resendAfter,
@@ -23,6 +23,7 @@ import { clientOptions, safeUrl, type BrokerConnection } from './connection.ts';
 import { outboxStream } from './outbox-writer.ts';
 import { CONTENT_TYPE, encodeBatch, type PayloadFormat } from './payload.ts';
 import { RateLimit } from './rate-limit.ts';
+import { SentWindow, type SentBatch } from './sent-window.ts';
 import { withTimeout } from './timeout.ts';
 import { ackTopic, batchTopic, statusTopic } from './topics.ts';
 
@@ -100,11 +101,15 @@ export class Publisher {
   private cursor = 0;
   private inflight = 0;
   private pumping = false;
-  private pendingMarks: Array<[number, number]> = [];
+  /** Batches awaiting PUBACK and the sent mark they move; `persistedThrough` is the mark the store has. */
+  private readonly window = new SentWindow();
+  private persistedThrough = 0;
   private markScheduled = false;
   private wakeScheduled = false;
 
   private confirmed = 0;
+  /** When the oldest sent entry the recorder has not confirmed was sent (no earlier than the last progress). */
+  private oldestUnconfirmedSentMs: number | undefined;
   private lastAliveMs = 0;
   private lastProgressMs = 0;
 
@@ -141,6 +146,11 @@ export class Publisher {
   start(): void {
     if (this.started) return;
     this.started = true;
+    const mark = loadSentMark(this.store);
+    this.window.restart(mark.through);
+    this.persistedThrough = mark.through;
+    // Sent before a restart and not confirmed yet: treat as sent when last marked (resend no earlier than due).
+    if (mark.through > 0) this.oldestUnconfirmedSentMs = mark.atMs || this.now();
     this.intervals.push(setInterval(() => this.pump(), this.opts.pollMs ?? 1000));
     this.intervals.push(setInterval(() => this.checkCap(), this.opts.capCheckMs ?? 5000));
     if (this.opts.ack.enabled) {
@@ -193,7 +203,8 @@ export class Publisher {
   private connect(): void {
     if (this.stopping) return;
     const epoch = ++this.epoch;
-    this.cursor = 0;
+    this.window.restart(this.window.through);
+    this.cursor = this.window.through;
     this.inflight = 0;
     const options: IClientOptions = {
       ...clientOptions(this.opts.connection),
@@ -303,6 +314,7 @@ export class Publisher {
     );
     this.cursor = to;
     this.inflight++;
+    const batch = this.window.push(to);
     client.publish(
       this.topics.batch,
       payload,
@@ -317,27 +329,31 @@ export class Publisher {
         }
         this.counters.messagesSent++;
         this.counters.entriesSent += rows.length;
-        this.queueMark(from, to);
+        this.advanceMark(batch);
         this.pump();
       },
     );
   }
 
-  private queueMark(from: number, to: number): void {
-    this.pendingMarks.push([from, to]);
+  /** A PUBACK: the sent mark moves over the acknowledged batches at the head of the window, stored next tick. */
+  private advanceMark(batch: SentBatch): void {
+    const before = this.window.through;
+    if (!this.window.ack(batch)) return;
+    if (before <= this.confirmed && this.window.through > this.confirmed)
+      this.oldestUnconfirmedSentMs = this.now();
     if (this.markScheduled) return;
     this.markScheduled = true;
     setImmediate(() => this.flushMarks());
   }
 
-  /** One transaction for all PUBACKs that arrived since the last flush. */
+  /** One small transaction for all PUBACKs that arrived since the last flush. */
   private flushMarks(): void {
     this.markScheduled = false;
-    if (this.pendingMarks.length === 0 || !this.store.db.open) return;
-    const ranges = this.pendingMarks;
-    this.pendingMarks = [];
-    markSent(this.store, ranges, this.now());
-    if (!this.opts.ack.enabled) deleteSentThrough(this.store, Math.max(...ranges.map((r) => r[1])));
+    const through = this.window.through;
+    if (through <= this.persistedThrough || !this.store.db.open) return;
+    markSent(this.store, through, this.now());
+    this.persistedThrough = through;
+    if (!this.opts.ack.enabled) deleteSentThrough(this.store, through);
   }
 
   private onAck(payload: Buffer, retained: boolean): void {
@@ -355,6 +371,8 @@ export class Publisher {
     if (through > this.confirmed) {
       this.confirmed = through;
       this.lastProgressMs = now;
+      // The next unconfirmed entry was sent before now; "now" suffices (no resend within resendAfterMs anyway).
+      this.oldestUnconfirmedSentMs = this.window.through > through ? now : undefined;
       deleteThrough(this.store, through);
     }
   }
@@ -368,11 +386,16 @@ export class Publisher {
     const now = this.now();
     const after = this.opts.ack.resendAfterMs;
     if (now - this.lastAliveMs > after || now - this.lastProgressMs <= after) return;
-    const oldest = oldestUnconfirmed(this.store, this.confirmed);
-    if (!oldest || now - oldest.sent_ms <= after) return;
+    const sentAt = this.oldestUnconfirmedSentMs;
+    if (this.window.through <= this.confirmed || sentAt === undefined || now - sentAt <= after) return;
+    this.flushMarks();
     const n = resendAfter(this.store, this.confirmed);
     this.counters.resentEntries += n;
     this.lastProgressMs = now;
+    this.persistedThrough = this.confirmed;
+    this.oldestUnconfirmedSentMs = undefined;
+    // Batches still in flight no longer move the mark: it restarts from the entries queued again.
+    this.window.restart(this.confirmed);
     this.cursor = Math.min(this.cursor, this.confirmed);
     this.log.warn(
       { fromSeq: this.confirmed + 1, entries: n },

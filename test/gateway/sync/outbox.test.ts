@@ -6,7 +6,17 @@ import { Writable } from 'node:stream';
 import path from 'node:path';
 import { pino } from 'pino';
 import { ingest } from '../../../gateway/readings/ingest.ts';
-import { deleteThrough, nextUnsent, outboxStats } from '../../../gateway/store/outbox.ts';
+import {
+  deleteSentThrough,
+  deleteThrough,
+  hasUnsent,
+  loadSentMark,
+  markSent,
+  nextUnsent,
+  outboxStats,
+  resendAfter,
+  sentMark,
+} from '../../../gateway/store/outbox.ts';
 import { addPatient, assignDevice, unassignDevice } from '../../../gateway/store/patients.ts';
 import { listResources } from '../../../gateway/store/resources.ts';
 import type { Store } from '../../../gateway/store/store.ts';
@@ -84,6 +94,53 @@ test('assignments travel as a pseudonymous handle; sequence numbers are never re
   deleteThrough(store, u.seq);
   assignDevice(store, 'ble:b1', p.id, now.getTime() + 2);
   assert.equal(nextUnsent(store, 0, 10)[0].seq, u.seq + 1);
+});
+
+test('the sent mark: forward only by markSent, back by resendAfter; unsent is what lies after it', (t) => {
+  const store = hub(t);
+  ingest(store, bgSeries({ deviceKey: 'ble:b1', start: T0, days: 1 }), { now });
+  const seqs = nextUnsent(store, 0, 10_000).map((r) => r.seq);
+  const n = seqs.length;
+  assert.ok(n > 6);
+  assert.deepEqual(loadSentMark(store), { through: 0, atMs: 0 });
+  markSent(store, seqs[4], 1000);
+  assert.deepEqual(sentMark(store), { through: seqs[4], atMs: 1000 });
+  markSent(store, seqs[2], 2000); // never back
+  assert.equal(sentMark(store).through, seqs[4]);
+  assert.equal(outboxStats(store).unsent, n - 5);
+  assert.equal(outboxStats(store).entries, n);
+  assert.equal(hasUnsent(store), true);
+  // acks off: only entries at or below the mark may be pruned
+  assert.equal(deleteSentThrough(store, seqs[6]), 5);
+  assert.equal(outboxStats(store).entries, n - 5);
+  markSent(store, seqs[n - 1], 3000);
+  assert.equal(hasUnsent(store), false);
+  assert.equal(outboxStats(store).unsent, 0);
+  assert.equal(resendAfter(store, seqs[n - 3]), 2);
+  assert.equal(sentMark(store).through, seqs[n - 3]);
+  assert.deepEqual(
+    nextUnsent(store, sentMark(store).through, 10).map((r) => r.seq),
+    seqs.slice(n - 2),
+  );
+  assert.equal(resendAfter(store, seqs[n - 1]), 0, 'nothing sent after it');
+});
+
+test('a database from before the sent mark: sent through its first unsent entry, later marks sent again', (t) => {
+  const store = hub(t);
+  ingest(store, bgSeries({ deviceKey: 'ble:b1', start: T0, days: 1 }), { now });
+  const seqs = nextUnsent(store, 0, 10_000).map((r) => r.seq);
+  assert.ok(seqs.length > 6);
+  // per-row marks as the publisher wrote them before: 1..3 sent, 4 not, 5 sent (a gap)
+  const mark = store.db.prepare('UPDATE outbox SET sent_ms = 5 WHERE seq = ?');
+  for (const i of [0, 1, 2, 4]) mark.run(seqs[i]);
+  assert.deepEqual(sentMark(store), { through: seqs[2], atMs: 0 }, 'read-only view');
+  assert.equal(outboxStats(store).unsent, seqs.length - 4);
+  assert.deepEqual(loadSentMark(store), { through: seqs[2], atMs: 0 });
+  assert.equal(outboxStats(store).unsent, seqs.length - 3, 'the sent entry after the gap is queued again');
+  assert.deepEqual(
+    nextUnsent(store, seqs[2], 2).map((r) => r.seq),
+    [seqs[3], seqs[4]],
+  );
 });
 
 function capture(): { log: pino.Logger; lines: () => Array<Record<string, unknown>> } {

@@ -2,9 +2,10 @@
 // byte string either decodes to a checked batch or fails with a PayloadError (never anything else).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encode as cborEncode } from 'cbor-x';
+import { Encoder, encode as cborEncode } from 'cbor-x';
 import fc from 'fast-check';
 import type { OutboxRow } from '../../../gateway/store/outbox.ts';
+import { CborWriter } from '../../../gateway/sync/cbor-writer.ts';
 import { decodeBatch, encodeBatch, PayloadError, resourceJson } from '../../../gateway/sync/payload.ts';
 
 const jsonText = fc
@@ -104,6 +105,101 @@ for (const format of ['cbor', 'json'] as const) {
     );
   });
 }
+
+// The hand-written CBOR writer must produce exactly what cbor-x makes of the batch object with plain maps in
+// preferred serialization (shortest map length header).
+const cborX = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
+const anyText = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 300 }),
+  fc.string({ unit: 'grapheme', maxLength: 100 }),
+  fc.string({ maxLength: 30 }),
+);
+const anyNumber = fc.oneof(
+  fc.integer(),
+  fc.maxSafeInteger(),
+  fc.constantFrom(23, 24, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, -24, -25, -(2 ** 32), -(2 ** 32) - 1),
+  fc.double({ noNaN: true }),
+);
+
+test('cbor: bytes identical to cbor-x for any row contents (text of any length and script, any number)', () => {
+  const row = fc.record({
+    kind: fc.constantFrom<'resource' | 'assignment'>('resource', 'assignment'),
+    device_key: anyText,
+    res_type: fc.option(anyText, { nil: null }),
+    res_id: fc.option(anyText, { nil: null }),
+    version: fc.option(anyNumber, { nil: null }),
+    last_updated_ms: fc.option(anyNumber, { nil: null }),
+    code: fc.option(anyText, { nil: null }),
+    effective_start_ms: fc.option(anyNumber, { nil: null }),
+    effective_end_ms: fc.option(anyNumber, { nil: null }),
+    value: fc.option(anyNumber, { nil: null }),
+    unit: fc.option(anyText, { nil: null }),
+    ref: fc.option(anyText, { nil: null }),
+    status: fc.option(anyText, { nil: null }),
+    json: fc.option(
+      fc.oneof(
+        anyText,
+        jsonText.map((o) => JSON.stringify(o)),
+      ),
+      { nil: null },
+    ),
+    patient: fc.option(anyText, { nil: null }),
+    at_ms: fc.option(anyNumber, { nil: null }),
+  });
+  const hdr = fc.record({ gw: anyText, stream: anyText, floor: anyNumber, sentAt: anyNumber });
+  fc.assert(
+    fc.property(hdr, fc.nat(), fc.array(row, { minLength: 1, maxLength: 30 }), (h, first, specs) => {
+      const rs = specs.map((r, i): OutboxRow => ({ ...r, seq: first + i + 1, created_ms: 0, sent_ms: null }));
+      const expected = cborX.encode({
+        v: 1,
+        ...{ gw: h.gw, stream: h.stream },
+        from: rs[0].seq,
+        to: rs.at(-1)!.seq,
+        floor: h.floor,
+        sentAt: h.sentAt,
+        entries: rs.map((r) =>
+          r.kind === 'assignment'
+            ? { seq: r.seq, kind: r.kind, deviceKey: r.device_key, patient: r.patient, at: r.at_ms }
+            : {
+                seq: r.seq,
+                kind: r.kind,
+                type: r.res_type,
+                id: r.res_id,
+                version: r.version,
+                lastUpdated: r.last_updated_ms,
+                deviceKey: r.device_key,
+                index: {
+                  code: r.code,
+                  effectiveStart: r.effective_start_ms,
+                  effectiveEnd: r.effective_end_ms,
+                  value: r.value,
+                  unit: r.unit,
+                  ref: r.ref,
+                  status: r.status,
+                },
+                resource: r.json,
+              },
+        ),
+      });
+      assert.deepEqual(encodeBatch(h, rs, 'cbor'), expected);
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('cbor writer: a text or number equals cbor-x, also when its buffer grows mid-value', () => {
+  fc.assert(
+    fc.property(fc.array(fc.oneof(anyText, anyNumber), { maxLength: 40 }), (values) => {
+      const w = new CborWriter(1).array(values.length);
+      for (const v of values) {
+        if (typeof v === 'string') w.text(v);
+        else w.number(v);
+      }
+      assert.deepEqual(w.toBuffer(), cborX.encode(values));
+    }),
+    { numRuns: 1000 },
+  );
+});
 
 test('CBOR is plain (no cbor-x record extension): a generic decoder sees maps', () => {
   const rs = [resourceRow(1, 'Observation', 'o1', { status: 'final' }, 1)];
