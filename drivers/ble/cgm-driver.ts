@@ -65,6 +65,8 @@ export class CgmDriver extends DeviceDriver {
   private awaitingInterval: Reading[] = [];
   /** CGM Status time offset at connection: the newest record the sensor can hold. */
   private sensorNow: number | null = null;
+  /** epoch ms that ctx.receivedAt was formatted from */
+  private receivedMs = NaN;
 
   constructor(deps: DriverDeps, id: DeviceIdentity) {
     super(deps, id, 'cgm');
@@ -143,6 +145,7 @@ export class CgmDriver extends DeviceDriver {
       receivedAt: '',
     };
     this.sensorNow = sensorNow;
+    this.receivedMs = NaN; // the new context has no receive time yet
     this.intervalKnown = lastRecordNumber(this.deps.store, this.device.key, startedAt) !== null;
     this.log.info(
       { sessionStart: startedAt, expiresAt, sensorNow, crc: this.crc, clockOffsetMs },
@@ -194,7 +197,12 @@ export class CgmDriver extends DeviceDriver {
       return;
     }
     this.racp?.touch();
-    ctx.receivedAt = new Date().toISOString();
+    // a backfill delivers many notifications per millisecond: format the receive time once per millisecond
+    const nowMs = Date.now();
+    if (nowMs !== this.receivedMs) {
+      this.receivedMs = nowMs;
+      ctx.receivedAt = new Date(nowMs).toISOString();
+    }
     const { readings, refused } = cgmNotificationToReadings(value, ctx);
     if (refused.length > 0) this.refuse(refused);
     if (readings.length === 0) return;

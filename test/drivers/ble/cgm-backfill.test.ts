@@ -16,6 +16,7 @@ const T = { timeout: 60_000 };
 let rig: BleRig;
 let cgm: CgmSimulator;
 let backfillMs = 0;
+const testStart = new Date().toISOString();
 
 before(async () => {
   rig = await startBleRig({
@@ -67,6 +68,11 @@ test('a 14-day 1-minute history (20,160 records) is backfilled completely, in or
     'raw bytes as received, CRC included',
   );
   assert.equal(rig.central.counters.get(KEY), 0, 'nothing rejected');
+  const now = new Date().toISOString();
+  assert.ok(
+    readings.every((r) => r.receivedAt >= testStart && r.receivedAt <= now),
+    'every reading carries the time the gateway received it',
+  );
 
   const device = getDevice(rig.store, KEY);
   assert.ok(device);
