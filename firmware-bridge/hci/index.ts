@@ -6,6 +6,8 @@ export {
   type ConnectInfo,
   type DisconnectInfo,
   type PeripheralEvents,
+  type PeripheralHost,
+  type PeripheralLink,
 } from './peripheral.ts';
 export type {
   CharacteristicDefinition,

@@ -55,7 +55,15 @@ export interface PeripheralEvents {
   advertising: [on: boolean];
 }
 
-/** What the controller offers a peripheral; implemented by VirtualController. */
+/**
+ * Where a simulator puts its peripheral on the air: the VirtualController (HCI over a pty), or another central
+ * side such as the fake BlueZ on D-Bus (../bluez), which serves the same GATT database.
+ */
+export interface PeripheralHost {
+  addPeripheral(opts: PeripheralOptions): VirtualPeripheral;
+}
+
+/** What the controller offers a peripheral; implemented by VirtualController (and the fake BlueZ). */
 export interface PeripheralLink {
   terminate(p: VirtualPeripheral, reasonToHost: number): void;
   removePeripheral(p: VirtualPeripheral): void;

@@ -31,7 +31,7 @@ import { CodecError } from '../../drivers/codecs/codec-error.ts';
 import { dateTimeToEpochMs } from '../../drivers/codecs/date-time.ts';
 import { parseHex } from '../../drivers/codecs/hex.ts';
 import { sfloatFromNumber, type Sfloat } from '../../drivers/codecs/sfloat.ts';
-import { AttError, type ServiceDefinition, type VirtualController, type WriteResult } from '../hci/index.ts';
+import { AttError, type PeripheralHost, type ServiceDefinition, type WriteResult } from '../hci/index.ts';
 import { corruptTrailingCrc, isEveryNth, type Faults } from './faults.ts';
 import { patternValue, type Pattern } from './patterns.ts';
 import type { RacpBackend } from './racp-server.ts';
@@ -190,7 +190,7 @@ export class CgmSimulator extends SimulatedSensor<StoredCgmRecord> {
   private liveCount = 0;
   private lastGlucose: number | null = null;
 
-  constructor(controller: VirtualController, opts: CgmSimulatorOptions) {
+  constructor(controller: PeripheralHost, opts: CgmSimulatorOptions) {
     // checked before the peripheral goes on the air
     const perNotification = opts.recordsPerNotification ?? 1;
     if (!Number.isInteger(perNotification) || perNotification < 1)

@@ -10,7 +10,7 @@ import {
 } from '../../drivers/codecs/glucose-measurement.ts';
 import { parseHex } from '../../drivers/codecs/hex.ts';
 import { sfloatFromParts, type Sfloat } from '../../drivers/codecs/sfloat.ts';
-import type { ServiceDefinition, VirtualController } from '../hci/index.ts';
+import type { PeripheralHost, ServiceDefinition } from '../hci/index.ts';
 import type { Faults } from './faults.ts';
 import { patternValue, type Pattern } from './patterns.ts';
 import type { RacpBackend } from './racp-server.ts';
@@ -122,7 +122,7 @@ export class GlucoseMeterSimulator extends SimulatedSensor<StoredGlucoseRecord> 
   private readonly featureBits: number;
   private readonly range: { low: number; high: number };
 
-  constructor(controller: VirtualController, opts: GlucoseMeterOptions) {
+  constructor(controller: PeripheralHost, opts: GlucoseMeterOptions) {
     super(controller, opts, {
       kind: 'glucose',
       defaultName: 'Sim Meter',

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import type {
   CharacteristicDefinition,
   ServiceDefinition,
-  VirtualController,
+  PeripheralHost,
   VirtualPeripheral,
 } from '../hci/index.ts';
 import { deviceInformationService, serialFromAddress } from './device-information.ts';
@@ -52,7 +52,7 @@ export abstract class SimulatedSensor<Stored> extends EventEmitter<SensorEvents<
   private paceMs = 0;
   private closed = false;
 
-  protected constructor(controller: VirtualController, opts: SensorOptions, shape: SensorShape) {
+  protected constructor(controller: PeripheralHost, opts: SensorOptions, shape: SensorShape) {
     super();
     this.kind = shape.kind;
     this.name = opts.name ?? shape.defaultName;
