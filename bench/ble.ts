@@ -19,6 +19,7 @@ import { defaultConfig, mergeConfig } from '../config/load.ts';
 import type { BleConfig } from '../config/types.ts';
 import { BleCentral } from '../drivers/ble/central.ts';
 import { NobleRadio } from '../drivers/ble/noble-transport.ts';
+import { ingestTimings } from '../drivers/ble/reading-sink.ts';
 import { measurePtyByteRate, type ByteRateResult } from '../firmware-bridge/hci/index.ts';
 import { startSimulation, type CgmScenario, type Scenario } from '../firmware-bridge/peripherals/index.ts';
 import { startSimulationProcess } from '../firmware-bridge/peripherals/simulation-process.ts';
@@ -118,6 +119,10 @@ export async function run(args: string[]): Promise<object> {
     timeZone: 'Europe/Berlin',
     cgmLimits: { lower: 40, upper: 400 },
   });
+  // time spent in ingest() (SQLite + HDDT materialisation), to tell the store's share from the BLE path's
+  let ingestSeconds = 0;
+  const onBatch = (_n: number, s: number) => (ingestSeconds += s);
+  ingestTimings.on('batch', onBatch);
   try {
     await central.start(10_000);
     const stored = () => central.status()[0]?.stored ?? 0;
@@ -145,9 +150,12 @@ export async function run(args: string[]): Promise<object> {
       linkBytes: ceiling.bytes,
       linkPackets: ceiling.packets,
       ceilingSeconds: Number((ceiling.ms / 1000).toFixed(3)),
+      /** of `seconds`, the time inside ingest(): the store's share, whatever the link does */
+      ingestSeconds: Number(ingestSeconds.toFixed(3)),
       target: TARGET,
     };
   } finally {
+    ingestTimings.off('batch', onBatch);
     await central.stop();
     await rig.close();
     store.close();

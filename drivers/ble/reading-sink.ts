@@ -1,9 +1,13 @@
 // The "hand over" step: decoded Readings go to ingest() in batches, either when a batch is full (backfill) or
 // at most flushMs after the first one arrived (live values reach the store well within a second).
+import { EventEmitter } from 'node:events';
 import { ingest } from '../../gateway/readings/ingest.ts';
 import type { IngestResult, Reading } from '../../gateway/readings/reading.ts';
 import type { MappingOptions } from '../../gateway/hddt/materialize.ts';
 import type { Store } from '../../gateway/store/store.ts';
+
+/** Observers (metrics, the BLE bench) learn how long each ingest() call took: (records, seconds). */
+export const ingestTimings = new EventEmitter<{ batch: [records: number, seconds: number] }>();
 
 export interface ReadingSinkOptions {
   batchSize: number;
@@ -46,11 +50,14 @@ export class ReadingSink {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.opts.batchSize);
       let result: IngestResult;
+      const started = performance.now();
       try {
         result = ingest(this.store, batch, this.opts.mapping ? { mapping: this.opts.mapping } : {});
       } catch (err) {
         this.opts.onError(batch, err);
         continue;
+      } finally {
+        ingestTimings.emit('batch', batch.length, (performance.now() - started) / 1000);
       }
       this.opts.onResult(batch, result);
     }
