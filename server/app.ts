@@ -1,13 +1,14 @@
 // The HTTPS application: fastify on node:https with the TLS profile of server/https.ts, security headers,
 // form bodies, rate limiting and cookies; each API area is a plugin registered with its prefix. Shared
 // services are decorated onto the instance (`app.services`).
+import type { Server as TlsServer } from 'node:tls';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { ServerServices } from './services.ts';
-import { readTlsMaterial, tlsServerOptions, type TlsMaterial } from './https.ts';
+import { readTlsMaterial, refuseRenegotiation, tlsServerOptions, type TlsMaterial } from './https.ts';
 import { oauthRoutes } from './oauth/plugin.ts';
 import { pageRoutes } from './pages/plugin.ts';
 import { fhirRoutes } from './fhir/plugin.ts';
@@ -86,6 +87,8 @@ export async function buildServer(
     clientErrorHandler: clientErrorHandler(fhirSettings(config).base),
   }) as unknown as FastifyInstance;
 
+  // A connection's client certificate is cached per socket (https.ts): renegotiation must not change it.
+  refuseRenegotiation(app.server as unknown as TlsServer);
   app.decorate('services', services);
   // HTTP and token metrics for the operator server's /metrics (server/operator/http-metrics.ts).
   await app.register((await import('./operator/http-metrics.ts')).httpMetrics);

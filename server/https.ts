@@ -59,3 +59,39 @@ export function readTlsMaterial(config: GatewayConfig): TlsMaterial {
     key: fs.readFileSync(dataPath(config, config.server.tls.keyFile)),
   };
 }
+
+/** Client certificates (DER, null = none presented) of connections whose renegotiation is refused. */
+const peerCertificates = new WeakMap<tls.TLSSocket, Buffer | null>();
+const renegotiationRefused = new WeakSet<tls.TLSSocket>();
+
+/**
+ * Refuses TLS 1.2 renegotiation on every connection of `server` (TLS 1.3 has none): an attempt closes the
+ * connection. The client certificate of a connection is then the one of its handshake for its whole life,
+ * which lets peerCertificateDer() cache it per socket (getPeerCertificate() decodes the whole certificate).
+ */
+export function refuseRenegotiation(server: tls.Server): void {
+  server.on('secureConnection', (socket: tls.TLSSocket) => {
+    socket.disableRenegotiation();
+    renegotiationRefused.add(socket);
+    socket.on('error', (err: Error & { code?: string }) => {
+      if (err.code !== 'ERR_TLS_RENEGOTIATION_DISABLED') return;
+      peerCertificates.delete(socket);
+      socket.destroy();
+    });
+  });
+}
+
+/** The DER client certificate of the connection, or undefined when none was presented. */
+export function peerCertificateDer(socket: Partial<tls.TLSSocket>): Buffer | undefined {
+  if (typeof socket.getPeerCertificate !== 'function') return undefined;
+  const tlsSocket = socket as tls.TLSSocket;
+  const cacheable = renegotiationRefused.has(tlsSocket);
+  if (cacheable) {
+    const cached = peerCertificates.get(tlsSocket);
+    if (cached !== undefined) return cached ?? undefined;
+  }
+  const cert = tlsSocket.getPeerCertificate(false);
+  const der = cert && cert.raw && cert.raw.length > 0 ? cert.raw : undefined;
+  if (cacheable && !tlsSocket.destroyed) peerCertificates.set(tlsSocket, der ?? null);
+  return der;
+}

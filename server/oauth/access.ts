@@ -1,7 +1,14 @@
 // THE contract for the resource server: verify a Bearer access token and tell who may see what.
 // Verifies signature (ES256, our keys by kid), issuer, exp and nbf, and then that the grant behind the
 // token is still active (not revoked, consent not ended), so revocation takes effect immediately.
-import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { createHash } from 'node:crypto';
+import {
+  decodeProtectedHeader,
+  errors as joseErrors,
+  jwtVerify,
+  type CryptoKey,
+  type JWTPayload,
+} from 'jose';
 import { getGrantStatus } from '../../gateway/store/oauth-grants.ts';
 import type { ServerServices } from '../services.ts';
 import { endIfConsentExpired } from './pairing.ts';
@@ -43,6 +50,33 @@ export class AccessTokenError extends Error {
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
+/**
+ * Tokens whose signature and claims verified, by SHA-256 of the token (the raw token is no map key, so a
+ * lookup compares digests, not secrets): a client sends the same token with every request, and the ES256
+ * verification is most of a request's cost otherwise. A hit counts only while the token's key is still
+ * the same key of this server, the issuer is unchanged and exp/nbf hold at `now` (checked as jose does);
+ * anything else goes through jwtVerify again. The grant check below runs on every request regardless.
+ */
+interface VerifiedToken {
+  key: CryptoKey;
+  issuer: string;
+  payload: Readonly<JWTPayload>;
+}
+const verifiedTokens = new WeakMap<ServerServices, Map<string, VerifiedToken>>();
+const VERIFIED_TOKENS_MAX = 1024;
+
+function stillValid(v: VerifiedToken, key: CryptoKey, issuer: string, now: Date): boolean {
+  const nowSec = Math.floor(now.getTime() / 1000);
+  const { exp, nbf } = v.payload;
+  return (
+    v.key === key &&
+    v.issuer === issuer &&
+    typeof exp === 'number' &&
+    exp > nowSec &&
+    (nbf === undefined || (typeof nbf === 'number' && nbf <= nowSec))
+  );
+}
+
 export async function verifyAccessToken(
   services: ServerServices,
   token: string,
@@ -65,17 +99,33 @@ export async function verifyAccessToken(
   const key = kid ? services.keys.publicKey(kid) : undefined;
   if (!key)
     throw new AccessTokenError('token_signature_invalid', 'Token was not signed by a key of this server');
-  let payload: JWTPayload;
-  try {
-    ({ payload } = await jwtVerify(token, key, {
-      algorithms: ['ES256'],
-      issuer: services.config.server.issuer,
-      typ: 'at+jwt',
-      currentDate: now,
-      requiredClaims: ['iss', 'sub', 'exp', 'iat', 'jti'],
-    }));
-  } catch (err) {
-    throw mapJoseError(err);
+  const issuer = services.config.server.issuer;
+  let cache = verifiedTokens.get(services);
+  if (!cache) verifiedTokens.set(services, (cache = new Map()));
+  const digest = createHash('sha256').update(token).digest('base64url');
+  const hit = cache.get(digest);
+  let payload: Readonly<JWTPayload>;
+  if (hit && stillValid(hit, key, issuer, now)) {
+    payload = hit.payload;
+  } else {
+    cache.delete(digest);
+    try {
+      ({ payload } = await jwtVerify(token, key, {
+        algorithms: ['ES256'],
+        issuer,
+        typ: 'at+jwt',
+        currentDate: now,
+        requiredClaims: ['iss', 'sub', 'exp', 'iat', 'jti'],
+      }));
+    } catch (err) {
+      throw mapJoseError(err);
+    }
+    const entry: VerifiedToken = { key, issuer, payload: Object.freeze({ ...payload }) };
+    if (stillValid(entry, key, issuer, now)) {
+      cache.set(digest, entry);
+      // insertion order: the oldest entry goes first
+      if (cache.size > VERIFIED_TOKENS_MAX) cache.delete(cache.keys().next().value as string);
+    }
   }
   // Tokens of system clients (operator API) carry an audience and no grant: never patient data.
   if (payload.aud !== undefined) {

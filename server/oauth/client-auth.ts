@@ -3,6 +3,7 @@
 // registered for that client_id (no chain validation; self-signed DiGA certificates are allowed).
 import type { TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
+import { peerCertificateDer as socketPeerCertificate } from '../https.ts';
 import type { ServerServices } from '../services.ts';
 import { appendPrivacyEvent } from '../audit/privacy-trail.ts';
 import { CLIENT_ID_PATTERN, DirectoryUnavailableError, type DirectoryEntry } from './directory.ts';
@@ -10,10 +11,7 @@ import { OAuthError } from './errors.ts';
 
 /** The DER bytes of the client certificate of this connection, if one was presented. */
 export function peerCertificateDer(req: FastifyRequest): Buffer | undefined {
-  const socket = req.raw.socket as TLSSocket;
-  if (typeof socket.getPeerCertificate !== 'function') return undefined;
-  const cert = socket.getPeerCertificate(false);
-  return cert && cert.raw && cert.raw.length > 0 ? cert.raw : undefined;
+  return socketPeerCertificate(req.raw.socket as TLSSocket);
 }
 
 /** Directory lookup that turns an unreachable directory into a 503 for the client. */

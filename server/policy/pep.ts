@@ -4,6 +4,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { peerCertificateDer } from '../https.ts';
 import { AccessTokenError, verifyAccessToken, type AccessContext } from '../oauth/access.ts';
 import { DirectoryUnavailableError } from '../oauth/directory.ts';
 import type { ServerServices } from '../services.ts';
@@ -18,10 +19,7 @@ export interface Enforcement {
 
 /** The DER client certificate of the TLS connection, or undefined when none was presented. */
 export function peerCertificate(req: FastifyRequest): Buffer | undefined {
-  const socket = req.raw.socket as Partial<TLSSocket>;
-  if (typeof socket.getPeerCertificate !== 'function') return undefined;
-  const cert = socket.getPeerCertificate(false);
-  return cert && cert.raw && cert.raw.length > 0 ? cert.raw : undefined;
+  return peerCertificateDer(req.raw.socket as Partial<TLSSocket>);
 }
 
 export function bearerToken(req: FastifyRequest): string {

@@ -7,9 +7,15 @@ import os from 'node:os';
 import path from 'node:path';
 import https from 'node:https';
 import tls from 'node:tls';
+import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { generateDevCertificates, type DevCertificates } from '../../server/dev-certs.ts';
-import { supportedCurves, tlsServerOptions } from '../../server/https.ts';
+import {
+  peerCertificateDer,
+  refuseRenegotiation,
+  supportedCurves,
+  tlsServerOptions,
+} from '../../server/https.ts';
 
 let dir: string;
 let certs: DevCertificates;
@@ -92,4 +98,82 @@ describe('TLS profile', () => {
     });
     assert.equal(body, 'client-cert');
   });
+});
+
+describe('client certificate per connection', () => {
+  let pinned: https.Server;
+  let pinnedPort: number;
+  before(async () => {
+    pinned = https.createServer(
+      tlsServerOptions({ cert: certs.serverCertPem, key: certs.serverKeyPem }),
+      (req, res) => {
+        const der = peerCertificateDer(req.socket as tls.TLSSocket);
+        res.end(der ? crypto.createHash('sha256').update(der).digest('hex') : 'none');
+      },
+    );
+    refuseRenegotiation(pinned);
+    await new Promise<void>((r) => pinned.listen(0, '127.0.0.1', () => r()));
+    pinnedPort = (pinned.address() as AddressInfo).port;
+  });
+  after(async () => {
+    pinned.closeAllConnections();
+    await new Promise<void>((r) => pinned.close(() => r()));
+  });
+
+  /** A keep-alive TLS 1.2 connection that sends requests one by one and reads the bodies. */
+  function connection(opts: tls.ConnectionOptions) {
+    const s = tls.connect({
+      host: '127.0.0.1',
+      port: pinnedPort,
+      servername: 'localhost',
+      ca: certs.caCertPem,
+      maxVersion: 'TLSv1.2',
+      ...opts,
+    });
+    let buffered = '';
+    s.on('data', (d: Buffer) => (buffered += d.toString()));
+    const closed = new Promise<void>((r) => s.on('close', () => r()));
+    s.on('error', () => {});
+    const get = async (): Promise<string> => {
+      buffered = '';
+      s.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      for (;;) {
+        const m = /\r\n\r\n/.exec(buffered);
+        const len = /content-length: (\d+)/i.exec(buffered);
+        if (m && len && buffered.length >= m.index + 4 + Number(len[1]))
+          return buffered.slice(m.index + 4, m.index + 4 + Number(len[1]));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    return { s, get, closed };
+  }
+
+  it('is the certificate of the handshake on every request of the connection, or none', async () => {
+    const c = certs.clients[0]!;
+    const expected = crypto
+      .createHash('sha256')
+      .update(new crypto.X509Certificate(c.certPem).raw)
+      .digest('hex');
+    const withCert = connection({ cert: c.certPem, key: c.keyPem });
+    assert.equal(await withCert.get(), expected);
+    assert.equal(await withCert.get(), expected);
+    withCert.s.end();
+    const without = connection({});
+    assert.equal(await without.get(), 'none');
+    assert.equal(await without.get(), 'none');
+    without.s.end();
+  });
+
+  it(
+    'cannot change by TLS 1.2 renegotiation: the server closes the connection',
+    { timeout: 10_000 },
+    async () => {
+      const conn = connection({});
+      assert.equal(await conn.get(), 'none');
+      // a renegotiation could bring another certificate: the connection must not live on after one
+      conn.s.renegotiate({ rejectUnauthorized: false }, () => {});
+      await conn.closed;
+      assert.ok(conn.s.destroyed);
+    },
+  );
 });

@@ -136,6 +136,26 @@ describe('verifyAccessToken', () => {
     );
   });
 
+  it('a token verified before (kept as verified) is still refused once expired or not yet valid', async () => {
+    const t = await issueTestTokens(services, { clientId: CLIENT });
+    const now = clock.now().getTime();
+    const first = await verifyAccessToken(services, t.accessToken);
+    assert.deepEqual(await verifyAccessToken(services, t.accessToken), first);
+    await rejects(verifyAccessToken(services, t.accessToken, new Date(now + 300_000)), 'token_expired');
+    // and again after a valid use in between
+    await verifyAccessToken(services, t.accessToken, new Date(now + 299_000));
+    await rejects(verifyAccessToken(services, t.accessToken, new Date(now + 300_500)), 'token_expired');
+
+    const key = services.keys.active();
+    const claims = decodeJwt(t.accessToken);
+    const nbf = Math.floor(now / 1000) + 60;
+    const later = await new SignJWT({ ...claims, nbf })
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: key.kid })
+      .sign(key.privateKey);
+    await verifyAccessToken(services, later, new Date(nbf * 1000));
+    await rejects(verifyAccessToken(services, later, new Date(nbf * 1000 - 1000)), 'token_not_yet_valid');
+  });
+
   it('grant_inactive immediately after unpairing', async () => {
     const t = await issueTestTokens(services, { clientId: CLIENT });
     await verifyAccessToken(services, t.accessToken);
