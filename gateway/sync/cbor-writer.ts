@@ -9,19 +9,14 @@ export class CborWriter {
   private buf: Buffer;
   private pos = 0;
 
-  constructor(initialBytes = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(initialBytes);
+  /** `sizeHint`: the expected size; the buffer grows (a copy) when it is exceeded. */
+  constructor(sizeHint = 1024) {
+    this.buf = Buffer.allocUnsafe(Math.max(16, sizeHint));
   }
 
-  /** Starts a new message in the same buffer. */
-  reset(): this {
-    this.pos = 0;
-    return this;
-  }
-
-  /** The bytes written so far, copied out (the writer's buffer is reused). */
+  /** The bytes written: a view of the writer's buffer, so use one writer per message. */
   toBuffer(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.pos));
+    return this.buf.subarray(0, this.pos);
   }
 
   private ensure(n: number): void {
@@ -90,7 +85,7 @@ export class CborWriter {
     const chars = s.length;
     // Written after a header sized for the character count; moved when the UTF-8 length needs a longer one.
     const guess = headSize(chars);
-    this.ensure(guess + chars * 3 + 9);
+    this.ensure(guess + (chars < 64 ? chars * 3 : Buffer.byteLength(s, 'utf8')) + 9);
     const b = this.buf;
     const start = this.pos + guess;
     let len: number;
@@ -112,6 +107,13 @@ export class CborWriter {
     if (size !== guess) b.copyWithin(this.pos + size, start, start + len);
     this.head(3, len);
     this.pos += len;
+    return this;
+  }
+
+  /** Bare UTF-8 bytes, no CBOR header (the JSON format writes its text through the same buffer). */
+  utf8(s: string): this {
+    this.ensure(s.length < 64 ? s.length * 3 : Buffer.byteLength(s, 'utf8'));
+    this.pos += this.buf.write(s, this.pos, 'utf8');
     return this;
   }
 

@@ -121,34 +121,35 @@ const anyNumber = fc.oneof(
   fc.double({ noNaN: true }),
 );
 
-test('cbor: bytes identical to cbor-x for any row contents (text of any length and script, any number)', () => {
-  const row = fc.record({
-    kind: fc.constantFrom<'resource' | 'assignment'>('resource', 'assignment'),
-    device_key: anyText,
-    res_type: fc.option(anyText, { nil: null }),
-    res_id: fc.option(anyText, { nil: null }),
-    version: fc.option(anyNumber, { nil: null }),
-    last_updated_ms: fc.option(anyNumber, { nil: null }),
-    code: fc.option(anyText, { nil: null }),
-    effective_start_ms: fc.option(anyNumber, { nil: null }),
-    effective_end_ms: fc.option(anyNumber, { nil: null }),
-    value: fc.option(anyNumber, { nil: null }),
-    unit: fc.option(anyText, { nil: null }),
-    ref: fc.option(anyText, { nil: null }),
-    status: fc.option(anyText, { nil: null }),
-    json: fc.option(
-      fc.oneof(
-        anyText,
-        jsonText.map((o) => JSON.stringify(o)),
-      ),
-      { nil: null },
+const anyRow = fc.record({
+  kind: fc.constantFrom<'resource' | 'assignment'>('resource', 'assignment'),
+  device_key: anyText,
+  res_type: fc.option(anyText, { nil: null }),
+  res_id: fc.option(anyText, { nil: null }),
+  version: fc.option(anyNumber, { nil: null }),
+  last_updated_ms: fc.option(anyNumber, { nil: null }),
+  code: fc.option(anyText, { nil: null }),
+  effective_start_ms: fc.option(anyNumber, { nil: null }),
+  effective_end_ms: fc.option(anyNumber, { nil: null }),
+  value: fc.option(anyNumber, { nil: null }),
+  unit: fc.option(anyText, { nil: null }),
+  ref: fc.option(anyText, { nil: null }),
+  status: fc.option(anyText, { nil: null }),
+  json: fc.option(
+    fc.oneof(
+      anyText,
+      jsonText.map((o) => JSON.stringify(o)),
     ),
-    patient: fc.option(anyText, { nil: null }),
-    at_ms: fc.option(anyNumber, { nil: null }),
-  });
-  const hdr = fc.record({ gw: anyText, stream: anyText, floor: anyNumber, sentAt: anyNumber });
+    { nil: null },
+  ),
+  patient: fc.option(anyText, { nil: null }),
+  at_ms: fc.option(anyNumber, { nil: null }),
+});
+const anyHeader = fc.record({ gw: anyText, stream: anyText, floor: anyNumber, sentAt: anyNumber });
+
+test('cbor: bytes identical to cbor-x for any row contents (text of any length and script, any number)', () => {
   fc.assert(
-    fc.property(hdr, fc.nat(), fc.array(row, { minLength: 1, maxLength: 30 }), (h, first, specs) => {
+    fc.property(anyHeader, fc.nat(), fc.array(anyRow, { minLength: 1, maxLength: 30 }), (h, first, specs) => {
       const rs = specs.map((r, i): OutboxRow => ({ ...r, seq: first + i + 1, created_ms: 0, sent_ms: null }));
       const expected = cborX.encode({
         v: 1,
@@ -184,6 +185,54 @@ test('cbor: bytes identical to cbor-x for any row contents (text of any length a
       assert.deepEqual(encodeBatch(h, rs, 'cbor'), expected);
     }),
     { numRuns: 500 },
+  );
+});
+
+test('json: bytes identical to JSON.stringify of the batch with each resource text spliced in', () => {
+  fc.assert(
+    fc.property(anyHeader, fc.nat(), fc.array(anyRow, { minLength: 1, maxLength: 30 }), (h, first, specs) => {
+      const rs = specs.map((r, i): OutboxRow => ({
+        ...r,
+        json: r.kind === 'resource' ? JSON.stringify({ resourceType: 'Device', id: String(i), r }) : null,
+        seq: first + i + 1,
+        created_ms: 0,
+        sent_ms: null,
+      }));
+      const expected = JSON.stringify({
+        v: 1,
+        gw: h.gw,
+        stream: h.stream,
+        from: rs[0].seq,
+        to: rs.at(-1)!.seq,
+        floor: h.floor,
+        sentAt: h.sentAt,
+        entries: rs.map((r) =>
+          r.kind === 'assignment'
+            ? { seq: r.seq, kind: r.kind, deviceKey: r.device_key, patient: r.patient, at: r.at_ms }
+            : {
+                seq: r.seq,
+                kind: r.kind,
+                type: r.res_type,
+                id: r.res_id,
+                version: r.version,
+                lastUpdated: r.last_updated_ms,
+                deviceKey: r.device_key,
+                index: {
+                  code: r.code,
+                  effectiveStart: r.effective_start_ms,
+                  effectiveEnd: r.effective_end_ms,
+                  value: r.value,
+                  unit: r.unit,
+                  ref: r.ref,
+                  status: r.status,
+                },
+                resource: JSON.parse(r.json!) as unknown,
+              },
+        ),
+      });
+      assert.equal(encodeBatch(h, rs, 'json').toString('utf8'), expected);
+    }),
+    { numRuns: 300 },
   );
 });
 
