@@ -79,41 +79,6 @@ export class PayloadError extends Error {
 // useRecords: false: plain CBOR maps (what cbor-writer.ts writes), readable by any CBOR library.
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
-function searchIndex(row: OutboxRow): SearchIndex {
-  return {
-    code: row.code,
-    effectiveStart: row.effective_start_ms,
-    effectiveEnd: row.effective_end_ms,
-    value: row.value,
-    unit: row.unit,
-    ref: row.ref,
-    status: row.status,
-  };
-}
-
-/** The entry without its resource body (JSON splices the stored text in, CBOR the parsed object). */
-function entryHead(row: OutboxRow): Omit<ResourceEntry, 'resource'> | AssignmentEntry {
-  if (row.kind === 'assignment') {
-    return {
-      seq: row.seq,
-      kind: 'assignment',
-      deviceKey: row.device_key,
-      patient: row.patient,
-      at: row.at_ms!,
-    };
-  }
-  return {
-    seq: row.seq,
-    kind: 'resource',
-    type: row.res_type as ResourceEntry['type'],
-    id: row.res_id!,
-    version: row.version!,
-    lastUpdated: row.last_updated_ms!,
-    deviceKey: row.device_key,
-    index: searchIndex(row),
-  };
-}
-
 /** The resource JSON text to store, exactly as the hub sent it. */
 export function resourceJson(e: ResourceEntry): string {
   return typeof e.resource === 'string' ? e.resource : JSON.stringify(e.resource);
@@ -136,12 +101,13 @@ export function encodeBatch(header: BatchHeader, rows: OutboxRow[], format: Payl
     const w = new CborWriter(sizeHint(rows));
     let next = `${head.slice(0, -1)},"entries":[`;
     for (const row of rows) {
-      const e = JSON.stringify(entryHead(row));
       if (row.kind === 'resource') {
-        w.utf8(`${next}${e.slice(0, -1)},"resource":`).utf8(row.json ?? 'null');
+        w.utf8(next + jsonResourceHead(row)).utf8(row.json ?? 'null');
         next = '},';
       } else {
-        w.utf8(next + e);
+        w.utf8(
+          `${next}{"seq":${row.seq},"kind":"assignment","deviceKey":${str(row.device_key)},"patient":${str(row.patient)},"at":${num(row.at_ms)}}`,
+        );
         next = ',';
       }
     }
@@ -182,6 +148,21 @@ const K = Object.fromEntries(
     'assignment',
   ].map((k) => [k, cborText(k)]),
 ) as Record<string, Buffer>;
+
+// JSON.stringify's output for the entry head, without building the object first (property-tested equal).
+const str = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
+const num = (v: number | null): string => (v === null || !Number.isFinite(v) ? 'null' : String(v));
+
+/** A resource entry up to its `"resource":` key. */
+function jsonResourceHead(row: OutboxRow): string {
+  return (
+    `{"seq":${row.seq},"kind":"resource","type":${str(row.res_type)},"id":${str(row.res_id)},` +
+    `"version":${num(row.version)},"lastUpdated":${num(row.last_updated_ms)},"deviceKey":${str(row.device_key)},` +
+    `"index":{"code":${str(row.code)},"effectiveStart":${num(row.effective_start_ms)},` +
+    `"effectiveEnd":${num(row.effective_end_ms)},"value":${num(row.value)},"unit":${str(row.unit)},` +
+    `"ref":${str(row.ref)},"status":${str(row.status)}},"resource":`
+  );
+}
 
 /** Sized for the usual case (no growth, no copy): the resource texts plus the entry heads. */
 function sizeHint(rows: OutboxRow[]): number {
