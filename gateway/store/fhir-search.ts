@@ -431,21 +431,37 @@ export function observationStartRange(q: Pick<StoreSearch, 'dates' | 'scope'>): 
 }
 
 /**
- * Observations by date: one index range per device of the patient, merged. The range starts at the cursor,
+ * Observations by date: one index range per device of the patient, merged. A range starts at the cursor,
  * `(start, id) > (v, id)` on the keyset index (or at the lower date bound), so a page reads about _count
  * index entries wherever it is in the walk and however much history is stored.
  */
 function observationKeysByDate(store: Store, q: StoreSearch, desc: boolean): Key[] {
-  const deviceKeys = store
+  const all = store
     .prepare<{ device_key: string }>('SELECT device_key FROM device_assignments WHERE patient_id = ?')
     .all(q.scope.patientId)
     .map((r) => r.device_key);
   const groups = q.scope.groups.filter((g) => g.codes.length > 0);
-  if (groups.length === 0 || deviceKeys.length === 0) return [];
+  if (groups.length === 0 || all.length === 0) return [];
+  if (all.length <= DEVICES_PER_STATEMENT) return observationKeysOfDevices(store, q, desc, all);
+  // Very many devices: a statement per batch (SQLite limits compound selects), merged here.
+  const merged: Key[] = [];
+  for (let i = 0; i < all.length; i += DEVICES_PER_STATEMENT)
+    merged.push(...observationKeysOfDevices(store, q, desc, all.slice(i, i + DEVICES_PER_STATEMENT)));
+  const sign = desc ? -1 : 1;
+  merged.sort(
+    (a, b) => sign * ((a.k as number) - (b.k as number) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+  );
+  return merged.slice(0, q.count + 1);
+}
+
+const DEVICES_PER_STATEMENT = 32;
+
+function observationKeysOfDevices(store: Store, q: StoreSearch, desc: boolean, deviceKeys: string[]): Key[] {
   const dir = desc ? 'DESC' : 'ASC';
   const range = observationStartRange(q);
   const v = q.cursor && typeof q.cursor.v === 'number' ? q.cursor.v : undefined;
-  const merged: Key[] = [];
+  const arms: string[] = [];
+  const params: unknown[] = [];
   for (const deviceKey of deviceKeys) {
     const sql = buildWhere({ ...q, scope: { ...q.scope, patientId: '' } }, deviceKey, false);
     // The bound the scan starts from: the cursor's row when it lies inside the range (always, for a cursor
@@ -466,20 +482,20 @@ function observationKeysByDate(store: Store, q: StoreSearch, desc: boolean): Key
       sql.where.push('r.effective_start_ms < ?');
       sql.params.push(range.hi);
     }
-    const rows = store
-      .prepare<Key>(
-        `SELECT r.id, r.effective_start_ms AS k, r.version FROM resources r
-         INDEXED BY resources_fhir_observation_keyset
-         WHERE ${sql.where.join(' AND ')} ORDER BY r.effective_start_ms ${dir}, r.id ${dir} LIMIT ?`,
-      )
-      .all(...sql.params, q.count + 1);
-    merged.push(...rows);
+    arms.push(
+      `SELECT r.id AS id, r.effective_start_ms AS k, r.version AS version FROM resources r
+       INDEXED BY resources_fhir_observation_keyset WHERE ${sql.where.join(' AND ')}`,
+    );
+    params.push(...sql.params);
   }
-  const sign = desc ? -1 : 1;
-  merged.sort(
-    (a, b) => sign * ((a.k as number) - (b.k as number) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
-  );
-  return merged.slice(0, q.count + 1);
+  // One statement for all devices: a UNION ALL of index-ordered ranges that SQLite merges lazily, so the
+  // LIMIT stops the merge after a page's rows (arrays, not objects: better-sqlite3 builds objects slowly).
+  const statement = store
+    .prepare<unknown[]>(`${arms.join(' UNION ALL ')} ORDER BY k ${dir}, id ${dir} LIMIT ?`)
+    .raw(true);
+  return statement
+    .all(...params, q.count + 1)
+    .map((r) => ({ id: r[0] as string, k: r[1] as number, version: r[2] as number }));
 }
 
 function getRow(store: Store, type: string, id: string): ResourceRow | undefined {

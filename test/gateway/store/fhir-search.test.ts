@@ -10,6 +10,7 @@ import {
   type SearchScope,
   type StoreSearch,
 } from '../../../gateway/store/fhir-search.ts';
+import { addPatient, assignDevice } from '../../../gateway/store/patients.ts';
 import { writeResourceRow, type ResourceRow } from '../../../gateway/store/resources.ts';
 import { buildDataset, scopeOf } from '../../server/fhir/fixture.ts';
 
@@ -175,5 +176,45 @@ test('a page continues with an index seek from the cursor (no filter over the ro
       p,
     );
     assert.doesNotMatch(p, /TEMP B-TREE/, p);
+  }
+});
+
+test('a patient with very many devices: every reading of every device, in order, exactly once', () => {
+  const patient = addPatient(ds.store, 'many-devices', ds.start.getTime()).id;
+  const bg = all.filter((r) => r.device_key === ds.devices.bgA).slice(0, 3);
+  const ids: string[] = [];
+  for (let d = 0; d < 70; d++) {
+    const deviceKey = `test:many:${String(d).padStart(2, '0')}`;
+    assignDevice(ds.store, deviceKey, patient, ds.start.getTime());
+    bg.forEach((r, i) => {
+      const id = `many${String(d).padStart(2, '0')}x${i}`;
+      // devices interleave in time, with ties across devices
+      const at = r.effective_start_ms! + (d % 7) * 60_000;
+      writeResourceRow(ds.store, {
+        ...r,
+        id,
+        device_key: deviceKey,
+        effective_start_ms: at,
+        effective_end_ms: at,
+        json: r.json.replace(r.id, id),
+      });
+      ids.push(id);
+    });
+  }
+  const scope = scopeOf(patient, ['bloodGlucose', 'cgm']);
+  const byTime = new Map(ids.map((id) => [id, 0]));
+  for (const desc of [false, true]) {
+    const whole = query([], scope, desc, 100_000).rows;
+    assert.equal(whole.length, ids.length);
+    for (const r of whole) byTime.set(r.id, r.effective_start_ms!);
+    const want = [...ids].sort((a, b) => byTime.get(a)! - byTime.get(b)! || (a < b ? -1 : a > b ? 1 : 0));
+    if (desc) want.reverse();
+    assert.deepEqual(
+      whole.map((r) => r.id),
+      want,
+    );
+    const { forwards, backwards } = walk([], scope, desc, 9);
+    assert.deepEqual(forwards, want);
+    assert.deepEqual(backwards, want);
   }
 });
