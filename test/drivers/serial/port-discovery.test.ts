@@ -157,6 +157,7 @@ test('a missing udevadm is named with the package that provides it', async () =>
   const discovery = new PortDiscovery({
     rules: [{ protocol: 'astm', vendorId: '1a79', productId: '6002' }],
     list: () => Promise.reject(Object.assign(new Error('spawn udevadm ENOENT'), { code: 'ENOENT' })),
+    onAttach: (p) => assert.fail(`nothing to attach, got ${p.path}`),
     onError: (e) => errors.push(e.message),
   });
   await discovery.poll();
