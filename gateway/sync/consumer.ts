@@ -2,7 +2,7 @@
 // acknowledged (PUBACK) only after its transaction committed, so a crash before that means a redelivery, never
 // a loss; applying is idempotent (gateway stream + sequence, resource id + version), so redeliveries and resends
 // change nothing. Progress goes back to each hub on <prefix>/<gw>/ack so it can resend what a broker lost.
-import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { IConnackPacket, IPublishPacket, MqttClient } from 'mqtt';
 import { pino, type Logger } from 'pino';
 import type { ResourceRow } from '../store/resources.ts';
 import type { Store } from '../store/store.ts';
@@ -15,14 +15,10 @@ import {
   rangeApplied,
   streamProgress,
 } from '../store/sync-inbox.ts';
-import { Backoff } from './backoff.ts';
-import { clientOptions, safeUrl, type BrokerConnection } from './connection.ts';
+import { safeUrl, type BrokerConnection } from './connection.ts';
+import { ConnectionKeeper } from './connection-keeper.ts';
 import { decodeBatch, PayloadError, resourceJson, type Batch } from './payload.ts';
-import { withTimeout } from './timeout.ts';
 import { ackTopic, batchSubscription, parseTopic } from './topics.ts';
-
-/** A connection that lasted this long counts as healthy (resets the reconnect backoff). */
-const STABLE_MS = 10_000;
 
 export interface ConsumerOptions {
   connection: BrokerConnection;
@@ -61,13 +57,7 @@ export const namespacedPatient = (gw: string, handle: string) => `${gw}/${handle
 export class Consumer {
   private readonly log: Logger;
   private readonly now: () => number;
-  private readonly backoff: Backoff;
-  private client: MqttClient | undefined;
-  private epoch = 0;
-  private connected = false;
-  private connectedAtMs = 0;
-  private stopping = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly conn: ConnectionKeeper;
   private readonly intervals: NodeJS.Timeout[] = [];
   /** Gateways whose progress changed since the last ack. */
   private readonly dirty = new Set<string>();
@@ -90,114 +80,69 @@ export class Consumer {
   ) {
     this.log = (opts.log ?? pino({ level: 'silent' })).child({ component: 'mqtt-consumer' });
     this.now = opts.now ?? Date.now;
-    this.backoff = new Backoff(opts.connection.reconnect);
+    this.conn = new ConnectionKeeper(
+      { connection: opts.connection, log: this.log, lostMessage: 'consumer lost the broker' },
+      {
+        options: (epoch) => ({
+          // Persistent session: the broker keeps our subscription and queues batches while we are away.
+          clean: false,
+          properties: { sessionExpiryInterval: this.opts.sessionExpirySeconds },
+          // PUBACK only after the batch is committed: mqtt.js sends it when this callback is called.
+          customHandleAcks: (topic, message, packet: IPublishPacket, done) => {
+            try {
+              this.handle(topic, message, packet);
+            } catch (err) {
+              // Not acknowledged: the broker redelivers after we reconnect.
+              this.log.error({ err: (err as Error).message, topic }, 'cannot store a batch; reconnecting');
+              done(err as Error);
+              if (this.conn.isCurrent(epoch)) this.conn.drop('store write failed');
+              return;
+            }
+            done(0);
+          },
+        }),
+        connected: (client, connack, epoch) => this.onConnect(client, connack, epoch),
+      },
+    );
   }
 
   start(): void {
     this.intervals.push(setInterval(() => this.publishAcks(false), this.opts.ackIntervalMs));
     this.intervals.push(setInterval(() => this.publishAcks(true), this.opts.heartbeatMs));
-    this.connect();
+    this.conn.start();
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
     for (const t of this.intervals) clearInterval(t);
-    clearTimeout(this.reconnectTimer);
-    const client = this.client;
-    if (client && this.connected) {
-      this.publishAcks(false);
-      await withTimeout(client.endAsync(), 2000).catch(() => undefined);
-    }
-    this.epoch++;
-    this.connected = false;
-    this.client = undefined;
-    client?.end(true);
+    await this.conn.stop(async () => this.publishAcks(false));
   }
 
   stats(): ConsumerStats {
-    return { connected: this.connected, ...this.counters };
+    return { connected: this.conn.connected, ...this.counters };
   }
 
-  private connect(): void {
-    if (this.stopping) return;
-    const epoch = ++this.epoch;
-    const options: IClientOptions = {
-      ...clientOptions(this.opts.connection),
-      // Persistent session: the broker keeps our subscription and queues batches while we are away.
-      clean: false,
-      properties: { sessionExpiryInterval: this.opts.sessionExpirySeconds },
-      // PUBACK only after the batch is committed: mqtt.js sends it when this callback is called.
-      customHandleAcks: (topic, message, packet: IPublishPacket, done) => {
-        try {
-          this.handle(topic, message, packet);
-        } catch (err) {
-          // Not acknowledged: the broker redelivers after we reconnect.
-          this.log.error({ err: (err as Error).message, topic }, 'cannot store a batch; reconnecting');
-          done(err as Error);
-          if (epoch === this.epoch) this.dropConnection('store write failed');
-          return;
-        }
-        done(0);
+  private onConnect(client: MqttClient, connack: IConnackPacket, epoch: number): void {
+    this.log.info(
+      { broker: safeUrl(this.opts.connection.url), sessionPresent: connack.sessionPresent },
+      'consumer connected',
+    );
+    // Subscribing again on a resumed session is harmless, and needed: some brokers (Mosquitto 2.0) do not
+    // restore shared subscriptions from persistence after a restart.
+    const prefix = this.opts.topicPrefix;
+    client.subscribe(
+      {
+        [batchSubscription(prefix, this.opts.group)]: { qos: 1 },
+        [`${prefix}/+/status`]: { qos: 1 },
       },
-    };
-    const client = mqtt.connect(this.opts.connection.url, options);
-    this.client = client;
-    client.on('connect', (connack) => {
-      if (epoch !== this.epoch) return;
-      this.connected = true;
-      this.connectedAtMs = Date.now();
-      this.log.info(
-        { broker: safeUrl(this.opts.connection.url), sessionPresent: connack.sessionPresent },
-        'consumer connected',
-      );
-      // Subscribing again on a resumed session is harmless, and needed: some brokers (Mosquitto 2.0) do not
-      // restore shared subscriptions from persistence after a restart.
-      const prefix = this.opts.topicPrefix;
-      client.subscribe(
-        {
-          [batchSubscription(prefix, this.opts.group)]: { qos: 1 },
-          [`${prefix}/+/status`]: { qos: 1 },
-        },
-        (err, granted) => {
-          if (epoch !== this.epoch) return;
-          const refused = granted?.filter((g) => g.qos === 128) ?? [];
-          if (err || refused.length > 0) {
-            this.log.error(
-              { err: err?.message, refused: refused.map((g) => g.topic) },
-              'subscription refused',
-            );
-            this.dropConnection('subscription refused');
-          }
-        },
-      );
-    });
-    client.on('error', (err) => {
-      if (epoch === this.epoch) this.log.warn({ err: err.message }, 'broker connection error');
-    });
-    client.on('close', () => {
-      if (epoch === this.epoch) this.dropConnection('connection closed');
-    });
-  }
-
-  private dropConnection(reason: string): void {
-    const client = this.client;
-    const wasConnected = this.connected;
-    this.epoch++;
-    this.connected = false;
-    this.client = undefined;
-    if (client) {
-      client.on('error', () => {});
-      client.end(true);
-    }
-    if (this.stopping) return;
-    // A connection that held for a while resets the backoff; one dropped right after CONNACK (an ACL or
-    // quota refusal) keeps backing off instead of hammering the broker.
-    if (wasConnected && Date.now() - this.connectedAtMs >= STABLE_MS) this.backoff.reset();
-    const delay = this.backoff.next();
-    if (wasConnected) this.log.warn({ reason, retryInMs: delay }, 'consumer lost the broker');
-    else this.log.debug({ reason, retryInMs: delay }, 'broker not reachable');
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+      (err, granted) => {
+        if (!this.conn.isCurrent(epoch)) return;
+        const refused = granted?.filter((g) => g.qos === 128) ?? [];
+        if (err || refused.length > 0) {
+          this.log.error({ err: err?.message, refused: refused.map((g) => g.topic) }, 'subscription refused');
+          this.conn.drop('subscription refused');
+        }
+      },
+    );
   }
 
   /** Handles one message. Throws only when the store cannot be written (then the message is not acked). */
@@ -308,8 +253,8 @@ export class Consumer {
 
   /** Publishes progress (retained) for gateways that changed, or on heartbeat for every active gateway. */
   private publishAcks(heartbeat: boolean): void {
-    const client = this.client;
-    if (!client || !this.connected || !this.store.db.open) return;
+    const client = this.conn.current;
+    if (!client || !this.store.db.open) return;
     const now = this.now();
     const gws = heartbeat
       ? [...this.known].filter(

@@ -3,7 +3,7 @@
 // until the recorder confirms it end to end (<prefix>/<gw>/ack), so a broker that loses messages it already
 // acknowledged (crash before its autosave, a shared subscription not restored after restart) costs a resend,
 // not data.
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { pino, type Logger } from 'pino';
 import {
   deleteSentThrough,
@@ -18,17 +18,13 @@ import {
   type OutboxRow,
 } from '../store/outbox.ts';
 import type { Store } from '../store/store.ts';
-import { Backoff } from './backoff.ts';
-import { clientOptions, safeUrl, type BrokerConnection } from './connection.ts';
+import { safeUrl, type BrokerConnection } from './connection.ts';
+import { ConnectionKeeper } from './connection-keeper.ts';
 import { outboxStream } from './outbox-writer.ts';
 import { CONTENT_TYPE, encodeBatch, type PayloadFormat } from './payload.ts';
 import { RateLimit } from './rate-limit.ts';
 import { SentWindow, type SentBatch } from './sent-window.ts';
-import { withTimeout } from './timeout.ts';
 import { ackTopic, batchTopic, statusTopic } from './topics.ts';
-
-/** A connection that lasted this long counts as healthy (resets the reconnect backoff). */
-const STABLE_MS = 10_000;
 
 export interface CapPolicy {
   maxEntries: number;
@@ -86,15 +82,11 @@ export interface SyncStatus {
 export class Publisher {
   private readonly log: Logger;
   private readonly now: () => number;
-  private readonly backoff: Backoff;
+  private readonly conn: ConnectionKeeper;
   private readonly rate: RateLimit;
   private readonly stream: string;
   private readonly topics: { batch: string; status: string; ack: string };
 
-  private client: MqttClient | undefined;
-  private epoch = 0;
-  private connected = false;
-  private connectedAtMs = 0;
   private stopping = false;
   private started = false;
   /** Last sequence published on the current connection (the drain goes on from here). */
@@ -113,7 +105,6 @@ export class Publisher {
   private lastAliveMs = 0;
   private lastProgressMs = 0;
 
-  private reconnectTimer: NodeJS.Timeout | undefined;
   private pumpTimer: NodeJS.Timeout | undefined;
   private readonly intervals: NodeJS.Timeout[] = [];
 
@@ -133,7 +124,6 @@ export class Publisher {
   ) {
     this.log = (opts.log ?? pino({ level: 'silent' })).child({ component: 'mqtt-publisher' });
     this.now = opts.now ?? Date.now;
-    this.backoff = new Backoff(opts.connection.reconnect);
     this.rate = new RateLimit(opts.maxMessagesPerSecond, this.now);
     this.stream = outboxStream(store);
     this.topics = {
@@ -141,6 +131,24 @@ export class Publisher {
       status: statusTopic(opts.topicPrefix, opts.gatewayId),
       ack: ackTopic(opts.topicPrefix, opts.gatewayId),
     };
+    this.conn = new ConnectionKeeper(
+      { connection: opts.connection, log: this.log, lostMessage: 'broker connection lost' },
+      {
+        options: () => ({
+          clean: true,
+          will: { topic: this.topics.status, payload: this.statusPayload('offline'), qos: 1, retain: true },
+        }),
+        connected: (client, _connack, epoch) => this.onConnect(client, epoch),
+        message: (topic, payload, packet) => {
+          if (topic === this.topics.ack) this.onAck(payload, packet.retain);
+        },
+        error: (err) => {
+          this.lastError = err.message;
+        },
+        // What was acknowledged on the abandoned connection is stored; its in-flight entries stay unsent.
+        dropped: () => this.flushMarks(),
+      },
+    );
   }
 
   start(): void {
@@ -158,7 +166,7 @@ export class Publisher {
       this.intervals.push(setInterval(() => this.checkResend(), every));
     }
     this.checkCap();
-    this.connect();
+    this.conn.start();
   }
 
   /** New entries were queued in this process: drain without waiting for the next poll. */
@@ -174,24 +182,14 @@ export class Publisher {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const t of this.intervals) clearInterval(t);
-    clearTimeout(this.reconnectTimer);
     clearTimeout(this.pumpTimer);
-    const client = this.client;
-    const wasConnected = this.connected;
     this.flushMarks();
-    if (client && wasConnected) {
-      // A clean goodbye: the retained status says offline (the will only fires on an unclean loss).
-      await withTimeout(
-        client.publishAsync(this.topics.status, this.statusPayload('offline'), { qos: 1, retain: true }),
-        2000,
-      ).catch(() => undefined);
-      await withTimeout(client.endAsync(), 2000).catch(() => undefined);
-      this.flushMarks();
-    }
-    this.epoch++;
-    this.connected = false;
-    this.client = undefined;
-    client?.end(true);
+    // A clean goodbye: the retained status says offline (the will only fires on an unclean loss). PUBACKs that
+    // arrive meanwhile still count.
+    await this.conn.stop((client) =>
+      client.publishAsync(this.topics.status, this.statusPayload('offline'), { qos: 1, retain: true }),
+    );
+    this.flushMarks();
   }
 
   private statusPayload(state: 'online' | 'offline'): Buffer {
@@ -200,76 +198,25 @@ export class Publisher {
     );
   }
 
-  private connect(): void {
-    if (this.stopping) return;
-    const epoch = ++this.epoch;
+  private onConnect(client: MqttClient, epoch: number): void {
     this.window.restart(this.window.through);
     this.cursor = this.window.through;
     this.inflight = 0;
-    const options: IClientOptions = {
-      ...clientOptions(this.opts.connection),
-      clean: true,
-      will: {
-        topic: this.topics.status,
-        payload: this.statusPayload('offline'),
-        qos: 1,
-        retain: true,
-      },
-    };
-    const client = mqtt.connect(this.opts.connection.url, options);
-    this.client = client;
-    client.on('connect', () => {
-      if (epoch !== this.epoch) return;
-      this.connected = true;
-      this.counters.connects++;
-      this.connectedAtMs = Date.now();
-      this.log.info({ broker: safeUrl(this.opts.connection.url) }, 'connected to broker');
-      client.publish(this.topics.status, this.statusPayload('online'), { qos: 1, retain: true }, () => {});
-      if (this.opts.ack.enabled) {
-        client.subscribe(this.topics.ack, { qos: 1 }, (err) => {
-          if (err && epoch === this.epoch) this.log.warn({ err: err.message }, 'cannot subscribe to acks');
-        });
-      }
-      this.pump();
-    });
-    client.on('message', (topic, payload, packet) => {
-      if (epoch === this.epoch && topic === this.topics.ack) this.onAck(payload, packet.retain);
-    });
-    client.on('error', (err) => {
-      if (epoch !== this.epoch) return;
-      this.lastError = err.message;
-      this.log.warn({ err: err.message }, 'broker connection error');
-    });
-    client.on('close', () => {
-      if (epoch === this.epoch) this.dropConnection('connection closed');
-    });
-  }
-
-  /** Abandons the current client (its in-flight messages stay unsent in the outbox) and schedules a new one. */
-  private dropConnection(reason: string): void {
-    const client = this.client;
-    const wasConnected = this.connected;
-    this.epoch++;
-    this.connected = false;
-    this.client = undefined;
-    if (client) {
-      client.on('error', () => {});
-      client.end(true);
+    this.counters.connects++;
+    this.log.info({ broker: safeUrl(this.opts.connection.url) }, 'connected to broker');
+    client.publish(this.topics.status, this.statusPayload('online'), { qos: 1, retain: true }, () => {});
+    if (this.opts.ack.enabled) {
+      client.subscribe(this.topics.ack, { qos: 1 }, (err) => {
+        if (err && this.conn.isCurrent(epoch))
+          this.log.warn({ err: err.message }, 'cannot subscribe to acks');
+      });
     }
-    this.flushMarks();
-    if (this.stopping) return;
-    // A connection that held for a while resets the backoff; one dropped right after CONNACK (an ACL or
-    // quota refusal) keeps backing off instead of hammering the broker.
-    if (wasConnected && Date.now() - this.connectedAtMs >= STABLE_MS) this.backoff.reset();
-    const delay = this.backoff.next();
-    if (wasConnected) this.log.warn({ reason, retryInMs: delay }, 'broker connection lost');
-    else this.log.debug({ reason, retryInMs: delay }, 'broker not reachable');
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    this.pump();
   }
 
   private pump(): void {
-    if (!this.connected || !this.client || this.pumping || this.stopping) return;
+    const client = this.conn.current;
+    if (!client || this.pumping || this.stopping) return;
     this.pumping = true;
     try {
       while (this.inflight < this.opts.maxInflight) {
@@ -286,7 +233,7 @@ export class Publisher {
         const rows = this.cut(nextUnsent(this.store, this.cursor, this.opts.batchSize));
         if (rows.length === 0) return;
         this.rate.take();
-        this.publish(this.client, rows);
+        this.publish(client, rows);
       }
     } finally {
       this.pumping = false;
@@ -304,7 +251,7 @@ export class Publisher {
   }
 
   private publish(client: MqttClient, rows: OutboxRow[]): void {
-    const epoch = this.epoch;
+    const epoch = this.conn.epoch;
     const from = rows[0].seq;
     const to = rows[rows.length - 1].seq;
     const payload = encodeBatch(
@@ -320,11 +267,11 @@ export class Publisher {
       payload,
       { qos: this.opts.qos, properties: { contentType: CONTENT_TYPE[this.opts.format] } },
       (err) => {
-        if (epoch !== this.epoch) return; // connection abandoned: the entries stay unsent
+        if (!this.conn.isCurrent(epoch)) return; // connection abandoned: the entries stay unsent
         this.inflight--;
         if (err) {
           this.lastError = err.message;
-          this.dropConnection(`publish of ${from}..${to} failed: ${err.message}`);
+          this.conn.drop(`publish of ${from}..${to} failed: ${err.message}`);
           return;
         }
         this.counters.messagesSent++;
@@ -382,7 +329,7 @@ export class Publisher {
    * missing them (the broker lost them): put them back in the queue.
    */
   private checkResend(): void {
-    if (!this.connected || this.stopping) return;
+    if (!this.conn.connected || this.stopping) return;
     const now = this.now();
     const after = this.opts.ack.resendAfterMs;
     if (now - this.lastAliveMs > after || now - this.lastProgressMs <= after) return;
@@ -445,14 +392,14 @@ export class Publisher {
   }
 
   get isConnected(): boolean {
-    return this.connected;
+    return this.conn.connected;
   }
 
   /** Gauge values (for metrics exporters). */
   metrics(): Record<string, number> {
     const s = outboxStats(this.store);
     return {
-      connected: this.connected ? 1 : 0,
+      connected: this.conn.connected ? 1 : 0,
       backlogEntries: s.entries,
       unsentEntries: s.unsent,
       oldestEntryAgeSeconds: s.oldestCreatedMs === null ? 0 : (this.now() - s.oldestCreatedMs) / 1000,
@@ -472,7 +419,7 @@ export class Publisher {
     return {
       gatewayId: this.opts.gatewayId,
       broker: safeUrl(this.opts.connection.url),
-      connected: this.connected,
+      connected: this.conn.connected,
       stream: this.stream,
       backlog: {
         entries: s.entries,
