@@ -37,8 +37,10 @@ export function register(program: Command): void {
         const parts: Component[] = [createConsumerComponent()];
         if (opts.serve) parts.push((await import('../../server/component.ts')).serverComponent);
         const gw = await startGateway(config, log, parts);
+        // the signal handlers exist before the line a supervisor may react to with SIGTERM at once
+        const stopped = untilStopSignal(log);
         log.info({ store: storeFile, group: config.mqtt.consumer.group }, 'consumer running');
-        await untilStopSignal(log);
+        await stopped;
         await gw.stop();
       }),
     );

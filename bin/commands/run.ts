@@ -15,8 +15,10 @@ export function register(program: Command): void {
         const config = configFrom(opts);
         const log = createLogger(config.log.level);
         const gw = await startGateway(config, log, components(config));
+        // the signal handlers exist before the line a supervisor may react to with SIGTERM at once
+        const stopped = untilStopSignal(log);
         log.info({ gatewayId: config.gatewayId, dataDir: config.dataDir }, 'gateway running');
-        await untilStopSignal(log);
+        await stopped;
         await gw.stop();
       }),
     );

@@ -59,6 +59,12 @@ export function register(program: Command): void {
           if (e instanceof ScenarioError) throw new UsageError(e.message);
           throw e;
         }
+        // handlers first: a caller may send SIGTERM the moment it reads the line, and a signal arriving before
+        // the handler exists kills the process with the default action instead of a clean exit 0
+        const stopped = new Promise<void>((resolve) => {
+          process.once('SIGINT', () => resolve());
+          process.once('SIGTERM', () => resolve());
+        });
         const description = sim.describe();
         process.stdout.write(opts.json ? `${JSON.stringify(description)}\n` : `pty: ${description.pty}\n`);
         const control = opts.control
@@ -67,10 +73,7 @@ export function register(program: Command): void {
         control?.on('line', (line) => {
           if (line.trim() !== '') process.stdout.write(`${JSON.stringify(applyControl(sim, line))}\n`);
         });
-        await new Promise<void>((resolve) => {
-          process.once('SIGINT', () => resolve());
-          process.once('SIGTERM', () => resolve());
-        });
+        await stopped;
         control?.close();
         await sim.close();
       }),
