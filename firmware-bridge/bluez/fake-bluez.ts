@@ -131,6 +131,8 @@ class DeviceEntry {
   exported = false;
   link: Link | null = null;
   connecting = false;
+  /** Disconnect called while a Connect waits for the device: the attempt is cancelled */
+  cancelConnect = false;
   requireBonding = false;
   /** path → interface, children after parents */
   gattObjects: Array<{ path: string; iface: DbusInterface }> = [];
@@ -471,11 +473,12 @@ export class FakeBluez implements PeripheralHost, PeripheralLink {
     if (d.link) return;
     if (d.connecting) throw bluezError(BluezError.inProgress, 'In Progress');
     d.connecting = true;
+    d.cancelConnect = false;
     try {
       const p = d.peripheral;
       const until = Date.now() + this.connectTimeoutMs;
       while (!(p.isAdvertising && p.connectable)) {
-        if (this.closed || Date.now() > until || !this.devices.has(d.address))
+        if (this.closed || d.cancelConnect || Date.now() > until || !this.devices.has(d.address))
           throw bluezError(BluezError.failed, 'le-connection-abort-by-local');
         await sleep(10);
       }
@@ -492,10 +495,15 @@ export class FakeBluez implements PeripheralHost, PeripheralLink {
     }
   }
 
-  /** Device1.Disconnect: the peripheral sees "remote user terminated"; the reply comes after the signals. */
+  /**
+   * Device1.Disconnect: the peripheral sees "remote user terminated"; the reply comes after the signals. While a
+   * Connect still waits for the device, it cancels that attempt (the Connect fails).
+   */
   async disconnect(d: DeviceEntry): Promise<void> {
     this.check(d, 'Disconnect');
     if (d.link) this.endLink(d, Status.remoteUserTerminated);
+    else if (d.connecting) d.cancelConnect = true;
+    else throw bluezError(BluezError.notConnected, 'Not Connected');
   }
 
   private openLink(d: DeviceEntry): Link {
