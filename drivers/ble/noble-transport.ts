@@ -44,6 +44,35 @@ export function nobleBindingOptions(cfg: NobleRadioConfig): { binding: string; o
   }
 }
 
+const BOND_ERRORS = new Set([
+  'org.bluez.Error.NotPaired',
+  'org.bluez.Error.AuthenticationFailed',
+  'org.bluez.Error.AuthenticationRejected',
+  'org.bluez.Error.AuthenticationCanceled',
+  'org.bluez.Error.AuthenticationTimeout',
+]);
+
+/**
+ * The message of an error from noble. On the dbus driver it is dbus-next's DBusError, whose message is only
+ * BlueZ's text ("Not paired", "le-connection-abort-by-local"); the D-Bus error name is in `type` and goes first.
+ * An error that means the device wants a bond says what to do about it.
+ */
+export function stackErrorText(err: unknown): string {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as {
+    message?: unknown;
+    type?: unknown;
+    text?: unknown;
+  };
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  if (typeof e.type !== 'string' || !e.type.startsWith('org.')) return message;
+  const text = `${e.type}: ${typeof e.text === 'string' ? e.text : message}`;
+  const bond =
+    BOND_ERRORS.has(e.type) || (e.type === 'org.bluez.Error.NotPermitted' && /not paired/i.test(text));
+  return bond
+    ? `${text} (the device needs a bond: pair and trust it once with bluetoothctl, docs/ble.md)`
+    : text;
+}
+
 /** Runs fn, logging instead of throwing: for handlers noble calls. */
 function guard(log: Logger, what: string, fn: () => void): void {
   try {
@@ -111,7 +140,7 @@ class NobleLink implements GattLink {
     try {
       return timed(
         fn().catch((err: unknown) => {
-          throw err instanceof LinkError ? err : new LinkError('gatt', `${what}: ${(err as Error).message}`);
+          throw err instanceof LinkError ? err : new LinkError('gatt', `${what}: ${stackErrorText(err)}`);
         }),
         this.gattTimeoutMs,
         `${this.address} ${what}`,
@@ -177,6 +206,7 @@ export class NobleRadio implements BleRadio {
     readonly noble: Noble,
     private readonly log: Logger,
     private readonly gattTimeoutMs: number,
+    private readonly driver?: NobleRadioConfig['driver'],
   ) {
     // noble's default 'warning' listener writes to the console; route warnings to our log instead
     noble.removeAllListeners('warning');
@@ -200,7 +230,7 @@ export class NobleRadio implements BleRadio {
   static create(cfg: NobleRadioConfig, log: Logger): NobleRadio {
     const { binding, options } = nobleBindingOptions(cfg);
     const noble = withBindings(binding as BindingType, options);
-    return new NobleRadio(noble, log, cfg.gattTimeoutMs);
+    return new NobleRadio(noble, log, cfg.gattTimeoutMs, cfg.driver);
   }
 
   get address(): string {
@@ -227,7 +257,21 @@ export class NobleRadio implements BleRadio {
   async connect(id: string, opts: { timeoutMs: number; services: string[] }): Promise<GattLink> {
     const p = this.peripherals.get(id);
     if (!p) throw new LinkError('missing', `unknown peripheral ${id}`);
-    if (p.state === 'connected') await p.disconnectAsync().catch(() => undefined);
+    // a link noble still thinks is up; BlueZ may never confirm its end (Disconnect of a device it has not connected)
+    if (p.state === 'connected')
+      await timed(p.disconnectAsync(), this.gattTimeoutMs, 'disconnect', new Promise(() => {})).catch(
+        () => undefined,
+      );
+    if (this.driver === 'dbus') {
+      await timed(
+        refreshDbusDevice(this.noble, p.id),
+        this.gattTimeoutMs,
+        'Device1',
+        new Promise(() => {}),
+      ).catch((err: unknown) =>
+        this.log.warn({ reason: stackErrorText(err), address: p.address }, 'BlueZ Device1 not read'),
+      );
+    }
     const connecting = p.connectAsync();
     try {
       await timed(connecting, opts.timeoutMs, `connect ${p.address}`, new Promise(() => {}));
@@ -235,7 +279,7 @@ export class NobleRadio implements BleRadio {
       p.cancelConnect();
       throw err instanceof LinkError
         ? err
-        : new LinkError('gatt', `connect ${p.address}: ${(err as Error).message}`);
+        : new LinkError('gatt', `connect ${p.address}: ${stackErrorText(err)}`);
     }
     const link = new NobleLink(p, this.log, this.gattTimeoutMs);
     try {
@@ -252,7 +296,7 @@ export class NobleRadio implements BleRadio {
       await link.disconnect();
       throw err instanceof LinkError
         ? err
-        : new LinkError('gatt', `discover ${p.address}: ${(err as Error).message}`);
+        : new LinkError('gatt', `discover ${p.address}: ${stackErrorText(err)}`);
     }
     return link;
   }
@@ -269,6 +313,39 @@ export class NobleRadio implements BleRadio {
     this.noble.stop();
     keepSerialErrorsQuiet(this.noble);
   }
+}
+
+interface DbusBindingInternals {
+  _bus?: {
+    getProxyObject(
+      name: string,
+      path: string,
+    ): Promise<{ getInterface(name: string): Record<string, (...a: unknown[]) => Promise<unknown>> }>;
+  };
+  _objects?: Map<string, Record<string, Record<string, unknown>>>;
+  _devices?: Map<string, { path?: string }>;
+}
+
+/**
+ * noble's D-Bus binding (2.8) connects by a shortcut when its cached Device1 says Connected and ServicesResolved:
+ * it reports the connection without asking BlueZ. That cache follows PropertiesChanged only while a scan watches
+ * the device, and not in the gap while a scan restarts (the watcher is attached after an introspection round
+ * trip), so a link that went down unseen still looks up and noble reports a connection BlueZ does not have: every
+ * GATT call then fails "Not connected", and the disconnect never completes. Reading Device1 from BlueZ right
+ * before each connect makes the shortcut true again. Reaches into noble's internals: there is no public handle.
+ */
+async function refreshDbusDevice(noble: Noble, id: string): Promise<void> {
+  const b = (noble as unknown as { _bindings?: DbusBindingInternals })._bindings;
+  const path = b?._devices?.get(id)?.path;
+  if (!b?._bus || !b._objects || !path) return;
+  const proxy = await b._bus.getProxyObject('org.bluez', path);
+  const fresh = (await proxy
+    .getInterface('org.freedesktop.DBus.Properties')
+    .GetAll('org.bluez.Device1')) as Record<string, { value: unknown }>;
+  const cached = b._objects.get(path) ?? {};
+  const device1 = (cached['org.bluez.Device1'] ??= {});
+  for (const k of ['Connected', 'ServicesResolved']) device1[k] = fresh[k]?.value === true;
+  b._objects.set(path, cached);
 }
 
 /**
