@@ -3,7 +3,7 @@
 // until the recorder confirms it end to end (<prefix>/<gw>/ack), so a broker that loses messages it already
 // acknowledged (crash before its autosave, a shared subscription not restored after restart) costs a resend,
 // not data.
-import type { MqttClient } from 'mqtt';
+import type { IConnackPacket, MqttClient } from 'mqtt';
 import { pino, type Logger } from 'pino';
 import {
   deleteSentThrough,
@@ -92,6 +92,9 @@ export class Publisher {
   /** Last sequence published on the current connection (the drain goes on from here). */
   private cursor = 0;
   private inflight = 0;
+  /** maxInflight, or less when the broker's MQTT 5 Receive Maximum says so (CONNACK). */
+  private windowSize = 1;
+  private peakInflight = 0;
   private pumping = false;
   /** Batches awaiting PUBACK and the sent mark they move; `persistedThrough` is the mark the store has. */
   private readonly window = new SentWindow();
@@ -138,7 +141,7 @@ export class Publisher {
           clean: true,
           will: { topic: this.topics.status, payload: this.statusPayload('offline'), qos: 1, retain: true },
         }),
-        connected: (client, _connack, epoch) => this.onConnect(client, epoch),
+        connected: (client, connack, epoch) => this.onConnect(client, connack, epoch),
         message: (topic, payload, packet) => {
           if (topic === this.topics.ack) this.onAck(payload, packet.retain);
         },
@@ -198,12 +201,19 @@ export class Publisher {
     );
   }
 
-  private onConnect(client: MqttClient, epoch: number): void {
+  private onConnect(client: MqttClient, connack: IConnackPacket, epoch: number): void {
     this.window.restart(this.window.through);
     this.cursor = this.window.through;
     this.inflight = 0;
+    // MQTT 5: never more unacknowledged QoS 1/2 PUBLISHes than the broker's Receive Maximum (HiveMQ's default
+    // is 10, Mosquitto's 20); brokers that enforce it disconnect a client that exceeds it.
+    const receiveMaximum = connack.properties?.receiveMaximum ?? 65_535;
+    this.windowSize = Math.max(1, Math.min(this.opts.maxInflight, receiveMaximum));
     this.counters.connects++;
-    this.log.info({ broker: safeUrl(this.opts.connection.url) }, 'connected to broker');
+    this.log.info(
+      { broker: safeUrl(this.opts.connection.url), inflightWindow: this.windowSize },
+      'connected to broker',
+    );
     client.publish(this.topics.status, this.statusPayload('online'), { qos: 1, retain: true }, () => {});
     if (this.opts.ack.enabled) {
       client.subscribe(this.topics.ack, { qos: 1 }, (err) => {
@@ -219,7 +229,7 @@ export class Publisher {
     if (!client || this.pumping || this.stopping) return;
     this.pumping = true;
     try {
-      while (this.inflight < this.opts.maxInflight) {
+      while (this.inflight < this.windowSize) {
         const wait = this.rate.wait();
         if (wait > 0) {
           if (!this.pumpTimer) {
@@ -261,6 +271,7 @@ export class Publisher {
     );
     this.cursor = to;
     this.inflight++;
+    if (this.inflight > this.peakInflight) this.peakInflight = this.inflight;
     const batch = this.window.push(to);
     client.publish(
       this.topics.batch,
@@ -406,6 +417,8 @@ export class Publisher {
       lastSeq: s.lastSeq,
       confirmedThrough: this.confirmed,
       alarm: this.alarmState.active ? 1 : 0,
+      inflightWindow: this.windowSize,
+      peakInflight: this.peakInflight,
       ...this.counters,
     };
   }
