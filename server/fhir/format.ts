@@ -129,8 +129,11 @@ export function fromXml(xml: string): Record<string, unknown> {
   return converter.xmlToObj(xml) as Record<string, unknown>;
 }
 
-/** Serializes a resource given as an object or as JSON text. */
-export function serialize(resource: object | string, format: Format): string {
-  if (format === 'json') return typeof resource === 'string' ? resource : JSON.stringify(resource);
+/** Serializes a resource given as an object or as JSON text (a string or UTF-8 bytes, sent as they are). */
+export function serialize(resource: object | string | Buffer, format: Format): string | Buffer {
+  if (format === 'json') {
+    return typeof resource === 'string' || Buffer.isBuffer(resource) ? resource : JSON.stringify(resource);
+  }
+  if (Buffer.isBuffer(resource)) return toXml(JSON.parse(resource.toString('utf8')) as object);
   return toXml(typeof resource === 'string' ? (JSON.parse(resource) as object) : resource);
 }

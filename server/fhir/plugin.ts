@@ -164,7 +164,7 @@ async function fhirApi(app: FastifyInstance, opts: FhirRoutesOptions): Promise<v
     req.fhir.format = negotiate(req.headers.accept, formatParam);
   });
 
-  const send = (reply: FastifyReply, status: number, resource: object | string) => {
+  const send = (reply: FastifyReply, status: number, resource: object | string | Buffer) => {
     const format = reply.request.fhir?.format ?? 'json';
     return reply.code(status).type(MIME[format]).send(serialize(resource, format));
   };

@@ -1,5 +1,6 @@
-// Runs a parsed search against the store and renders the searchset Bundle as a string: the stored resource
-// JSON is spliced in as is (no parse/serialize per entry), which is most of a search's cost otherwise.
+// Runs a parsed search against the store and renders the searchset Bundle as bytes: the stored resource
+// JSON is spliced in as is (no parse/serialize per entry), which is most of a search's cost otherwise, and
+// each entry's UTF-8 bytes are kept with the (cached) row, so a page is one copy of its entries.
 import { randomUUID } from 'node:crypto';
 import {
   readVisible,
@@ -25,8 +26,8 @@ export interface SearchRequest {
 }
 
 export interface SearchResult {
-  /** The searchset Bundle as JSON text. */
-  body: string;
+  /** The searchset Bundle as UTF-8 JSON. */
+  body: Buffer;
   matches: number;
   included: number;
 }
@@ -44,9 +45,24 @@ function searchUrl(
   return `${baseUrl}/${type}${s ? `?${s}` : ''}`;
 }
 
-function entry(baseUrl: string, row: ResourceRow, mode: 'match' | 'include'): string {
-  return `{"fullUrl":${JSON.stringify(`${baseUrl}/${row.type}/${row.id}`)},"resource":${row.json},"search":{"mode":"${mode}"}}`;
+/**
+ * A Bundle entry's bytes, kept per row object: the store hands out the same object for an unchanged
+ * version (its row cache), and a new version is a new object, so a kept rendering is never stale.
+ */
+const rendered = new WeakMap<ResourceRow, { baseUrl: string; mode: string; bytes: Buffer }>();
+
+function entry(baseUrl: string, row: ResourceRow, mode: 'match' | 'include'): Buffer {
+  const kept = rendered.get(row);
+  if (kept && kept.baseUrl === baseUrl && kept.mode === mode) return kept.bytes;
+  const bytes = Buffer.from(
+    `{"fullUrl":${JSON.stringify(`${baseUrl}/${row.type}/${row.id}`)},"resource":${row.json},"search":{"mode":"${mode}"}}`,
+  );
+  rendered.set(row, { baseUrl, mode, bytes });
+  return bytes;
 }
+
+const COMMA = Buffer.from(',');
+const ENTRIES_END = Buffer.from(']}');
 
 export function runSearch(store: Store, req: SearchRequest): SearchResult {
   const parsed = parseSearch(req.type, req.params, req.ctx);
@@ -100,7 +116,9 @@ export function runSearch(store: Store, req: SearchRequest): SearchResult {
   if (parsed.warnings.length > 0) {
     const oo = operationOutcome(...parsed.warnings);
     entries.push(
-      `{"fullUrl":"urn:uuid:${randomUUID()}","resource":${JSON.stringify(oo)},"search":{"mode":"outcome"}}`,
+      Buffer.from(
+        `{"fullUrl":"urn:uuid:${randomUUID()}","resource":${JSON.stringify(oo)},"search":{"mode":"outcome"}}`,
+      ),
     );
   }
   const head = {
@@ -112,8 +130,14 @@ export function runSearch(store: Store, req: SearchRequest): SearchResult {
     link: links,
   };
   const headJson = JSON.stringify(head);
-  const body = entries.length > 0 ? `${headJson.slice(0, -1)},"entry":[${entries.join(',')}]}` : headJson;
-  return { body, matches: page.rows.length, included: included.length };
+  if (entries.length === 0) return { body: Buffer.from(headJson), matches: 0, included: 0 };
+  const parts: Buffer[] = [Buffer.from(`${headJson.slice(0, -1)},"entry":[`)];
+  entries.forEach((e, i) => {
+    if (i > 0) parts.push(COMMA);
+    parts.push(e);
+  });
+  parts.push(ENTRIES_END);
+  return { body: Buffer.concat(parts), matches: page.rows.length, included: included.length };
 }
 
 /** A read: the resource if the scope may see it. */

@@ -7,6 +7,7 @@ import { bgSeries, cgmSeries } from '../../../firmware-bridge/synthetic-readings
 import { runSearch } from '../../../server/fhir/search.ts';
 import type { SearchType } from '../../../gateway/store/fhir-search.ts';
 import { readVisible } from '../../../gateway/store/fhir-search.ts';
+import { writeResourceRow } from '../../../gateway/store/resources.ts';
 import { MGDL_PER_MMOLL } from '../../../gateway/hddt/codes.ts';
 import { buildDataset, scopeOf } from './fixture.ts';
 
@@ -23,7 +24,7 @@ const CGM = '99504-3';
 function search(
   type: SearchType,
   params: Array<[string, string]>,
-  opts: { patient?: string; mivs?: Miv[]; cutoff?: number } = {},
+  opts: { patient?: string; mivs?: Miv[]; cutoff?: number; baseUrl?: string } = {},
 ) {
   const mivs = opts.mivs ?? ['bloodGlucose', 'cgm'];
   const res = runSearch(ds.store, {
@@ -31,10 +32,10 @@ function search(
     params,
     scope: scopeOf(opts.patient ?? ds.patients.a, mivs, opts.cutoff ?? 0),
     ctx: { nowMs: NOW, defaultCount: 50, maxCount: 10_000, mivs, historicCutoffMs: opts.cutoff ?? 0 },
-    baseUrl: 'https://hub.example/fhir',
+    baseUrl: opts.baseUrl ?? 'https://hub.example/fhir',
     cursorSecret: Buffer.alloc(32, 1),
   });
-  return JSON.parse(res.body) as Json;
+  return JSON.parse(res.body.toString('utf8')) as Json;
 }
 
 const matches = (b: Json) =>
@@ -397,4 +398,27 @@ test('the historic data period hides older observations', () => {
   const b = search('Observation', [['date', 'lt2025-10-30']], { cutoff });
   assert.equal(matches(b).length, 0);
   assert.match(JSON.stringify(b.entry.at(-1).resource), /outside the historical time range/);
+});
+
+test('entries follow the base URL of each request and the current version of each resource', () => {
+  const params: Array<[string, string]> = [
+    ['code', BG],
+    ['_count', '5'],
+  ];
+  const first = search('Observation', params);
+  const again = search('Observation', params, { baseUrl: 'https://other.example:8443/fhir' });
+  const urls = (b: Json) => (b.entry as Json[]).map((e) => e.fullUrl as string);
+  assert.ok(urls(first).every((u) => u.startsWith('https://hub.example/fhir/Observation/')));
+  assert.ok(urls(again).every((u) => u.startsWith('https://other.example:8443/fhir/Observation/')));
+  // a new version of a served resource is served as it is now
+  const id = matches(first)[0].id as string;
+  const row = ds.store.db
+    .prepare("SELECT * FROM resources WHERE type = 'Observation' AND id = ?")
+    .get(id) as Parameters<typeof writeResourceRow>[1];
+  const changed = JSON.parse(row.json) as Json;
+  changed.status = 'amended';
+  writeResourceRow(ds.store, { ...row, version: row.version + 1, json: JSON.stringify(changed) });
+  const now = matches(search('Observation', params)).find((o: Json) => o.id === id);
+  assert.equal(now.status, 'amended');
+  writeResourceRow(ds.store, row);
 });
