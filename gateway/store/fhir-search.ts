@@ -321,26 +321,24 @@ interface Key {
 }
 
 /**
- * Recently served rows by type/id, checked against the version the index reported: a page of a search
- * then costs index reads plus string splicing. Bounded; insertion order makes it an LRU.
+ * Recently served rows by type and id, checked against the version the index reported: a page of a search
+ * then costs index reads plus splicing of kept bytes. Bounded; the oldest entry goes first (a hit does not
+ * reorder: a page of a walk is read again after the whole walk, so recency would not help).
  */
-const rowCache = new WeakMap<Store, Map<string, ResourceRow>>();
+const rowCache = new WeakMap<Store, Map<string, Map<string, ResourceRow>>>();
 const ROW_CACHE_SIZE = 4096;
 
 function cachedRow(store: Store, type: string, key: Key): ResourceRow | undefined {
-  let cache = rowCache.get(store);
-  if (!cache) rowCache.set(store, (cache = new Map()));
-  const k = `${type}/${key.id}`;
-  const hit = cache.get(k);
-  if (hit && key.version !== undefined && hit.version === key.version) {
-    cache.delete(k);
-    cache.set(k, hit);
-    return hit;
-  }
+  let byType = rowCache.get(store);
+  if (!byType) rowCache.set(store, (byType = new Map()));
+  let cache = byType.get(type);
+  if (!cache) byType.set(type, (cache = new Map()));
+  const hit = cache.get(key.id);
+  if (hit && key.version !== undefined && hit.version === key.version) return hit;
   const row = getRow(store, type, key.id);
   if (row && key.version !== undefined) {
-    cache.delete(k);
-    cache.set(k, row);
+    cache.delete(key.id);
+    cache.set(key.id, row);
     if (cache.size > ROW_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
   }
   return row;
