@@ -242,12 +242,31 @@ export class NobleRadio implements BleRadio {
   }
 
   async startScanning(serviceUuids: string[]): Promise<void> {
-    await this.noble.stopScanningAsync().catch(() => undefined);
-    await this.noble.startScanningAsync(serviceUuids, false);
+    // noble starts scanning only when powered on; a radio that is gone is an error the central retries
+    if (this.noble.state !== 'poweredOn') throw new LinkError('gatt', `adapter is ${this.noble.state}`);
+    await this.stopScanningBounded();
+    await timed(
+      this.noble.startScanningAsync(serviceUuids, false),
+      this.gattTimeoutMs,
+      'scan start',
+      new Promise(() => {}),
+    );
   }
 
   async stopScanning(): Promise<void> {
-    await this.noble.stopScanningAsync();
+    await this.stopScanningBounded();
+  }
+
+  /**
+   * noble's stopScanningAsync resolves on the controller's answer and never rejects: when the adapter went away
+   * (an unplugged dongle, a dead pty, bluetoothd restarting) or answers with an error status it waits forever,
+   * which would wedge the central and hang the gateway's stop. Skipped when not powered on, bounded otherwise.
+   */
+  private async stopScanningBounded(): Promise<void> {
+    if (this.noble.state !== 'poweredOn') return;
+    await timed(this.noble.stopScanningAsync(), this.gattTimeoutMs, 'scan stop', new Promise(() => {})).catch(
+      (err: unknown) => this.log.warn({ reason: stackErrorText(err) }, 'BLE scan stop not confirmed'),
+    );
   }
 
   onDiscover(listener: (adv: Advertisement) => void): void {
@@ -302,8 +321,9 @@ export class NobleRadio implements BleRadio {
   }
 
   async close(): Promise<void> {
-    await this.noble.stopScanningAsync().catch(() => undefined);
+    await this.stopScanningBounded();
     for (const p of this.peripherals.values()) {
+      if (this.noble.state !== 'poweredOn') break; // nothing to say goodbye over
       if (p.state === 'connected' || p.state === 'connecting') {
         if (p.state === 'connecting') p.cancelConnect();
         else

@@ -36,3 +36,39 @@ test(
     }
   },
 );
+
+test(
+  'a radio that goes away (the controller and its pty gone) neither wedges scanning nor hangs stop',
+  { timeout: 30_000 },
+  async () => {
+    let cgm!: CgmSimulator;
+    const rig = await startBleRig({
+      ble: { gattTimeoutMs: 1000 },
+      setup: (controller) => {
+        cgm = new CgmSimulator(controller, { address: 'c0:11:22:33:44:56', history: { count: 10 } });
+      },
+    });
+    try {
+      await until(() => rig.count() >= 10, 10_000, 'backfill of 10');
+      cgm.close();
+      await rig.controller.close(); // socat killed: noble's port closes, the adapter reports poweredOff
+      // scanning is refused (adapter powered off) or times out (no answer), is retried, and never waits forever
+      // for a controller that is not there
+      await until(
+        () =>
+          rig.logs.some(
+            (l) =>
+              l.msg === 'BLE scan start failed; retrying' &&
+              /adapter is|no answer within/.test(String(l.reason)),
+          ),
+        15_000,
+        'a scan retry naming why',
+      );
+      const stopped = rig.central.stop().then(() => 'stopped');
+      const deadline = new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5000).unref());
+      assert.equal(await Promise.race([stopped, deadline]), 'stopped');
+    } finally {
+      await rig.close();
+    }
+  },
+);
