@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { dataPath } from '../../config/load.ts';
-import { startGateway, type Component } from '../../gateway/app.ts';
+import { retentionJob, startGateway, type Component } from '../../gateway/app.ts';
 import { createLogger } from '../../gateway/log.ts';
 import { createConsumerComponent } from '../../gateway/sync/component.ts';
 import { UsageError, action, configFrom, withConfigOption, untilStopSignal } from './common.ts';
@@ -35,7 +35,9 @@ export function register(program: Command): void {
         }
         const log = createLogger(config.log.level);
         const parts: Component[] = [createConsumerComponent()];
-        if (opts.serve) parts.push((await import('../../server/component.ts')).serverComponent);
+        // Serving HDDT, the recorder keeps to the historic data periods like a hub: it purges what is past them
+        // (a hub's purge does not travel upward; each store applies the rule itself).
+        if (opts.serve) parts.push(retentionJob, (await import('../../server/component.ts')).serverComponent);
         const gw = await startGateway(config, log, parts);
         // the signal handlers exist before the line a supervisor may react to with SIGTERM at once
         const stopped = untilStopSignal(log);

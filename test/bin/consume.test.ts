@@ -11,7 +11,8 @@ import { loadConfig } from '../../config/load.ts';
 import { bgSeries, cgmSeries } from '../../firmware-bridge/synthetic-readings.ts';
 import { ingest } from '../../gateway/readings/ingest.ts';
 import { addPatient, assignDevice, getPatientByUsername } from '../../gateway/store/patients.ts';
-import { listResources } from '../../gateway/store/resources.ts';
+import { MIV_CODES } from '../../gateway/hddt/codes.ts';
+import { getResource, listResources, writeResourceRow } from '../../gateway/store/resources.ts';
 import { openStore } from '../../gateway/store/store.ts';
 import { patientHandle } from '../../gateway/sync/outbox-writer.ts';
 import { Publisher } from '../../gateway/sync/publisher.ts';
@@ -110,6 +111,27 @@ test('consume --serve: the HDDT server answers with what the consumer stored', a
   const configFile = path.join(dir, 'config.json');
   fs.writeFileSync(configFile, JSON.stringify(overrides));
   const recorderFile = path.join(dataDir, 'recorder.sqlite');
+  // A blood glucose Observation the recorder got long ago, now past the historic data period: serving HDDT,
+  // the recorder purges it like a hub would.
+  const expiredId = 'expired-bg-observation';
+  const seeded = openStore({ path: recorderFile });
+  const longAgo = Date.now() - 400 * 86_400_000;
+  writeResourceRow(seeded, {
+    type: 'Observation',
+    id: expiredId,
+    version: 1,
+    last_updated_ms: longAgo,
+    device_key: 'ble:bg-serve',
+    code: MIV_CODES.bloodGlucose[0]!,
+    effective_start_ms: longAgo,
+    effective_end_ms: longAgo,
+    value: 99,
+    unit: 'mg/dL',
+    ref: null,
+    status: 'final',
+    json: JSON.stringify({ resourceType: 'Observation', id: expiredId }),
+  });
+  seeded.close();
   const child = spawnCli(['consume', '--serve', '--config', configFile, '--store', recorderFile]);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -176,6 +198,7 @@ test('consume --serve: the HDDT server answers with what the consumer stored', a
     for (const e of bundle.entry ?? []) served.set(e.resource.id, JSON.stringify(e.resource));
     url = bundle.link?.find((l) => l.relation === 'next')?.url;
   }
+  assert.equal(getResource(recorder, 'Observation', expiredId), undefined, 'purged: past the period');
   const expected = listResources(hub, 'Observation');
   assert.ok(expected.length > 10);
   assert.deepEqual([...served.keys()].sort(), expected.map((r) => r.id).sort());
