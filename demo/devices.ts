@@ -4,6 +4,7 @@
 // wall clock), and a simulated OneTouch Ultra 2 on a pty (socat) that the gateway dumps periodically.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { utcToLocalTime } from '../drivers/serial/local-time.ts';
 import { dumpMeter, type DumpResult } from '../drivers/serial/run-dump.ts';
 import type { CgmSimulator } from '../firmware-bridge/peripherals/cgm-simulator.ts';
 import { loadScenario, startSimulation, type Simulation } from '../firmware-bridge/peripherals/index.ts';
@@ -91,25 +92,6 @@ export interface SerialMeter {
   close(): Promise<void>;
 }
 
-/** Local wall time `YYYY-MM-DDTHH:MM:SS` in `timeZone` (what a meter's clock shows). */
-export function localWallTime(ms: number, timeZone: string): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    })
-      .formatToParts(new Date(ms))
-      .map((p) => [p.type, p.value]),
-  );
-  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}`;
-}
-
 export async function startSerialMeter(opts: {
   store: Store;
   timeZone: string;
@@ -117,8 +99,8 @@ export async function startSerialMeter(opts: {
 }): Promise<SerialMeter> {
   const pty = await createMeterPty();
   const now = Date.now();
-  const clock = localWallTime(now, opts.timeZone);
-  const newest = localWallTime(now - 90 * 60_000, opts.timeZone);
+  const clock = utcToLocalTime(new Date(now), opts.timeZone);
+  const newest = utcToLocalTime(new Date(now - 90 * 60_000), opts.timeZone);
   let meter: RunningMeter;
   try {
     meter = await startMeter(

@@ -134,16 +134,6 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
         });
         if (before && before.started_at < startedAt) previousOfNewSessions.push(before);
       }
-      sessions.set(sessionKey, session);
-      last = {
-        deviceKey: r.device.key,
-        device,
-        deviceId: device.id,
-        rawStart,
-        startedAt,
-        key: sessionKey,
-        session,
-      };
       // A calibration change is a new DeviceMetric version (same id, new versionId).
       if (
         r.calibration &&
@@ -156,17 +146,17 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
           calibration_state: r.calibration.state,
           calibration_time: r.calibration.time ?? null,
         };
-        sessions.set(sessionKey, session);
-        last = {
-          deviceKey: r.device.key,
-          device,
-          deviceId: device.id,
-          rawStart,
-          startedAt,
-          key: sessionKey,
-          session,
-        };
       }
+      sessions.set(sessionKey, session);
+      last = {
+        deviceKey: r.device.key,
+        device,
+        deviceId: device.id,
+        rawStart,
+        startedAt,
+        key: sessionKey,
+        session,
+      };
       if (!same || touchedSessions.get(session.id) !== session) touchedSessions.set(session.id, session);
 
       const effectiveMs = times.parse(r.effectiveAt);

@@ -29,12 +29,8 @@ export async function lookupClient(
   }
 }
 
-export async function authenticateClient(
-  services: ServerServices,
-  req: FastifyRequest,
-  params: Record<string, string>,
-  endpoint: 'par' | 'token' | 'revoke',
-): Promise<DirectoryEntry> {
+/** HDDT allows tls_client_auth only: a secret, an assertion or Basic auth alongside is refused, not ignored. */
+export function refuseOtherClientCredentials(req: FastifyRequest, params: Record<string, string>): void {
   if (
     req.headers.authorization !== undefined ||
     params.client_secret !== undefined ||
@@ -45,6 +41,15 @@ export async function authenticateClient(
       'Only tls_client_auth is supported; send no other client credentials',
     );
   }
+}
+
+export async function authenticateClient(
+  services: ServerServices,
+  req: FastifyRequest,
+  params: Record<string, string>,
+  endpoint: 'par' | 'token' | 'revoke',
+): Promise<DirectoryEntry> {
+  refuseOtherClientCredentials(req, params);
   const clientId = params.client_id;
   if (!clientId) throw new OAuthError('invalid_client', 'client_id is required for tls_client_auth');
   if (!CLIENT_ID_PATTERN.test(clientId)) throw new OAuthError('invalid_client', 'Unknown client');

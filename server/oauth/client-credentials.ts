@@ -8,7 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import { SignJWT } from 'jose';
 import type { ServerServices } from '../services.ts';
 import { operatorApiSettings, operatorAudience } from '../operator-api/settings.ts';
-import { peerCertificateDer } from './client-auth.ts';
+import { peerCertificateDer, refuseOtherClientCredentials } from './client-auth.ts';
 import { OAuthError } from './errors.ts';
 import { parseScope } from './scopes.ts';
 import type { SystemClient } from './system-clients.ts';
@@ -21,16 +21,7 @@ export interface SystemTokenResponse {
 }
 
 function authenticateSystemClient(req: FastifyRequest, params: Record<string, string>, client: SystemClient) {
-  if (
-    req.headers.authorization !== undefined ||
-    params.client_secret !== undefined ||
-    params.client_assertion !== undefined
-  ) {
-    throw new OAuthError(
-      'invalid_request',
-      'Only tls_client_auth is supported; send no other client credentials',
-    );
-  }
+  refuseOtherClientCredentials(req, params);
   if (!client.matchesCertificate(peerCertificateDer(req))) {
     throw new OAuthError(
       'invalid_client',
