@@ -5,10 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import { defaultConfig, mergeConfig } from '../../../config/load.ts';
 import type { BleConfig } from '../../../config/types.ts';
-import { BleCentral } from '../../../drivers/ble/central.ts';
+import type { BleCentral } from '../../../drivers/ble/central.ts';
 import { NobleRadio } from '../../../drivers/ble/noble-transport.ts';
 import {
   FakeBluez,
@@ -16,10 +14,9 @@ import {
   type FakeBluezOptions,
   type PrivateBus,
 } from '../../../firmware-bridge/bluez/index.ts';
-import { createLogger } from '../../../gateway/log.ts';
 import { countReadings } from '../../../gateway/store/readings.ts';
 import { openStore, type Store } from '../../../gateway/store/store.ts';
-import type { LogLine } from './helpers.ts';
+import { collectLogs, testBleConfig, testCentral, type LogLine } from './helpers.ts';
 
 export interface BluezRig {
   bus: PrivateBus;
@@ -53,26 +50,8 @@ export async function startBluezRig(opts: BluezRigOptions = {}): Promise<BluezRi
     stack.push(() => bluez.close());
     const store = openStore({ path: path.join(dir, 'store.sqlite') });
     stack.push(() => store.close());
-    const logs: LogLine[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        for (const line of chunk.toString('utf8').split('\n'))
-          if (line) logs.push(JSON.parse(line) as LogLine);
-        cb();
-      },
-    });
-    const ble = mergeConfig(defaultConfig().ble as Parameters<typeof mergeConfig>[0], {
-      enabled: true,
-      driver: 'dbus',
-      hciDeviceId: 0,
-      backoff: { minMs: 50, maxMs: 400 },
-      connectTimeoutMs: 3000,
-      gattTimeoutMs: 3000,
-      racpTimeoutMs: 3000,
-      flushMs: 50,
-      meterResyncMs: 0,
-      ...(opts.ble as Parameters<typeof mergeConfig>[1]),
-    }) as unknown as BleConfig;
+    const { logs, log } = collectLogs();
+    const ble = testBleConfig({ driver: 'dbus', hciDeviceId: 0 }, opts.ble);
     await opts.setup?.(bluez);
     // noble's binding connects with dbus.systemBus(), which reads the address when it starts
     const previous = process.env.DBUS_SYSTEM_BUS_ADDRESS;
@@ -81,15 +60,8 @@ export async function startBluezRig(opts: BluezRigOptions = {}): Promise<BluezRi
       if (previous === undefined) delete process.env.DBUS_SYSTEM_BUS_ADDRESS;
       else process.env.DBUS_SYSTEM_BUS_ADDRESS = previous;
     });
-    const log = createLogger('info', sink);
     const radio = NobleRadio.create(ble, log);
-    const central = new BleCentral(radio, {
-      store,
-      log,
-      config: ble,
-      timeZone: 'Europe/Berlin',
-      cgmLimits: { lower: 40, upper: 400 },
-    });
+    const central = testCentral(radio, store, ble, log);
     stack.push(() => central.stop());
     await central.start(5000);
     return {

@@ -9,7 +9,7 @@ import type { BleConfig } from '../../../config/types.ts';
 import { BleCentral } from '../../../drivers/ble/central.ts';
 import { NobleRadio } from '../../../drivers/ble/noble-transport.ts';
 import { VirtualController, type ControllerOptions } from '../../../firmware-bridge/hci/index.ts';
-import { createLogger } from '../../../gateway/log.ts';
+import { createLogger, type Logger } from '../../../gateway/log.ts';
 import { countReadings } from '../../../gateway/store/readings.ts';
 import { openStore, type Store } from '../../../gateway/store/store.ts';
 
@@ -48,10 +48,8 @@ export interface RigOptions {
   setup?(controller: VirtualController): void | Promise<void>;
 }
 
-export async function startBleRig(opts: RigOptions = {}): Promise<BleRig> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hddt-ble-test-'));
-  const controller = await VirtualController.start(opts.controller);
-  const store = openStore({ path: path.join(dir, 'store.sqlite') });
+/** A logger whose JSON lines land parsed in `logs`, for assertions on what the driver logged. */
+export function collectLogs(): { logs: LogLine[]; log: Logger } {
   const logs: LogLine[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -59,28 +57,43 @@ export async function startBleRig(opts: RigOptions = {}): Promise<BleRig> {
       cb();
     },
   });
-  // the ble section of the shipped defaults, with test timings (other sections are not needed here)
-  const ble = mergeConfig(defaultConfig().ble as Parameters<typeof mergeConfig>[0], {
+  return { logs, log: createLogger('info', sink) };
+}
+
+/** The ble section of the shipped defaults with test timings, the driver's own fields and `overrides` on top. */
+export function testBleConfig(driver: Partial<BleConfig>, overrides: Partial<BleConfig> = {}): BleConfig {
+  return mergeConfig(defaultConfig().ble as Parameters<typeof mergeConfig>[0], {
     enabled: true,
-    driver: 'uart',
-    uartPort: controller.hostPath,
+    ...(driver as Parameters<typeof mergeConfig>[1]),
     backoff: { minMs: 50, maxMs: 400 },
     connectTimeoutMs: 3000,
     gattTimeoutMs: 3000,
     racpTimeoutMs: 3000,
     flushMs: 50,
     meterResyncMs: 0,
-    ...(opts.ble as Parameters<typeof mergeConfig>[1]),
+    ...(overrides as Parameters<typeof mergeConfig>[1]),
   }) as unknown as BleConfig;
-  await opts.setup?.(controller);
-  const log = createLogger('info', sink);
-  const central = new BleCentral(NobleRadio.create(ble, log), {
+}
+
+/** The gateway's central over `radio` into `store`, as the BLE component builds it (Berlin, default limits). */
+export function testCentral(radio: NobleRadio, store: Store, config: BleConfig, log: Logger): BleCentral {
+  return new BleCentral(radio, {
     store,
     log,
-    config: ble,
+    config,
     timeZone: 'Europe/Berlin',
     cgmLimits: { lower: 40, upper: 400 },
   });
+}
+
+export async function startBleRig(opts: RigOptions = {}): Promise<BleRig> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hddt-ble-test-'));
+  const controller = await VirtualController.start(opts.controller);
+  const store = openStore({ path: path.join(dir, 'store.sqlite') });
+  const { logs, log } = collectLogs();
+  const ble = testBleConfig({ driver: 'uart', uartPort: controller.hostPath }, opts.ble);
+  await opts.setup?.(controller);
+  const central = testCentral(NobleRadio.create(ble, log), store, ble, log);
   await central.start(5000);
   return {
     controller,
