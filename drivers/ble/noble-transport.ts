@@ -82,13 +82,13 @@ function guard(log: Logger, what: string, fn: () => void): void {
   }
 }
 
-function timed<T>(p: Promise<T>, ms: number, what: string, lost: Promise<never>): Promise<T> {
+function timed<T>(p: Promise<T>, ms: number, what: string, lost?: Promise<never>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new LinkError('timeout', `${what}: no answer within ${ms} ms`)), ms);
   });
   p.catch(() => undefined); // a late rejection after the race is settled is not unhandled
-  return Promise.race([p, timeout, lost]).finally(() => clearTimeout(timer));
+  return Promise.race(lost ? [p, timeout, lost] : [p, timeout]).finally(() => clearTimeout(timer));
 }
 
 class NobleLink implements GattLink {
@@ -190,7 +190,7 @@ class NobleLink implements GattLink {
   async disconnect(): Promise<void> {
     if (!this.up) return;
     try {
-      await timed(this.peripheral.disconnectAsync(), this.gattTimeoutMs, 'disconnect', new Promise(() => {}));
+      await timed(this.peripheral.disconnectAsync(), this.gattTimeoutMs, 'disconnect');
     } catch (err) {
       this.log.warn({ err, address: this.address }, 'BLE disconnect did not complete');
     }
@@ -244,17 +244,8 @@ export class NobleRadio implements BleRadio {
   async startScanning(serviceUuids: string[]): Promise<void> {
     // noble starts scanning only when powered on; a radio that is gone is an error the central retries
     if (this.noble.state !== 'poweredOn') throw new LinkError('gatt', `adapter is ${this.noble.state}`);
-    await this.stopScanningBounded();
-    await timed(
-      this.noble.startScanningAsync(serviceUuids, false),
-      this.gattTimeoutMs,
-      'scan start',
-      new Promise(() => {}),
-    );
-  }
-
-  async stopScanning(): Promise<void> {
-    await this.stopScanningBounded();
+    await this.stopScanning();
+    await timed(this.noble.startScanningAsync(serviceUuids, false), this.gattTimeoutMs, 'scan start');
   }
 
   /**
@@ -262,10 +253,10 @@ export class NobleRadio implements BleRadio {
    * (an unplugged dongle, a dead pty, bluetoothd restarting) or answers with an error status it waits forever,
    * which would wedge the central and hang the gateway's stop. Skipped when not powered on, bounded otherwise.
    */
-  private async stopScanningBounded(): Promise<void> {
+  async stopScanning(): Promise<void> {
     if (this.noble.state !== 'poweredOn') return;
-    await timed(this.noble.stopScanningAsync(), this.gattTimeoutMs, 'scan stop', new Promise(() => {})).catch(
-      (err: unknown) => this.log.warn({ reason: stackErrorText(err) }, 'BLE scan stop not confirmed'),
+    await timed(this.noble.stopScanningAsync(), this.gattTimeoutMs, 'scan stop').catch((err: unknown) =>
+      this.log.warn({ reason: stackErrorText(err) }, 'BLE scan stop not confirmed'),
     );
   }
 
@@ -278,22 +269,15 @@ export class NobleRadio implements BleRadio {
     if (!p) throw new LinkError('missing', `unknown peripheral ${id}`);
     // a link noble still thinks is up; BlueZ may never confirm its end (Disconnect of a device it has not connected)
     if (p.state === 'connected')
-      await timed(p.disconnectAsync(), this.gattTimeoutMs, 'disconnect', new Promise(() => {})).catch(
-        () => undefined,
-      );
+      await timed(p.disconnectAsync(), this.gattTimeoutMs, 'disconnect').catch(() => undefined);
     if (this.driver === 'dbus') {
-      await timed(
-        refreshDbusDevice(this.noble, p.id),
-        this.gattTimeoutMs,
-        'Device1',
-        new Promise(() => {}),
-      ).catch((err: unknown) =>
+      await timed(refreshDbusDevice(this.noble, p.id), this.gattTimeoutMs, 'Device1').catch((err: unknown) =>
         this.log.warn({ reason: stackErrorText(err), address: p.address }, 'BlueZ Device1 not read'),
       );
     }
     const connecting = p.connectAsync();
     try {
-      await timed(connecting, opts.timeoutMs, `connect ${p.address}`, new Promise(() => {}));
+      await timed(connecting, opts.timeoutMs, `connect ${p.address}`);
     } catch (err) {
       p.cancelConnect();
       throw err instanceof LinkError
@@ -306,7 +290,6 @@ export class NobleRadio implements BleRadio {
         p.discoverSomeServicesAndCharacteristicsAsync(opts.services, []),
         this.gattTimeoutMs * 2,
         `discover ${p.address}`,
-        new Promise(() => {}),
       );
       const serviceOf = new Map<Characteristic, string>();
       for (const s of found.services) for (const c of s.characteristics ?? []) serviceOf.set(c, s.uuid);
@@ -321,13 +304,12 @@ export class NobleRadio implements BleRadio {
   }
 
   async close(): Promise<void> {
-    await this.stopScanningBounded();
+    await this.stopScanning();
     for (const p of this.peripherals.values()) {
       if (this.noble.state !== 'poweredOn') break; // nothing to say goodbye over
       if (p.state === 'connected' || p.state === 'connecting') {
         if (p.state === 'connecting') p.cancelConnect();
-        else
-          await timed(p.disconnectAsync(), 2000, 'disconnect', new Promise(() => {})).catch(() => undefined);
+        else await timed(p.disconnectAsync(), 2000, 'disconnect').catch(() => undefined);
       }
     }
     this.noble.stop();
