@@ -238,7 +238,11 @@ export class NobleRadio implements BleRadio {
   }
 
   async powerOn(timeoutMs: number): Promise<void> {
-    await this.noble.waitForPoweredOnAsync(timeoutMs);
+    try {
+      await this.noble.waitForPoweredOnAsync(timeoutMs);
+    } finally {
+      watchDbusConnection(this.noble, this.log);
+    }
   }
 
   async startScanning(serviceUuids: string[]): Promise<void> {
@@ -348,6 +352,19 @@ async function refreshDbusDevice(noble: Noble, id: string): Promise<void> {
   const device1 = (cached['org.bluez.Device1'] ??= {});
   for (const k of ['Connected', 'ServicesResolved']) device1[k] = fresh[k]?.value === true;
   b._objects.set(path, cached);
+}
+
+/**
+ * noble's D-Bus binding opens the system bus with dbus-next and never listens for its 'error' event, which
+ * dbus-next emits when the connection breaks (dbus-daemon or bluetoothd restarted) or a call goes out after it
+ * closed: unheard, Node throws it and the gateway dies. A listener turns it into a log line. Internals again.
+ */
+function watchDbusConnection(noble: Noble, log: Logger): void {
+  const bus = (noble as unknown as { _bindings?: { _bus?: NodeJS.EventEmitter } })._bindings?._bus;
+  if (!bus || bus.listenerCount('error') > 0) return;
+  bus.on('error', (err: unknown) =>
+    log.warn({ reason: stackErrorText(err) }, 'BlueZ D-Bus connection error'),
+  );
 }
 
 /**

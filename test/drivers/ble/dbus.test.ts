@@ -422,3 +422,22 @@ test(
     }
   },
 );
+
+test(
+  'a broken D-Bus connection (dbus-daemon or bluetoothd restarted) is logged, never an uncaught error',
+  T,
+  async () => {
+    const rig = await startBluezRig();
+    try {
+      const bus = (rig.radio.noble as unknown as { _bindings: { _bus: NodeJS.EventEmitter } })._bindings._bus;
+      const broken = new Error('Tried to write a message to a closed stream');
+      assert.doesNotThrow(() => bus.emit('error', broken));
+      assert.ok(
+        rig.logs.some((l) => l.msg === 'BlueZ D-Bus connection error' && l.reason === broken.message),
+        'logged with the reason',
+      );
+    } finally {
+      await rig.close();
+    }
+  },
+);
