@@ -11,6 +11,7 @@ import {
 } from '@stoprocent/noble';
 import type { BleConfig } from '../../config/types.ts';
 import type { Logger } from '../../gateway/log.ts';
+import { plainSocketBusAddress } from './dbus-address.ts';
 import { normalizeAddress } from './uuids.ts';
 import { LinkError, type Advertisement, type BleRadio, type GattLink } from './transport.ts';
 
@@ -229,6 +230,11 @@ export class NobleRadio implements BleRadio {
 
   static create(cfg: NobleRadioConfig, log: Logger): NobleRadio {
     const { binding, options } = nobleBindingOptions(cfg);
+    // noble's binding calls dbus.systemBus(), which reads the address from the environment
+    if (cfg.driver === 'dbus')
+      process.env.DBUS_SYSTEM_BUS_ADDRESS = plainSocketBusAddress(
+        process.env.DBUS_SYSTEM_BUS_ADDRESS ?? 'unix:path=/var/run/dbus/system_bus_socket',
+      );
     const noble = withBindings(binding as BindingType, options);
     return new NobleRadio(noble, log, cfg.gattTimeoutMs, cfg.driver);
   }

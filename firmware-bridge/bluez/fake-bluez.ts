@@ -11,6 +11,7 @@
 // Tests add faults: a D-Bus error for the next N calls of a method (inject), and devices that refuse GATT
 // access until bonded (requireBonding, then pair() as `bluetoothctl pair/trust` would).
 import dbus from 'dbus-next';
+import { plainSocketBusAddress } from '../../drivers/ble/dbus-address.ts';
 import { AttServer } from '../hci/att-server.ts';
 import { AttError } from '../hci/att.ts';
 import { normalizeAddress } from '../hci/address.ts';
@@ -194,6 +195,8 @@ export class FakeBluez implements PeripheralHost, PeripheralLink {
   private injected: InjectedError[] = [];
   private nextHandle = 0x0040;
   private closed = false;
+  /** The last error of the bus connection (a write after close, the daemon gone); kept, never thrown. */
+  lastError: Error | null = null;
   private readonly connectTimeoutMs: number;
   private readonly attTimeoutMs: number;
 
@@ -222,8 +225,12 @@ export class FakeBluez implements PeripheralHost, PeripheralLink {
 
   /** Connects to the bus, exports "/" and the adapter, and owns org.bluez. */
   static async start(opts: FakeBluezOptions): Promise<FakeBluez> {
-    const bus = dbus.sessionBus({ busAddress: opts.busAddress });
+    // over node's net, not usocket (see plainSocketBusAddress)
+    const bus = dbus.sessionBus({ busAddress: plainSocketBusAddress(opts.busAddress) });
     const bluez = new FakeBluez(bus, opts);
+    // dbus-next emits 'error' when the connection breaks or a signal goes out after disconnect (a simulator timer
+    // notifying after close): unheard, Node would throw it at the test process
+    bus.on('error', (e: Error) => (bluez.lastError = e));
     bus.export('/', bluez.objectManager);
     bus.export(bluez.adapterPath, bluez.adapter);
     const reply = await bus.requestName('org.bluez', dbus.NameFlag.DO_NOT_QUEUE);

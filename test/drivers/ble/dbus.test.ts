@@ -4,6 +4,8 @@
 // SQLite store. Backfill, resume after a lost link, and BlueZ's D-Bus errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
+import { plainSocketBusAddress } from '../../../drivers/ble/dbus-address.ts';
 import { decodeCgmMeasurement } from '../../../drivers/codecs/cgm-measurement.ts';
 import { BluezError } from '../../../firmware-bridge/bluez/index.ts';
 import {
@@ -436,6 +438,32 @@ test(
         rig.logs.some((l) => l.msg === 'BlueZ D-Bus connection error' && l.reason === broken.message),
         'logged with the reason',
       );
+      // the fake BlueZ's own connection: kept for inspection, not thrown at the test process
+      const fakeBus = (rig.bluez as unknown as { bus: NodeJS.EventEmitter }).bus;
+      assert.doesNotThrow(() => fakeBus.emit('error', broken));
+      assert.equal(rig.bluez.lastError, broken);
+    } finally {
+      await rig.close();
+    }
+  },
+);
+
+test(
+  'both ends reach the bus over node:net, never through usocket (it aborts the process on close now and then)',
+  T,
+  async () => {
+    assert.equal(
+      plainSocketBusAddress('unix:path=/run/dbus/system_bus_socket,guid=1f;tcp:host=h,port=1'),
+      'unix:socket=/run/dbus/system_bus_socket,guid=1f;tcp:host=h,port=1',
+    );
+    assert.equal(plainSocketBusAddress('unix:abstract=/tmp/x'), 'unix:abstract=/tmp/x');
+    const rig = await startBluezRig();
+    try {
+      type Bus = { _connection: { stream: unknown } };
+      const nobleBus = (rig.radio.noble as unknown as { _bindings: { _bus: Bus } })._bindings._bus;
+      const fakeBus = (rig.bluez as unknown as { bus: Bus }).bus;
+      assert.ok(nobleBus._connection.stream instanceof net.Socket, 'noble: a net.Socket');
+      assert.ok(fakeBus._connection.stream instanceof net.Socket, 'fake BlueZ: a net.Socket');
     } finally {
       await rig.close();
     }
