@@ -68,7 +68,7 @@ export function putResource(
   // lastUpdated must move forward even if two versions land in the same millisecond.
   const lastUpdatedMs = Math.max(nowMs, (current?.last_updated_ms ?? 0) + 1);
   const json = JSON.stringify(render(metaOf(version, lastUpdatedMs)));
-  writeResourceRow(store, {
+  const row: ResourceRow = {
     type: index.type,
     id: index.id,
     version,
@@ -82,16 +82,9 @@ export function putResource(
     ref: index.ref ?? null,
     status: index.status ?? null,
     json,
-  });
-  store.emit({
-    kind: 'resource',
-    type: index.type,
-    id: index.id,
-    version,
-    lastUpdatedMs,
-    deviceKey: index.deviceKey,
-    json,
-  });
+  };
+  writeResourceRow(store, row);
+  store.emit({ kind: 'resource', row });
   return version;
 }
 

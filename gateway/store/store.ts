@@ -5,18 +5,11 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { migrations as defaultMigrations } from './migrations/index.ts';
 import type { Migration } from './migrations/migration.ts';
+import type { ResourceRow } from './resources.ts';
 
 /** A change to a served FHIR resource or an assignment, seen inside the transaction that made it. */
 export type StoreChange =
-  | {
-      kind: 'resource';
-      type: string;
-      id: string;
-      version: number;
-      lastUpdatedMs: number;
-      deviceKey: string;
-      json: string;
-    }
+  | { kind: 'resource'; row: ResourceRow }
   | { kind: 'assignment'; deviceKey: string; patientId: string | null; atMs: number };
 
 export type ChangeListener = (change: StoreChange) => void;

@@ -110,6 +110,12 @@ export class CborWriter {
     return this;
   }
 
+  /** The header of a text string of `bytes` UTF-8 bytes, its content written separately. */
+  textHeader(bytes: number): this {
+    this.head(3, bytes);
+    return this;
+  }
+
   /** Bare UTF-8 bytes, no CBOR header (the JSON format writes its text through the same buffer). */
   utf8(s: string): this {
     this.ensure(s.length < 64 ? s.length * 3 : Buffer.byteLength(s, 'utf8'));

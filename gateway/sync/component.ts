@@ -14,7 +14,10 @@ export function createSyncComponent(onRunning?: (publisher: Publisher | null) =>
     async start(ctx) {
       const log = ctx.log.child({ component: 'sync' });
       const publisher = new Publisher(ctx.store, publisherOptionsFromConfig(ctx.config, log));
-      const detach = attachOutbox(ctx.store, { onEnqueue: () => publisher.wake() });
+      const detach = attachOutbox(ctx.store, {
+        format: ctx.config.mqtt.format,
+        onEnqueue: () => publisher.wake(),
+      });
       if (lastSeq(ctx.store) === 0) {
         const n = enqueueSnapshot(ctx.store, Date.now(), (id) => patientHandle(ctx.store, id));
         if (n > 0) log.info({ entries: n }, 'first sync: queued everything stored so far');

@@ -84,36 +84,92 @@ export function resourceJson(e: ResourceEntry): string {
   return typeof e.resource === 'string' ? e.resource : JSON.stringify(e.resource);
 }
 
+/** The fields of an outbox entry its wire bytes are made of (an OutboxRow has them all). */
+export type EntryFields = Pick<
+  OutboxRow,
+  | 'seq'
+  | 'kind'
+  | 'device_key'
+  | 'res_type'
+  | 'res_id'
+  | 'version'
+  | 'last_updated_ms'
+  | 'code'
+  | 'effective_start_ms'
+  | 'effective_end_ms'
+  | 'value'
+  | 'unit'
+  | 'ref'
+  | 'status'
+  | 'patient'
+  | 'at_ms'
+>;
+
+/** Encodes a batch from the outbox rows' columns (entries queued without a head in this format). */
 export function encodeBatch(header: BatchHeader, rows: OutboxRow[], format: PayloadFormat): Buffer {
   const from = rows[0].seq;
   const to = rows[rows.length - 1].seq;
+  const w = new CborWriter(sizeHint(rows));
   if (format === 'json') {
-    const head = JSON.stringify({
-      v: PAYLOAD_VERSION,
-      gw: header.gw,
-      stream: header.stream,
-      from,
-      to,
-      floor: header.floor,
-      sentAt: header.sentAt,
-    });
     // Written straight into one buffer: no batch-sized string to build, encode and collect.
-    const w = new CborWriter(sizeHint(rows));
-    let next = `${head.slice(0, -1)},"entries":[`;
-    for (const row of rows) {
-      if (row.kind === 'resource') {
-        w.utf8(next + jsonResourceHead(row)).utf8(row.json ?? 'null');
-        next = '},';
-      } else {
-        w.utf8(
-          `${next}{"seq":${row.seq},"kind":"assignment","deviceKey":${str(row.device_key)},"patient":${str(row.patient)},"at":${num(row.at_ms)}}`,
-        );
-        next = ',';
-      }
-    }
-    return w.utf8(`${next.slice(0, -1)}]}`).toBuffer();
+    w.utf8(jsonBatchHead(header, from, to));
+    rows.forEach((row, i) => {
+      if (i > 0) w.utf8(',');
+      if (row.kind === 'resource')
+        w.utf8(jsonResourceHead(row))
+          .utf8(row.json ?? 'null')
+          .utf8('}');
+      else w.utf8(jsonAssignment(row));
+    });
+    return w.utf8(']}').toBuffer();
   }
-  return encodeCborBatch(header, rows, from, to);
+  writeCborBatchHead(w, header, from, to, rows.length);
+  for (const row of rows) {
+    writeCborEntryHead(w, row);
+    if (row.kind === 'resource') w.nullableText(row.json);
+  }
+  return w.toBuffer();
+}
+
+/**
+ * An entry's bytes without its resource text, made once when the entry is queued: a resource entry up to
+ * its resource (in CBOR including the text string's header, so the stored JSON text follows as is), an
+ * assignment whole. The drain then joins stored bytes (ENTRY_JOIN) instead of encoding every entry again;
+ * entry head + resource JSON (+ ENTRY_JOIN.afterResource) is byte for byte what encodeBatch writes.
+ */
+export function encodeEntryHead(e: EntryFields, json: string | null, format: PayloadFormat): Buffer {
+  if (format === 'json') {
+    if (e.kind !== 'resource') return Buffer.from(jsonAssignment(e));
+    // A resource without JSON text (none is queued so) is complete here: nothing follows.
+    return Buffer.from(json === null ? `${jsonResourceHead(e)}null}` : jsonResourceHead(e));
+  }
+  const w = new CborWriter(256);
+  writeCborEntryHead(w, e);
+  if (e.kind === 'resource') {
+    if (json === null) w.null();
+    else w.textHeader(Buffer.byteLength(json, 'utf8'));
+  }
+  return Buffer.from(w.toBuffer());
+}
+
+/** How stored entries join into a batch: head + resource JSON + afterResource, entries separated by separator. */
+export const ENTRY_JOIN: Record<PayloadFormat, { separator: string; afterResource: string }> = {
+  cbor: { separator: '', afterResource: '' },
+  json: { separator: ',', afterResource: '}' },
+};
+
+/** A batch from entries already joined per ENTRY_JOIN (`count` entries, sequence numbers from..to). */
+export function encodeBatchOfEntries(
+  header: BatchHeader,
+  range: { from: number; to: number; count: number },
+  entries: Buffer,
+  format: PayloadFormat,
+): Buffer {
+  const w = new CborWriter(entries.length + 256);
+  if (format === 'json') w.utf8(jsonBatchHead(header, range.from, range.to));
+  else writeCborBatchHead(w, header, range.from, range.to, range.count);
+  w.raw(entries);
+  return (format === 'json' ? w.utf8(']}') : w).toBuffer();
 }
 
 // Keys and constant values, encoded once.
@@ -153,15 +209,33 @@ const K = Object.fromEntries(
 const str = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
 const num = (v: number | null): string => (v === null || !Number.isFinite(v) ? 'null' : String(v));
 
+/** The batch object up to the first entry. */
+function jsonBatchHead(header: BatchHeader, from: number, to: number): string {
+  const head = JSON.stringify({
+    v: PAYLOAD_VERSION,
+    gw: header.gw,
+    stream: header.stream,
+    from,
+    to,
+    floor: header.floor,
+    sentAt: header.sentAt,
+  });
+  return `${head.slice(0, -1)},"entries":[`;
+}
+
 /** A resource entry up to its `"resource":` key. */
-function jsonResourceHead(row: OutboxRow): string {
+function jsonResourceHead(e: EntryFields): string {
   return (
-    `{"seq":${row.seq},"kind":"resource","type":${str(row.res_type)},"id":${str(row.res_id)},` +
-    `"version":${num(row.version)},"lastUpdated":${num(row.last_updated_ms)},"deviceKey":${str(row.device_key)},` +
-    `"index":{"code":${str(row.code)},"effectiveStart":${num(row.effective_start_ms)},` +
-    `"effectiveEnd":${num(row.effective_end_ms)},"value":${num(row.value)},"unit":${str(row.unit)},` +
-    `"ref":${str(row.ref)},"status":${str(row.status)}},"resource":`
+    `{"seq":${e.seq},"kind":"resource","type":${str(e.res_type)},"id":${str(e.res_id)},` +
+    `"version":${num(e.version)},"lastUpdated":${num(e.last_updated_ms)},"deviceKey":${str(e.device_key)},` +
+    `"index":{"code":${str(e.code)},"effectiveStart":${num(e.effective_start_ms)},` +
+    `"effectiveEnd":${num(e.effective_end_ms)},"value":${num(e.value)},"unit":${str(e.unit)},` +
+    `"ref":${str(e.ref)},"status":${str(e.status)}},"resource":`
   );
+}
+
+function jsonAssignment(e: EntryFields): string {
+  return `{"seq":${e.seq},"kind":"assignment","deviceKey":${str(e.device_key)},"patient":${str(e.patient)},"at":${num(e.at_ms)}}`;
 }
 
 /** Sized for the usual case (no growth, no copy): the resource texts plus the entry heads. */
@@ -171,9 +245,14 @@ function sizeHint(rows: OutboxRow[]): number {
   return size;
 }
 
-/** The same bytes cbor-x writes for the batch object (see cbor-writer.ts), in a fraction of the time. */
-function encodeCborBatch(header: BatchHeader, rows: OutboxRow[], from: number, to: number): Buffer {
-  const w = new CborWriter(sizeHint(rows));
+// The same bytes cbor-x writes for the batch object (see cbor-writer.ts), in a fraction of the time.
+function writeCborBatchHead(
+  w: CborWriter,
+  header: BatchHeader,
+  from: number,
+  to: number,
+  count: number,
+): void {
   w.map(8);
   w.raw(K.v).number(PAYLOAD_VERSION);
   w.raw(K.gw).text(header.gw);
@@ -182,36 +261,37 @@ function encodeCborBatch(header: BatchHeader, rows: OutboxRow[], from: number, t
   w.raw(K.to).number(to);
   w.raw(K.floor).number(header.floor);
   w.raw(K.sentAt).number(header.sentAt);
-  w.raw(K.entries).array(rows.length);
-  for (const row of rows) {
-    if (row.kind === 'assignment') {
-      w.map(5);
-      w.raw(K.seq).number(row.seq);
-      w.raw(K.kind).raw(K.assignment);
-      w.raw(K.deviceKey).text(row.device_key);
-      w.raw(K.patient).nullableText(row.patient);
-      w.raw(K.at).nullableNumber(row.at_ms);
-      continue;
-    }
-    w.map(9);
-    w.raw(K.seq).number(row.seq);
-    w.raw(K.kind).raw(K.resource);
-    w.raw(K.type).nullableText(row.res_type);
-    w.raw(K.id).nullableText(row.res_id);
-    w.raw(K.version).nullableNumber(row.version);
-    w.raw(K.lastUpdated).nullableNumber(row.last_updated_ms);
-    w.raw(K.deviceKey).text(row.device_key);
-    w.raw(K.index).map(7);
-    w.raw(K.code).nullableText(row.code);
-    w.raw(K.effectiveStart).nullableNumber(row.effective_start_ms);
-    w.raw(K.effectiveEnd).nullableNumber(row.effective_end_ms);
-    w.raw(K.value).nullableNumber(row.value);
-    w.raw(K.unit).nullableText(row.unit);
-    w.raw(K.ref).nullableText(row.ref);
-    w.raw(K.status).nullableText(row.status);
-    w.raw(K.resource).nullableText(row.json);
+  w.raw(K.entries).array(count);
+}
+
+/** An entry, for a resource up to and including its `resource` key. */
+function writeCborEntryHead(w: CborWriter, e: EntryFields): void {
+  if (e.kind === 'assignment') {
+    w.map(5);
+    w.raw(K.seq).number(e.seq);
+    w.raw(K.kind).raw(K.assignment);
+    w.raw(K.deviceKey).text(e.device_key);
+    w.raw(K.patient).nullableText(e.patient);
+    w.raw(K.at).nullableNumber(e.at_ms);
+    return;
   }
-  return w.toBuffer();
+  w.map(9);
+  w.raw(K.seq).number(e.seq);
+  w.raw(K.kind).raw(K.resource);
+  w.raw(K.type).nullableText(e.res_type);
+  w.raw(K.id).nullableText(e.res_id);
+  w.raw(K.version).nullableNumber(e.version);
+  w.raw(K.lastUpdated).nullableNumber(e.last_updated_ms);
+  w.raw(K.deviceKey).text(e.device_key);
+  w.raw(K.index).map(7);
+  w.raw(K.code).nullableText(e.code);
+  w.raw(K.effectiveStart).nullableNumber(e.effective_start_ms);
+  w.raw(K.effectiveEnd).nullableNumber(e.effective_end_ms);
+  w.raw(K.value).nullableNumber(e.value);
+  w.raw(K.unit).nullableText(e.unit);
+  w.raw(K.ref).nullableText(e.ref);
+  w.raw(K.status).nullableText(e.status);
+  w.raw(K.resource);
 }
 
 const RESOURCE_TYPES = new Set(['Observation', 'Device', 'DeviceMetric']);

@@ -11,6 +11,7 @@ import {
   dropOldest,
   loadSentMark,
   markSent,
+  nextJoinedEntries,
   nextUnsent,
   outboxFloor,
   outboxStats,
@@ -21,7 +22,14 @@ import type { Store } from '../store/store.ts';
 import { safeUrl, type BrokerConnection } from './connection.ts';
 import { ConnectionKeeper } from './connection-keeper.ts';
 import { outboxStream } from './outbox-writer.ts';
-import { CONTENT_TYPE, encodeBatch, type PayloadFormat } from './payload.ts';
+import {
+  CONTENT_TYPE,
+  ENTRY_JOIN,
+  encodeBatch,
+  encodeBatchOfEntries,
+  type BatchHeader,
+  type PayloadFormat,
+} from './payload.ts';
 import { RateLimit } from './rate-limit.ts';
 import { SentWindow, type SentBatch } from './sent-window.ts';
 import { ackTopic, batchTopic, statusTopic } from './topics.ts';
@@ -51,6 +59,14 @@ export interface PublisherOptions {
   capCheckMs?: number;
   now?: () => number;
   log?: Logger;
+}
+
+/** A message ready to publish: entries from..to (`count` of them). */
+interface OutgoingBatch {
+  from: number;
+  to: number;
+  count: number;
+  payload: Buffer;
 }
 
 export interface SyncAlarm {
@@ -240,14 +256,47 @@ export class Publisher {
           }
           return;
         }
-        const rows = this.cut(nextUnsent(this.store, this.cursor, this.opts.batchSize));
-        if (rows.length === 0) return;
+        const batch = this.nextBatch();
+        if (!batch) return;
         this.rate.take();
-        this.publish(client, rows);
+        this.publish(client, batch);
       }
     } finally {
       this.pumping = false;
     }
+  }
+
+  /**
+   * The next batch after the cursor: the entries' stored wire bytes joined by the store when they all have
+   * them in this format and fit maxBatchBytes, else encoded from their columns.
+   */
+  private nextBatch(): OutgoingBatch | undefined {
+    const { batchSize, format } = this.opts;
+    const joined = nextJoinedEntries(this.store, this.cursor, batchSize, format, ENTRY_JOIN[format]);
+    if (joined.status === 'empty') return undefined;
+    if (
+      joined.status === 'joined' &&
+      (joined.bytes.length <= this.opts.maxBatchBytes || joined.count === 1)
+    ) {
+      return { ...joined, payload: encodeBatchOfEntries(this.batchHeader(), joined, joined.bytes, format) };
+    }
+    const rows = this.cut(nextUnsent(this.store, this.cursor, batchSize));
+    if (rows.length === 0) return undefined;
+    return {
+      from: rows[0].seq,
+      to: rows[rows.length - 1].seq,
+      count: rows.length,
+      payload: encodeBatch(this.batchHeader(), rows, format),
+    };
+  }
+
+  private batchHeader(): BatchHeader {
+    return {
+      gw: this.opts.gatewayId,
+      stream: this.stream,
+      floor: outboxFloor(this.store),
+      sentAt: this.now(),
+    };
   }
 
   /** Keeps a batch under maxBatchBytes (always at least one entry). */
@@ -260,15 +309,8 @@ export class Publisher {
     return rows;
   }
 
-  private publish(client: MqttClient, rows: OutboxRow[]): void {
+  private publish(client: MqttClient, { from, to, count, payload }: OutgoingBatch): void {
     const epoch = this.conn.epoch;
-    const from = rows[0].seq;
-    const to = rows[rows.length - 1].seq;
-    const payload = encodeBatch(
-      { gw: this.opts.gatewayId, stream: this.stream, floor: outboxFloor(this.store), sentAt: this.now() },
-      rows,
-      this.opts.format,
-    );
     this.cursor = to;
     this.inflight++;
     if (this.inflight > this.peakInflight) this.peakInflight = this.inflight;
@@ -286,7 +328,7 @@ export class Publisher {
           return;
         }
         this.counters.messagesSent++;
-        this.counters.entriesSent += rows.length;
+        this.counters.entriesSent += count;
         this.advanceMark(batch);
         this.pump();
       },

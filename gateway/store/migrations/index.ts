@@ -6,6 +6,7 @@ import { outboxSchema } from './0003-outbox.ts';
 import { fhirSearchIndex } from './0004-fhir-search.ts';
 import { fhirSearchKeyset } from './0005-fhir-search-keyset.ts';
 import { resourcesRowid } from './0006-resources-rowid.ts';
+import { outboxEntryHeads } from './0007-outbox-entry-heads.ts';
 
 export const migrations: Migration[] = [
   coreSchema,
@@ -14,4 +15,5 @@ export const migrations: Migration[] = [
   fhirSearchIndex,
   fhirSearchKeyset,
   resourcesRowid,
+  outboxEntryHeads,
 ];

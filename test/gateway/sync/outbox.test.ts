@@ -10,17 +10,21 @@ import {
   deleteSentThrough,
   deleteThrough,
   hasUnsent,
+  lastSeq,
   loadSentMark,
   markSent,
+  nextJoinedEntries,
   nextUnsent,
   outboxStats,
   resendAfter,
   sentMark,
 } from '../../../gateway/store/outbox.ts';
 import { addPatient, assignDevice, unassignDevice } from '../../../gateway/store/patients.ts';
-import { listResources } from '../../../gateway/store/resources.ts';
+import { listResources, putResource } from '../../../gateway/store/resources.ts';
+import { openStore } from '../../../gateway/store/store.ts';
 import type { Store } from '../../../gateway/store/store.ts';
-import { patientHandle } from '../../../gateway/sync/outbox-writer.ts';
+import { attachOutbox, patientHandle } from '../../../gateway/sync/outbox-writer.ts';
+import { decodeBatch, encodeBatch, encodeBatchOfEntries, ENTRY_JOIN } from '../../../gateway/sync/payload.ts';
 import { Publisher } from '../../../gateway/sync/publisher.ts';
 import { bgSeries, cgmSeries } from '../../../firmware-bridge/synthetic-readings.ts';
 import { tempDir } from '../../helpers/tmp.ts';
@@ -216,4 +220,87 @@ test('cap policy drop-oldest: keeps the newest entries and raises a sticky alarm
   assert.equal(status.counters.droppedEntries, before.length - 5);
   assert.equal(status.alarm.active, true);
   assert.match(status.alarm.reason!, /dropped/);
+});
+
+test('entries queued with their wire bytes: the store joins them into exactly the batch encodeBatch makes from the columns', (t) => {
+  for (const format of ['cbor', 'json'] as const) {
+    const { dir, cleanup } = tempDir('hddt-outbox-heads-');
+    const store = openStore({ path: path.join(dir, 'hub.sqlite') });
+    t.after(() => {
+      store.close();
+      cleanup();
+    });
+    attachOutbox(store, { format });
+    ingest(store, cgmSeries({ deviceKey: 'ble:c1', sessionStart: T0, count: 300 }), { now });
+    ingest(store, bgSeries({ deviceKey: 'ble:b1', start: T0, days: 3 }), { now });
+    // Text beyond ASCII in a resource and in an assignment's device key: SQLite must keep every byte.
+    putResource(
+      store,
+      { type: 'Device', id: 'dev-ü', deviceKey: 'serial:Gerät-ü' },
+      now.getTime(),
+      (meta) => ({
+        resourceType: 'Device',
+        id: 'dev-ü',
+        meta,
+        manufacturer: 'Zürich Medizintechnik ✓ 🩸',
+      }),
+    );
+    const p = addPatient(store, 'alice@example.org', now.getTime());
+    assignDevice(store, 'serial:Gerät-ü', p.id, now.getTime());
+    const header = { gw: 'hub-1', stream: 'abc', floor: 1, sentAt: 1 };
+    const join = ENTRY_JOIN[format];
+    let batches = 0;
+    for (let after = 0; ; batches++) {
+      const joined = nextJoinedEntries(store, after, 7, format, join);
+      if (joined.status === 'empty') break;
+      assert.equal(joined.status, 'joined', `${format}: every entry was queued with a ${format} head`);
+      if (joined.status !== 'joined') break;
+      const rows = nextUnsent(store, after, 7);
+      assert.deepEqual([joined.from, joined.to, joined.count], [rows[0].seq, rows.at(-1)!.seq, rows.length]);
+      const payload = encodeBatchOfEntries(header, joined, joined.bytes, format);
+      assert.deepEqual(payload, encodeBatch(header, rows, format), `${format}: batch after ${after}`);
+      decodeBatch(payload);
+      after = joined.to;
+    }
+    assert.ok(batches >= 5, `${format}: walked ${batches} batches`);
+    // The other format (the publisher reconfigured) and entries without heads (queued before migration 7 or by
+    // the first-sync snapshot) are encoded from their columns instead.
+    const other = format === 'cbor' ? 'json' : 'cbor';
+    assert.equal(nextJoinedEntries(store, 0, 7, other, ENTRY_JOIN[other]).status, 'unjoinable');
+    store.db.prepare('UPDATE outbox SET head = NULL WHERE seq = (SELECT min(seq) + 3 FROM outbox)').run();
+    assert.equal(nextJoinedEntries(store, 0, 7, format, join).status, 'unjoinable');
+    assert.equal(nextJoinedEntries(store, lastSeq(store), 7, format, join).status, 'empty');
+  }
+});
+
+test('the join reads the entries through an ordered co-routine (the order group_concat relies on)', (t) => {
+  const store = hub(t);
+  const plan = store.db
+    .prepare(
+      `EXPLAIN QUERY PLAN SELECT count(*), min(seq), max(seq), sum(head IS NULL OR head_format IS NOT ?),
+         CAST(group_concat(head || coalesce(json || ?, ''), ?) AS BLOB)
+       FROM (SELECT seq, head, head_format, json FROM outbox WHERE sent_ms IS NULL AND seq > ? ORDER BY seq LIMIT ?)`,
+    )
+    .all('cbor', '', '', 0, 100) as Array<{ detail: string }>;
+  const details = plan.map((r) => r.detail);
+  assert.ok(
+    details.some((d) => d.startsWith('CO-ROUTINE')),
+    details.join('; '),
+  );
+  assert.ok(!details.some((d) => d.includes('TEMP B-TREE')), details.join('; '));
+});
+
+test('a sequence number given at enqueue is the one AUTOINCREMENT would give, also after pruning', (t) => {
+  const store = hub(t);
+  ingest(store, bgSeries({ deviceKey: 'ble:b1', start: T0, days: 1 }), { now });
+  const before = lastSeq(store);
+  deleteThrough(store, before);
+  assert.equal(outboxStats(store).entries, 0);
+  ingest(store, bgSeries({ deviceKey: 'ble:b2', start: T0, days: 1 }), { now });
+  const [first] = nextUnsent(store, 0, 1);
+  assert.equal(first.seq, before + 1);
+  const decoded = decodeBatch(encodeBatch({ gw: 'g', stream: 's', floor: 1, sentAt: 1 }, [first], 'cbor'));
+  assert.equal(decoded.entries[0].seq, before + 1);
+  const joined = nextJoinedEntries(store, 0, 1, 'cbor', ENTRY_JOIN.cbor);
+  assert.equal(joined.status, 'joined');
 });

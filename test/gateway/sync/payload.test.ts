@@ -6,7 +6,15 @@ import { Encoder, encode as cborEncode } from 'cbor-x';
 import fc from 'fast-check';
 import type { OutboxRow } from '../../../gateway/store/outbox.ts';
 import { CborWriter } from '../../../gateway/sync/cbor-writer.ts';
-import { decodeBatch, encodeBatch, PayloadError, resourceJson } from '../../../gateway/sync/payload.ts';
+import {
+  decodeBatch,
+  encodeBatch,
+  encodeBatchOfEntries,
+  encodeEntryHead,
+  ENTRY_JOIN,
+  PayloadError,
+  resourceJson,
+} from '../../../gateway/sync/payload.ts';
 
 const jsonText = fc
   .dictionary(fc.string({ unit: 'grapheme', maxLength: 8 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 })
@@ -214,6 +222,45 @@ test('json: bytes identical to JSON.stringify of the batch with each resource te
     { numRuns: 300 },
   );
 });
+
+for (const format of ['cbor', 'json'] as const) {
+  test(`${format}: entry heads made at enqueue, joined with the resource JSON as the store joins them, are the bytes encodeBatch writes`, () => {
+    const join = ENTRY_JOIN[format];
+    fc.assert(
+      fc.property(
+        anyHeader,
+        fc.nat(),
+        fc.array(anyRow, { minLength: 1, maxLength: 30 }),
+        (h, first, specs) => {
+          const rs = specs.map((r, i): OutboxRow => ({
+            ...r,
+            json:
+              format === 'json' && r.json !== null
+                ? JSON.stringify({ resourceType: 'Device', id: String(i), r })
+                : r.json,
+            seq: first + i + 1,
+            created_ms: 0,
+            sent_ms: null,
+          }));
+          // What nextJoinedEntries computes in SQL: head || coalesce(json || afterResource, ''), separated.
+          const parts: Buffer[] = [];
+          rs.forEach((r, i) => {
+            if (i > 0) parts.push(Buffer.from(join.separator));
+            parts.push(encodeEntryHead(r, r.json, format));
+            if (r.kind === 'resource' && r.json !== null)
+              parts.push(Buffer.from(r.json + join.afterResource));
+          });
+          const range = { from: rs[0].seq, to: rs.at(-1)!.seq, count: rs.length };
+          assert.deepEqual(
+            encodeBatchOfEntries(h, range, Buffer.concat(parts), format),
+            encodeBatch(h, rs, format),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+}
 
 test('cbor writer: a text or number equals cbor-x, also when its buffer grows mid-value', () => {
   fc.assert(
