@@ -11,26 +11,16 @@ import type { Socket } from 'node:net';
 import mqtt from 'mqtt';
 import { bgSeries, cgmSeries } from '../firmware-bridge/synthetic-readings.ts';
 import { ingest } from '../gateway/readings/ingest.ts';
-import {
-  hasUnsent,
-  nextJoinedEntries,
-  nextUnsent,
-  outboxStats,
-  resendAfter,
-} from '../gateway/store/outbox.ts';
+import { hasUnsent, outboxStats, resendAfter } from '../gateway/store/outbox.ts';
 import { openStore, type Store } from '../gateway/store/store.ts';
 import { attachOutbox, outboxStream } from '../gateway/sync/outbox-writer.ts';
-import {
-  CONTENT_TYPE,
-  ENTRY_JOIN,
-  encodeBatch,
-  encodeBatchOfEntries,
-  type PayloadFormat,
-} from '../gateway/sync/payload.ts';
+import { nextBatch } from '../gateway/sync/next-batch.ts';
+import { CONTENT_TYPE, type PayloadFormat } from '../gateway/sync/payload.ts';
 import { Publisher, type PublisherOptions } from '../gateway/sync/publisher.ts';
 import { Broker } from '../test/gateway/sync/fixtures/broker.ts';
 
 const BATCH = 100;
+const MAX_BATCH_BYTES = 1 << 20;
 const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 16);
 
 function fill(store: Store, total: number, bgShare: number): { cgm: number; bg: number } {
@@ -90,7 +80,7 @@ async function drain(
     qos: 1,
     format,
     batchSize: BATCH,
-    maxBatchBytes: 1 << 20,
+    maxBatchBytes: MAX_BATCH_BYTES,
     maxInflight: INFLIGHT,
     maxMessagesPerSecond: 0,
     outbox: { maxEntries: 10_000_000, maxAgeHours: 1e6, onExceed: 'keep-and-alarm' },
@@ -112,22 +102,13 @@ async function drain(
   return { ms, cpuMs: (cpu.user + cpu.system) / 1000, messages: m.messagesSent };
 }
 
-/** The same batches the publisher sends, made up front the way it makes them (stored entry bytes joined). */
+/** The same batches the publisher sends, made up front the way it makes them. */
 function payloads(store: Store, format: PayloadFormat): Buffer[] {
   const header = { gw: 'bench-hub', stream: outboxStream(store), floor: 1, sentAt: Date.now() };
+  const limits = { format, batchSize: BATCH, maxBatchBytes: MAX_BATCH_BYTES };
   const out: Buffer[] = [];
-  for (let after = 0; ;) {
-    const joined = nextJoinedEntries(store, after, BATCH, format, ENTRY_JOIN[format]);
-    if (joined.status === 'empty') break;
-    if (joined.status === 'joined') {
-      out.push(encodeBatchOfEntries(header, joined, joined.bytes, format));
-      after = joined.to;
-    } else {
-      const rows = nextUnsent(store, after, BATCH);
-      out.push(encodeBatch(header, rows, format));
-      after = rows[rows.length - 1].seq;
-    }
-  }
+  for (let after = 0, batch; (batch = nextBatch(store, after, limits, () => header)); after = batch.to)
+    out.push(batch.payload);
   return out;
 }
 

@@ -51,9 +51,19 @@ function nextSeq(store: Store): number {
     .get()! as number;
 }
 
+/** seq, head and head_format of a new entry: all null (AUTOINCREMENT numbers it) without a head maker. */
+function headColumns(
+  store: Store,
+  head: EntryHeadMaker | undefined,
+): [number | null, Buffer | null, string | null] {
+  if (!head) return [null, null, null];
+  const seq = nextSeq(store);
+  return [seq, head.make(seq), head.format];
+}
+
 /** Queues a resource version with its search columns and, given a head maker, its wire head. */
 export function enqueueResource(store: Store, row: ResourceRow, nowMs: number, head?: EntryHeadMaker): void {
-  const seq = head ? nextSeq(store) : null;
+  const [seq, headBytes, headFormat] = headColumns(store, head);
   store
     .prepare(
       `INSERT INTO outbox (seq, created_ms, kind, device_key, res_type, res_id, version, last_updated_ms, code,
@@ -76,8 +86,8 @@ export function enqueueResource(store: Store, row: ResourceRow, nowMs: number, h
       row.ref,
       row.status,
       row.json,
-      seq === null ? null : head!.make(seq),
-      head?.format ?? null,
+      headBytes,
+      headFormat,
     );
 }
 
@@ -89,21 +99,13 @@ export function enqueueAssignment(
   nowMs: number,
   head?: EntryHeadMaker,
 ): void {
-  const seq = head ? nextSeq(store) : null;
+  const [seq, headBytes, headFormat] = headColumns(store, head);
   store
     .prepare(
       `INSERT INTO outbox (seq, created_ms, kind, device_key, patient, at_ms, head, head_format)
        VALUES (?, ?, 'assignment', ?, ?, ?, ?, ?)`,
     )
-    .run(
-      seq,
-      nowMs,
-      deviceKey,
-      patientHandle,
-      atMs,
-      seq === null ? null : head!.make(seq),
-      head?.format ?? null,
-    );
+    .run(seq, nowMs, deviceKey, patientHandle, atMs, headBytes, headFormat);
 }
 
 /** The next unsent entries as one byte string, or why not (see nextJoinedEntries). */

@@ -11,25 +11,16 @@ import {
   dropOldest,
   loadSentMark,
   markSent,
-  nextJoinedEntries,
-  nextUnsent,
   outboxFloor,
   outboxStats,
   resendAfter,
-  type OutboxRow,
 } from '../store/outbox.ts';
 import type { Store } from '../store/store.ts';
 import { safeUrl, type BrokerConnection } from './connection.ts';
 import { ConnectionKeeper } from './connection-keeper.ts';
 import { outboxStream } from './outbox-writer.ts';
-import {
-  CONTENT_TYPE,
-  ENTRY_JOIN,
-  encodeBatch,
-  encodeBatchOfEntries,
-  type BatchHeader,
-  type PayloadFormat,
-} from './payload.ts';
+import { nextBatch, type OutgoingBatch } from './next-batch.ts';
+import { CONTENT_TYPE, type BatchHeader, type PayloadFormat } from './payload.ts';
 import { RateLimit } from './rate-limit.ts';
 import { SentWindow, type SentBatch } from './sent-window.ts';
 import { ackTopic, batchTopic, statusTopic } from './topics.ts';
@@ -59,14 +50,6 @@ export interface PublisherOptions {
   capCheckMs?: number;
   now?: () => number;
   log?: Logger;
-}
-
-/** A message ready to publish: entries from..to (`count` of them). */
-interface OutgoingBatch {
-  from: number;
-  to: number;
-  count: number;
-  payload: Buffer;
 }
 
 export interface SyncAlarm {
@@ -256,7 +239,7 @@ export class Publisher {
           }
           return;
         }
-        const batch = this.nextBatch();
+        const batch = nextBatch(this.store, this.cursor, this.opts, () => this.batchHeader());
         if (!batch) return;
         this.rate.take();
         this.publish(client, batch);
@@ -266,30 +249,6 @@ export class Publisher {
     }
   }
 
-  /**
-   * The next batch after the cursor: the entries' stored wire bytes joined by the store when they all have
-   * them in this format and fit maxBatchBytes, else encoded from their columns.
-   */
-  private nextBatch(): OutgoingBatch | undefined {
-    const { batchSize, format } = this.opts;
-    const joined = nextJoinedEntries(this.store, this.cursor, batchSize, format, ENTRY_JOIN[format]);
-    if (joined.status === 'empty') return undefined;
-    if (
-      joined.status === 'joined' &&
-      (joined.bytes.length <= this.opts.maxBatchBytes || joined.count === 1)
-    ) {
-      return { ...joined, payload: encodeBatchOfEntries(this.batchHeader(), joined, joined.bytes, format) };
-    }
-    const rows = this.cut(nextUnsent(this.store, this.cursor, batchSize));
-    if (rows.length === 0) return undefined;
-    return {
-      from: rows[0].seq,
-      to: rows[rows.length - 1].seq,
-      count: rows.length,
-      payload: encodeBatch(this.batchHeader(), rows, format),
-    };
-  }
-
   private batchHeader(): BatchHeader {
     return {
       gw: this.opts.gatewayId,
@@ -297,16 +256,6 @@ export class Publisher {
       floor: outboxFloor(this.store),
       sentAt: this.now(),
     };
-  }
-
-  /** Keeps a batch under maxBatchBytes (always at least one entry). */
-  private cut(rows: OutboxRow[]): OutboxRow[] {
-    let bytes = 0;
-    for (let i = 0; i < rows.length; i++) {
-      bytes += (rows[i].json?.length ?? 0) + 160;
-      if (bytes > this.opts.maxBatchBytes && i > 0) return rows.slice(0, i);
-    }
-    return rows;
   }
 
   private publish(client: MqttClient, { from, to, count, payload }: OutgoingBatch): void {

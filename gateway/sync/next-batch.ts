@@ -1,0 +1,58 @@
+// Makes the next message of the drain: the stored wire bytes of the entries joined by the store when they all
+// have them in the publisher's format and fit maxBatchBytes, else encoded from their columns (same bytes).
+import { nextJoinedEntries, nextUnsent, type OutboxRow } from '../store/outbox.ts';
+import type { Store } from '../store/store.ts';
+import {
+  ENTRY_JOIN,
+  encodeBatch,
+  encodeBatchOfEntries,
+  type BatchHeader,
+  type PayloadFormat,
+} from './payload.ts';
+
+/** A message ready to publish: entries from..to (`count` of them). */
+export interface OutgoingBatch {
+  from: number;
+  to: number;
+  count: number;
+  payload: Buffer;
+}
+
+export interface BatchLimits {
+  format: PayloadFormat;
+  batchSize: number;
+  maxBatchBytes: number;
+}
+
+/** The batch of unsent entries after `afterSeq`, or undefined when there is none. */
+export function nextBatch(
+  store: Store,
+  afterSeq: number,
+  limits: BatchLimits,
+  header: () => BatchHeader,
+): OutgoingBatch | undefined {
+  const { format, batchSize, maxBatchBytes } = limits;
+  const joined = nextJoinedEntries(store, afterSeq, batchSize, format, ENTRY_JOIN[format]);
+  if (joined.status === 'empty') return undefined;
+  if (joined.status === 'joined' && (joined.bytes.length <= maxBatchBytes || joined.count === 1)) {
+    return { ...joined, payload: encodeBatchOfEntries(header(), joined, joined.bytes, format) };
+  }
+  const rows = cut(nextUnsent(store, afterSeq, batchSize), maxBatchBytes);
+  if (rows.length === 0) return undefined;
+  return {
+    from: rows[0].seq,
+    to: rows[rows.length - 1].seq,
+    count: rows.length,
+    payload: encodeBatch(header(), rows, format),
+  };
+}
+
+/** Keeps a batch under maxBatchBytes (always at least one entry). */
+function cut(rows: OutboxRow[], maxBatchBytes: number): OutboxRow[] {
+  let bytes = 0;
+  for (let i = 0; i < rows.length; i++) {
+    bytes += (rows[i].json?.length ?? 0) + 160;
+    if (bytes > maxBatchBytes && i > 0) return rows.slice(0, i);
+  }
+  return rows;
+}
