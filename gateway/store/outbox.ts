@@ -133,20 +133,38 @@ export function nextJoinedEntries(
   join: { separator: string; afterResource: string },
 ): JoinedEntries {
   const row = store
-    .prepare<unknown[]>(
-      `SELECT count(*), min(seq), max(seq), sum(head IS NULL OR head_format IS NOT ?),
-         CAST(group_concat(head || coalesce(json || ?, ''), ?) AS BLOB)
-       FROM (SELECT seq, head, head_format, json FROM outbox WHERE sent_ms IS NULL AND seq > ? ORDER BY seq LIMIT ?)`,
-    )
+    .prepare<unknown[]>(JOINED_ENTRIES_SQL)
     .raw(true)
-    .get(format, join.afterResource, join.separator, afterSeq, limit) as [
-    number,
-    number | null,
-    number | null,
-    number | null,
-    Buffer | null,
-  ];
-  const [count, from, to, misses, bytes] = row;
+    .get(joinedEntriesParams(afterSeq, limit, format, join)) as JoinedEntriesRow;
+  return joinedEntriesFromRow(row);
+}
+
+/** The statement behind nextJoinedEntries, also run by the drain's read-ahead worker on its own connection. */
+export const JOINED_ENTRIES_SQL = `SELECT count(*), min(seq), max(seq), sum(head IS NULL OR head_format IS NOT @format),
+    CAST(group_concat(head || coalesce(json || @afterResource, ''), @separator) AS BLOB)
+  FROM (SELECT seq, head, head_format, json FROM outbox WHERE sent_ms IS NULL AND seq > @after ORDER BY seq LIMIT @limit)`;
+
+/** count, min(seq), max(seq), entries without a head in the format, joined bytes. */
+export type JoinedEntriesRow = [number, number | null, number | null, number | null, Buffer | null];
+
+export interface JoinedEntriesParams {
+  format: string;
+  afterResource: string;
+  separator: string;
+  after: number;
+  limit: number;
+}
+
+export function joinedEntriesParams(
+  afterSeq: number,
+  limit: number,
+  format: EntryHeadMaker['format'],
+  join: { separator: string; afterResource: string },
+): JoinedEntriesParams {
+  return { format, afterResource: join.afterResource, separator: join.separator, after: afterSeq, limit };
+}
+
+export function joinedEntriesFromRow([count, from, to, misses, bytes]: JoinedEntriesRow): JoinedEntries {
   if (count === 0) return { status: 'empty' };
   if (misses !== 0 || bytes === null) return { status: 'unjoinable' };
   return { status: 'joined', from: from!, to: to!, count, bytes };

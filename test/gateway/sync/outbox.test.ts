@@ -10,6 +10,8 @@ import {
   deleteSentThrough,
   deleteThrough,
   hasUnsent,
+  JOINED_ENTRIES_SQL,
+  joinedEntriesParams,
   lastSeq,
   loadSentMark,
   markSent,
@@ -276,12 +278,8 @@ test('entries queued with their wire bytes: the store joins them into exactly th
 test('the join reads the entries through an ordered co-routine (the order group_concat relies on)', (t) => {
   const store = hub(t);
   const plan = store.db
-    .prepare(
-      `EXPLAIN QUERY PLAN SELECT count(*), min(seq), max(seq), sum(head IS NULL OR head_format IS NOT ?),
-         CAST(group_concat(head || coalesce(json || ?, ''), ?) AS BLOB)
-       FROM (SELECT seq, head, head_format, json FROM outbox WHERE sent_ms IS NULL AND seq > ? ORDER BY seq LIMIT ?)`,
-    )
-    .all('cbor', '', '', 0, 100) as Array<{ detail: string }>;
+    .prepare(`EXPLAIN QUERY PLAN ${JOINED_ENTRIES_SQL}`)
+    .all(joinedEntriesParams(0, 100, 'cbor', ENTRY_JOIN.cbor)) as Array<{ detail: string }>;
   const details = plan.map((r) => r.detail);
   assert.ok(
     details.some((d) => d.startsWith('CO-ROUTINE')),
