@@ -110,7 +110,8 @@ export function enqueueAssignment(
 
 /** The next unsent entries as one byte string, or why not (see nextJoinedEntries). */
 export type JoinedEntries =
-  | { status: 'joined'; from: number; to: number; count: number; bytes: Buffer }
+  /** `floor`: the lowest sequence number in the outbox, read in the same statement (see outboxFloor). */
+  | { status: 'joined'; from: number; to: number; count: number; bytes: Buffer; floor: number }
   | { status: 'empty' }
   /** Some entry has no head in the format asked for (queued before heads, or in the other format). */
   | { status: 'unjoinable' };
@@ -141,11 +142,19 @@ export function nextJoinedEntries(
 
 /** The statement behind nextJoinedEntries, also run by the drain's read-ahead worker on its own connection. */
 export const JOINED_ENTRIES_SQL = `SELECT count(*), min(seq), max(seq), sum(head IS NULL OR head_format IS NOT @format),
-    CAST(group_concat(head || coalesce(json || @afterResource, ''), @separator) AS BLOB)
+    CAST(group_concat(head || coalesce(json || @afterResource, ''), @separator) AS BLOB),
+    (SELECT min(seq) FROM outbox)
   FROM (SELECT seq, head, head_format, json FROM outbox WHERE sent_ms IS NULL AND seq > @after ORDER BY seq LIMIT @limit)`;
 
-/** count, min(seq), max(seq), entries without a head in the format, joined bytes. */
-export type JoinedEntriesRow = [number, number | null, number | null, number | null, Buffer | null];
+/** count, min(seq), max(seq), entries without a head in the format, joined bytes, the outbox's floor. */
+export type JoinedEntriesRow = [
+  number,
+  number | null,
+  number | null,
+  number | null,
+  Buffer | null,
+  number | null,
+];
 
 export interface JoinedEntriesParams {
   format: string;
@@ -164,10 +173,17 @@ export function joinedEntriesParams(
   return { format, afterResource: join.afterResource, separator: join.separator, after: afterSeq, limit };
 }
 
-export function joinedEntriesFromRow([count, from, to, misses, bytes]: JoinedEntriesRow): JoinedEntries {
+export function joinedEntriesFromRow([
+  count,
+  from,
+  to,
+  misses,
+  bytes,
+  floor,
+]: JoinedEntriesRow): JoinedEntries {
   if (count === 0) return { status: 'empty' };
   if (misses !== 0 || bytes === null) return { status: 'unjoinable' };
-  return { status: 'joined', from: from!, to: to!, count, bytes };
+  return { status: 'joined', from: from!, to: to!, count, bytes, floor: floor! };
 }
 
 /**
@@ -304,14 +320,15 @@ export function loadSentMark(store: Store): SentMark {
  * ignores, while an fsync per PUBACK batch would cap the drain rate.
  */
 export function markSent(store: Store, through: number, nowMs: number): void {
-  const previous = store.db.pragma('synchronous', { simple: true }) as number;
-  store.db.pragma('synchronous = NORMAL');
+  // Prepared once (db.pragma() prepares on every call, three times per mark).
+  const previous = store.prepare('PRAGMA synchronous').pluck().get() as number;
+  store.prepare('PRAGMA synchronous = NORMAL').run();
   try {
     store.transaction(() => {
       if (through > sentMark(store).through) writeSentMark(store, { through, atMs: nowMs });
     });
   } finally {
-    store.db.pragma(`synchronous = ${Number(previous)}`);
+    store.prepare(`PRAGMA synchronous = ${Number(previous)}`).run();
   }
 }
 

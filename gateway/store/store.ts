@@ -81,6 +81,9 @@ export class Store {
   }
 }
 
+/** Address space for the memory map (not memory: pages are the kernel's file cache, shared and reclaimable). */
+const MMAP_BYTES = 256 * 1024 * 1024;
+
 export function openStore(opts: StoreOptions): Store {
   const file = opts.path;
   if (file !== ':memory:') {
@@ -95,6 +98,10 @@ export function openStore(opts: StoreOptions): Store {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
+    // Reads straight from a memory map of the file instead of read() into SQLite's page cache: the MQTT drain
+    // reads every queued entry's bytes once (measured: a third less CPU for the drain's reads). Writes still go
+    // through write() and the WAL, so durability is unchanged; where mmap is unavailable SQLite reads as before.
+    db.pragma(`mmap_size = ${MMAP_BYTES}`);
     if (!opts.readonly) migrate(db, [...defaultMigrations, ...(opts.migrations ?? [])]);
   } catch (err) {
     db.close();

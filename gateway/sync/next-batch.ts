@@ -1,6 +1,6 @@
 // Makes the next message of the drain: the stored wire bytes of the entries joined by the store when they all
 // have them in the publisher's format and fit maxBatchBytes, else encoded from their columns (same bytes).
-import { nextJoinedEntries, nextUnsent, type OutboxRow } from '../store/outbox.ts';
+import { nextJoinedEntries, nextUnsent, outboxFloor, type OutboxRow } from '../store/outbox.ts';
 import type { Store } from '../store/store.ts';
 import {
   ENTRY_JOIN,
@@ -29,13 +29,14 @@ export function nextBatch(
   store: Store,
   afterSeq: number,
   limits: BatchLimits,
-  header: () => BatchHeader,
+  /** The header for a batch, given the outbox's floor (the lowest sequence number it still holds). */
+  header: (floor: number) => BatchHeader,
 ): OutgoingBatch | undefined {
   const { format, batchSize, maxBatchBytes } = limits;
   const joined = nextJoinedEntries(store, afterSeq, batchSize, format, ENTRY_JOIN[format]);
   if (joined.status === 'empty') return undefined;
   if (joined.status === 'joined' && (joined.bytes.length <= maxBatchBytes || joined.count === 1)) {
-    return { ...joined, payload: encodeBatchOfEntries(header(), joined, joined.bytes, format) };
+    return { ...joined, payload: encodeBatchOfEntries(header(joined.floor), joined, joined.bytes, format) };
   }
   const rows = cut(nextUnsent(store, afterSeq, batchSize), maxBatchBytes);
   if (rows.length === 0) return undefined;
@@ -43,7 +44,7 @@ export function nextBatch(
     from: rows[0].seq,
     to: rows[rows.length - 1].seq,
     count: rows.length,
-    payload: encodeBatch(header(), rows, format),
+    payload: encodeBatch(header(outboxFloor(store)), rows, format),
   };
 }
 

@@ -11,7 +11,6 @@ import {
   dropOldest,
   loadSentMark,
   markSent,
-  outboxFloor,
   outboxStats,
   resendAfter,
 } from '../store/outbox.ts';
@@ -239,7 +238,7 @@ export class Publisher {
           }
           return;
         }
-        const batch = nextBatch(this.store, this.cursor, this.opts, () => this.batchHeader());
+        const batch = nextBatch(this.store, this.cursor, this.opts, (floor) => this.batchHeader(floor));
         if (!batch) return;
         this.rate.take();
         this.publish(client, batch);
@@ -249,11 +248,11 @@ export class Publisher {
     }
   }
 
-  private batchHeader(): BatchHeader {
+  private batchHeader(floor: number): BatchHeader {
     return {
       gw: this.opts.gatewayId,
       stream: this.stream,
-      floor: outboxFloor(this.store),
+      floor,
       sentAt: this.now(),
     };
   }

@@ -17,6 +17,7 @@ import {
   markSent,
   nextJoinedEntries,
   nextUnsent,
+  outboxFloor,
   outboxStats,
   resendAfter,
   sentMark,
@@ -113,6 +114,8 @@ test('the sent mark: forward only by markSent, back by resendAfter; unsent is wh
   assert.deepEqual(sentMark(store), { through: seqs[4], atMs: 1000 });
   markSent(store, seqs[2], 2000); // never back
   assert.equal(sentMark(store).through, seqs[4]);
+  // A mark commits without its own fsync, and leaves the connection as durable as it found it (FULL = 2).
+  assert.equal(store.db.pragma('synchronous', { simple: true }), 2);
   assert.equal(outboxStats(store).unsent, n - 5);
   assert.equal(outboxStats(store).entries, n);
   assert.equal(hasUnsent(store), true);
@@ -259,12 +262,18 @@ test('entries queued with their wire bytes: the store joins them into exactly th
       if (joined.status !== 'joined') break;
       const rows = nextUnsent(store, after, 7);
       assert.deepEqual([joined.from, joined.to, joined.count], [rows[0].seq, rows.at(-1)!.seq, rows.length]);
+      assert.equal(joined.floor, outboxFloor(store), `${format}: the floor read with the batch`);
       const payload = encodeBatchOfEntries(header, joined, joined.bytes, format);
       assert.deepEqual(payload, encodeBatch(header, rows, format), `${format}: batch after ${after}`);
       decodeBatch(payload);
       after = joined.to;
     }
     assert.ok(batches >= 5, `${format}: walked ${batches} batches`);
+    // Entries the recorder confirmed are deleted: the floor moves up with them.
+    const firstSeq = nextUnsent(store, 0, 1)[0].seq;
+    deleteThrough(store, firstSeq + 4);
+    const after = nextJoinedEntries(store, 0, 7, format, join);
+    assert.equal(after.status === 'joined' && after.floor, firstSeq + 5);
     // The other format (the publisher reconfigured) and entries without heads (queued before migration 7 or by
     // the first-sync snapshot) are encoded from their columns instead.
     const other = format === 'cbor' ? 'json' : 'cbor';
