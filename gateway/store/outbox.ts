@@ -111,7 +111,17 @@ export function enqueueAssignment(
 /** The next unsent entries as one byte string, or why not (see nextJoinedEntries). */
 export type JoinedEntries =
   /** `floor`: the lowest sequence number in the outbox, read in the same statement (see outboxFloor). */
-  | { status: 'joined'; from: number; to: number; count: number; bytes: Buffer; floor: number }
+  | {
+      status: 'joined';
+      from: number;
+      to: number;
+      count: number;
+      /** The joined entries: a view of `frame`, which has `room` spare bytes before them and the tail after. */
+      bytes: Buffer;
+      frame: Buffer;
+      room: number;
+      floor: number;
+    }
   | { status: 'empty' }
   /** Some entry has no head in the format asked for (queued before heads, or in the other format). */
   | { status: 'unjoinable' };
@@ -131,18 +141,18 @@ export function nextJoinedEntries(
   afterSeq: number,
   limit: number,
   format: EntryHeadMaker['format'],
-  join: { separator: string; afterResource: string },
+  join: EntryJoin,
 ): JoinedEntries {
   const row = store
     .prepare<unknown[]>(JOINED_ENTRIES_SQL)
     .raw(true)
     .get(joinedEntriesParams(afterSeq, limit, format, join)) as JoinedEntriesRow;
-  return joinedEntriesFromRow(row);
+  return joinedEntriesFromRow(row, join);
 }
 
 /** The statement behind nextJoinedEntries, also run by the drain's read-ahead worker on its own connection. */
 export const JOINED_ENTRIES_SQL = `SELECT count(*), min(seq), max(seq), sum(head IS NULL OR head_format IS NOT @format),
-    CAST(group_concat(head || coalesce(json || @afterResource, ''), @separator) AS BLOB),
+    CAST(zeroblob(@room) || group_concat(head || coalesce(json || @afterResource, ''), @separator) || @batchTail AS BLOB),
     (SELECT min(seq) FROM outbox)
   FROM (SELECT seq, head, head_format, json FROM outbox WHERE sent_ms IS NULL AND seq > @after ORDER BY seq LIMIT @limit)`;
 
@@ -156,10 +166,20 @@ export type JoinedEntriesRow = [
   number | null,
 ];
 
+/** How the entries are joined (payload.ts ENTRY_JOIN), and `room` spare bytes before them for the batch head. */
+export interface EntryJoin {
+  separator: string;
+  afterResource: string;
+  batchTail: string;
+  room?: number;
+}
+
 export interface JoinedEntriesParams {
   format: string;
   afterResource: string;
   separator: string;
+  batchTail: string;
+  room: number;
   after: number;
   limit: number;
 }
@@ -168,22 +188,21 @@ export function joinedEntriesParams(
   afterSeq: number,
   limit: number,
   format: EntryHeadMaker['format'],
-  join: { separator: string; afterResource: string },
+  join: EntryJoin,
 ): JoinedEntriesParams {
-  return { format, afterResource: join.afterResource, separator: join.separator, after: afterSeq, limit };
+  const { separator, afterResource, batchTail } = join;
+  return { format, afterResource, separator, batchTail, room: join.room ?? 0, after: afterSeq, limit };
 }
 
-export function joinedEntriesFromRow([
-  count,
-  from,
-  to,
-  misses,
-  bytes,
-  floor,
-]: JoinedEntriesRow): JoinedEntries {
+export function joinedEntriesFromRow(
+  [count, from, to, misses, frame, floor]: JoinedEntriesRow,
+  join: EntryJoin,
+): JoinedEntries {
   if (count === 0) return { status: 'empty' };
-  if (misses !== 0 || bytes === null) return { status: 'unjoinable' };
-  return { status: 'joined', from: from!, to: to!, count, bytes, floor: floor! };
+  if (misses !== 0 || frame === null) return { status: 'unjoinable' };
+  const room = join.room ?? 0;
+  const bytes = frame.subarray(room, frame.length - Buffer.byteLength(join.batchTail));
+  return { status: 'joined', from: from!, to: to!, count, bytes, frame, room, floor: floor! };
 }
 
 /**

@@ -5,7 +5,8 @@ import type { Store } from '../store/store.ts';
 import {
   ENTRY_JOIN,
   encodeBatch,
-  encodeBatchOfEntries,
+  batchHeadRoom,
+  frameBatchOfEntries,
   type BatchHeader,
   type PayloadFormat,
 } from './payload.ts';
@@ -33,10 +34,14 @@ export function nextBatch(
   header: (floor: number) => BatchHeader,
 ): OutgoingBatch | undefined {
   const { format, batchSize, maxBatchBytes } = limits;
-  const joined = nextJoinedEntries(store, afterSeq, batchSize, format, ENTRY_JOIN[format]);
+  // Room for the batch head before the entries: it is written there, in the buffer SQLite returned.
+  const room = batchHeadRoom(header(0), format);
+  const joined = nextJoinedEntries(store, afterSeq, batchSize, format, { ...ENTRY_JOIN[format], room });
   if (joined.status === 'empty') return undefined;
   if (joined.status === 'joined' && (joined.bytes.length <= maxBatchBytes || joined.count === 1)) {
-    return { ...joined, payload: encodeBatchOfEntries(header(joined.floor), joined, joined.bytes, format) };
+    const { from, to, count } = joined;
+    const payload = frameBatchOfEntries(header(joined.floor), joined, joined.frame, joined.room, format);
+    return { from, to, count, payload };
   }
   const rows = cut(nextUnsent(store, afterSeq, batchSize), maxBatchBytes);
   if (rows.length === 0) return undefined;

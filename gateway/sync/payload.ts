@@ -152,10 +152,16 @@ export function encodeEntryHead(e: EntryFields, json: string | null, format: Pay
   return Buffer.from(w.toBuffer());
 }
 
-/** How stored entries join into a batch: head + resource JSON + afterResource, entries separated by separator. */
-export const ENTRY_JOIN: Record<PayloadFormat, { separator: string; afterResource: string }> = {
-  cbor: { separator: '', afterResource: '' },
-  json: { separator: ',', afterResource: '}' },
+/**
+ * How stored entries join into a batch: head + resource JSON + afterResource, entries separated by separator;
+ * batchTail closes the batch after its last entry.
+ */
+export const ENTRY_JOIN: Record<
+  PayloadFormat,
+  { separator: string; afterResource: string; batchTail: string }
+> = {
+  cbor: { separator: '', afterResource: '', batchTail: '' },
+  json: { separator: ',', afterResource: '}', batchTail: ']}' },
 };
 
 /** A batch from entries already joined per ENTRY_JOIN (`count` entries, sequence numbers from..to). */
@@ -165,11 +171,58 @@ export function encodeBatchOfEntries(
   entries: Buffer,
   format: PayloadFormat,
 ): Buffer {
-  const w = new CborWriter(entries.length + 256);
-  if (format === 'json') w.utf8(jsonBatchHead(header, range.from, range.to));
-  else writeCborBatchHead(w, header, range.from, range.to, range.count);
-  w.raw(entries);
-  return (format === 'json' ? w.utf8(']}') : w).toBuffer();
+  const head = batchHead(header, range, format);
+  const tail = ENTRY_JOIN[format].batchTail;
+  return new CborWriter(head.length + entries.length + tail.length)
+    .raw(head)
+    .raw(entries)
+    .utf8(tail)
+    .toBuffer();
+}
+
+/**
+ * The same batch, made in place: `frame` holds `room` spare bytes, then the joined entries, then the batch
+ * tail (the store returns them so). The head is written into the end of the spare bytes and the payload is a
+ * view of the frame: no second batch-sized buffer to fill and collect for every message. A head longer than
+ * the room (see batchHeadRoom) falls back to a copy.
+ */
+export function frameBatchOfEntries(
+  header: BatchHeader,
+  range: { from: number; to: number; count: number },
+  frame: Buffer,
+  room: number,
+  format: PayloadFormat,
+): Buffer {
+  const head = batchHead(header, range, format);
+  if (head.length > room) {
+    const entries = frame.subarray(room, frame.length - Buffer.byteLength(ENTRY_JOIN[format].batchTail));
+    return encodeBatchOfEntries(header, range, entries, format);
+  }
+  head.copy(frame, room - head.length);
+  return frame.subarray(room - head.length);
+}
+
+/** Room for the head of any batch with this gateway id and stream (every number at its widest). */
+export function batchHeadRoom(header: Pick<BatchHeader, 'gw' | 'stream'>, format: PayloadFormat): number {
+  const max = Number.MAX_SAFE_INTEGER;
+  return batchHead(
+    { gw: header.gw, stream: header.stream, floor: max, sentAt: max },
+    // A batch holds far fewer entries than 2^32 (an array head's widest form below 64-bit lengths).
+    { from: max, to: max, count: 0xffffffff },
+    format,
+  ).length;
+}
+
+/** A batch's bytes before its first entry. */
+function batchHead(
+  header: BatchHeader,
+  range: { from: number; to: number; count: number },
+  format: PayloadFormat,
+): Buffer {
+  if (format === 'json') return Buffer.from(jsonBatchHead(header, range.from, range.to));
+  const w = new CborWriter(128 + 3 * (header.gw.length + header.stream.length));
+  writeCborBatchHead(w, header, range.from, range.to, range.count);
+  return w.toBuffer();
 }
 
 // Keys and constant values, encoded once.

@@ -27,7 +27,14 @@ import { listResources, putResource } from '../../../gateway/store/resources.ts'
 import { openStore } from '../../../gateway/store/store.ts';
 import type { Store } from '../../../gateway/store/store.ts';
 import { attachOutbox, patientHandle } from '../../../gateway/sync/outbox-writer.ts';
-import { decodeBatch, encodeBatch, encodeBatchOfEntries, ENTRY_JOIN } from '../../../gateway/sync/payload.ts';
+import {
+  batchHeadRoom,
+  decodeBatch,
+  encodeBatch,
+  encodeBatchOfEntries,
+  ENTRY_JOIN,
+  frameBatchOfEntries,
+} from '../../../gateway/sync/payload.ts';
 import { Publisher } from '../../../gateway/sync/publisher.ts';
 import { bgSeries, cgmSeries } from '../../../firmware-bridge/synthetic-readings.ts';
 import { tempDir } from '../../helpers/tmp.ts';
@@ -265,6 +272,14 @@ test('entries queued with their wire bytes: the store joins them into exactly th
       assert.equal(joined.floor, outboxFloor(store), `${format}: the floor read with the batch`);
       const payload = encodeBatchOfEntries(header, joined, joined.bytes, format);
       assert.deepEqual(payload, encodeBatch(header, rows, format), `${format}: batch after ${after}`);
+      // With room for the head before the entries, as the publisher asks: the payload is made in place.
+      const room = batchHeadRoom(header, format);
+      const framed = nextJoinedEntries(store, after, 7, format, { ...join, room });
+      assert.ok(framed.status === 'joined' && framed.room === room);
+      assert.deepEqual(framed.bytes, joined.bytes);
+      const inPlace = frameBatchOfEntries(header, framed, framed.frame, room, format);
+      assert.equal(inPlace.buffer, framed.frame.buffer, 'a view of the buffer SQLite returned');
+      assert.deepEqual(inPlace, payload);
       decodeBatch(payload);
       after = joined.to;
     }

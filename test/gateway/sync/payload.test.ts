@@ -9,7 +9,9 @@ import { CborWriter } from '../../../gateway/sync/cbor-writer.ts';
 import {
   decodeBatch,
   encodeBatch,
+  batchHeadRoom,
   encodeBatchOfEntries,
+  frameBatchOfEntries,
   encodeEntryHead,
   ENTRY_JOIN,
   PayloadError,
@@ -251,10 +253,16 @@ for (const format of ['cbor', 'json'] as const) {
               parts.push(Buffer.from(r.json + join.afterResource));
           });
           const range = { from: rs[0].seq, to: rs.at(-1)!.seq, count: rs.length };
-          assert.deepEqual(
-            encodeBatchOfEntries(h, range, Buffer.concat(parts), format),
-            encodeBatch(h, rs, format),
-          );
+          const expected = encodeBatch(h, rs, format);
+          assert.deepEqual(encodeBatchOfEntries(h, range, Buffer.concat(parts), format), expected);
+          // In place, as the store returns them: spare room (any header fits batchHeadRoom), entries, tail.
+          const room = batchHeadRoom(h, format);
+          const frame = () =>
+            Buffer.concat([Buffer.alloc(room, 0xee), ...parts, Buffer.from(join.batchTail)]);
+          assert.deepEqual(frameBatchOfEntries(h, range, frame(), room, format), expected);
+          // Too little room (a header wider than the bound): copied instead, same bytes.
+          const small = Buffer.concat([Buffer.alloc(3), ...parts, Buffer.from(join.batchTail)]);
+          assert.deepEqual(frameBatchOfEntries(h, range, small, 3, format), expected);
         },
       ),
       { numRuns: 300 },
