@@ -396,6 +396,11 @@ export class Publisher {
     return this.conn.connected;
   }
 
+  /** The sent mark as stored: every entry up to it was acknowledged by the broker (PUBACK). */
+  get sentThrough(): number {
+    return this.persistedThrough;
+  }
+
   /** Gauge values (for metrics exporters). */
   metrics(): Record<string, number> {
     const s = outboxStats(this.store);

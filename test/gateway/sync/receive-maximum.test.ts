@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { outboxStats } from '../../../gateway/store/outbox.ts';
+import { lastSeq, outboxStats, sentThrough } from '../../../gateway/store/outbox.ts';
 import { Publisher } from '../../../gateway/sync/publisher.ts';
 import { bgSeries } from '../../../firmware-bridge/synthetic-readings.ts';
 import { ingest } from '../../../gateway/readings/ingest.ts';
@@ -42,8 +42,12 @@ for (const [receiveMaximum, maxInflight, expected] of [
       }),
     );
     t.after(() => publisher.stop());
+    const last = lastSeq(hub);
     publisher.start();
+    assert.equal(publisher.sentThrough, 0);
     await waitFor('outbox to drain', () => outboxStats(hub).entries === 0, 30_000);
+    assert.equal(publisher.sentThrough, last, 'the stored sent mark, seen from memory');
+    assert.equal(sentThrough(hub), last);
     const m = publisher.metrics();
     assert.equal(m.inflightWindow, expected);
     assert.equal(m.peakInflight, expected, 'the window filled, and never beyond it');
