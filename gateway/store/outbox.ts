@@ -68,27 +68,11 @@ export function enqueueResource(store: Store, row: ResourceRow, nowMs: number, h
     .prepare(
       `INSERT INTO outbox (seq, created_ms, kind, device_key, res_type, res_id, version, last_updated_ms, code,
          effective_start_ms, effective_end_ms, value, unit, ref, status, json, head, head_format)
-       VALUES (?, ?, 'resource', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (@seq, @created_ms, 'resource', @device_key, @type, @id, @version, @last_updated_ms, @code,
+         @effective_start_ms, @effective_end_ms, @value, @unit, @ref, @status, @json, @head, @head_format)`,
     )
-    .run(
-      seq,
-      nowMs,
-      row.device_key,
-      row.type,
-      row.id,
-      row.version,
-      row.last_updated_ms,
-      row.code,
-      row.effective_start_ms,
-      row.effective_end_ms,
-      row.value,
-      row.unit,
-      row.ref,
-      row.status,
-      row.json,
-      headBytes,
-      headFormat,
-    );
+    // The row's columns bound by name, as writeResourceRow binds them.
+    .run({ ...row, seq, created_ms: nowMs, head: headBytes, head_format: headFormat });
 }
 
 export function enqueueAssignment(

@@ -94,28 +94,16 @@ export function writeResourceRow(store: Store, row: ResourceRow): void {
     .prepare(
       `INSERT INTO resources (type, id, version, last_updated_ms, device_key, code, effective_start_ms,
          effective_end_ms, value, unit, ref, status, json)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       VALUES (@type, @id, @version, @last_updated_ms, @device_key, @code, @effective_start_ms,
+         @effective_end_ms, @value, @unit, @ref, @status, @json)
        ON CONFLICT (type, id) DO UPDATE SET
          version = excluded.version, last_updated_ms = excluded.last_updated_ms, device_key = excluded.device_key,
          code = excluded.code, effective_start_ms = excluded.effective_start_ms,
          effective_end_ms = excluded.effective_end_ms, value = excluded.value, unit = excluded.unit,
          ref = excluded.ref, status = excluded.status, json = excluded.json`,
     )
-    .run(
-      row.type,
-      row.id,
-      row.version,
-      row.last_updated_ms,
-      row.device_key,
-      row.code,
-      row.effective_start_ms,
-      row.effective_end_ms,
-      row.value,
-      row.unit,
-      row.ref,
-      row.status,
-      row.json,
-    );
+    // Bound by name (better-sqlite3 refuses a missing one): the row's column names are the parameter names.
+    .run(row);
 }
 
 export function metaOf(version: number, lastUpdatedMs: number): ResourceMeta {
