@@ -108,10 +108,10 @@ async function drain(
 
 /** The same batches the publisher sends, made up front the way it makes them. */
 function payloads(store: Store, format: PayloadFormat): Buffer[] {
-  const header = { gw: 'bench-hub', stream: outboxStream(store), floor: 1, sentAt: Date.now() };
+  const sender = { gw: 'bench-hub', stream: outboxStream(store), now: Date.now };
   const limits = { format, batchSize: BATCH, maxBatchBytes: MAX_BATCH_BYTES };
   const out: Buffer[] = [];
-  for (let after = 0, batch; (batch = nextBatch(store, after, limits, () => header)); after = batch.to)
+  for (let after = 0, batch; (batch = nextBatch(store, after, limits, sender)); after = batch.to)
     out.push(batch.payload);
   return out;
 }

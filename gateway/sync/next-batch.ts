@@ -25,17 +25,30 @@ export interface BatchLimits {
   maxBatchBytes: number;
 }
 
+/** Who sends the batches: the constant part of their header, and the clock for `sentAt`. */
+export interface BatchSender {
+  gw: string;
+  stream: string;
+  now: () => number;
+}
+
 /** The batch of unsent entries after `afterSeq`, or undefined when there is none. */
 export function nextBatch(
   store: Store,
   afterSeq: number,
   limits: BatchLimits,
-  /** The header for a batch, given the outbox's floor (the lowest sequence number it still holds). */
-  header: (floor: number) => BatchHeader,
+  sender: BatchSender,
 ): OutgoingBatch | undefined {
   const { format, batchSize, maxBatchBytes } = limits;
+  // `floor`: the lowest sequence number the outbox still holds.
+  const header = (floor: number): BatchHeader => ({
+    gw: sender.gw,
+    stream: sender.stream,
+    floor,
+    sentAt: sender.now(),
+  });
   // Room for the batch head before the entries: it is written there, in the buffer SQLite returned.
-  const room = batchHeadRoom(header(0), format);
+  const room = batchHeadRoom(sender, format);
   const joined = nextJoinedEntries(store, afterSeq, batchSize, format, { ...ENTRY_JOIN[format], room });
   if (joined.status === 'empty') return undefined;
   if (joined.status === 'joined' && (joined.bytes.length <= maxBatchBytes || joined.count === 1)) {

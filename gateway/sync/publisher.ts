@@ -18,8 +18,8 @@ import type { Store } from '../store/store.ts';
 import { safeUrl, type BrokerConnection } from './connection.ts';
 import { ConnectionKeeper } from './connection-keeper.ts';
 import { outboxStream } from './outbox-writer.ts';
-import { nextBatch, type OutgoingBatch } from './next-batch.ts';
-import { CONTENT_TYPE, type BatchHeader, type PayloadFormat } from './payload.ts';
+import { nextBatch, type BatchSender, type OutgoingBatch } from './next-batch.ts';
+import { CONTENT_TYPE, type PayloadFormat } from './payload.ts';
 import { RateLimit } from './rate-limit.ts';
 import { SentWindow, type SentBatch } from './sent-window.ts';
 import { ackTopic, batchTopic, statusTopic } from './topics.ts';
@@ -83,6 +83,7 @@ export class Publisher {
   private readonly conn: ConnectionKeeper;
   private readonly rate: RateLimit;
   private readonly stream: string;
+  private readonly sender: BatchSender;
   private readonly topics: { batch: string; status: string; ack: string };
 
   private stopping = false;
@@ -127,6 +128,7 @@ export class Publisher {
     this.now = opts.now ?? Date.now;
     this.rate = new RateLimit(opts.maxMessagesPerSecond, this.now);
     this.stream = outboxStream(store);
+    this.sender = { gw: opts.gatewayId, stream: this.stream, now: this.now };
     this.topics = {
       batch: batchTopic(opts.topicPrefix, opts.gatewayId),
       status: statusTopic(opts.topicPrefix, opts.gatewayId),
@@ -238,7 +240,7 @@ export class Publisher {
           }
           return;
         }
-        const batch = nextBatch(this.store, this.cursor, this.opts, (floor) => this.batchHeader(floor));
+        const batch = nextBatch(this.store, this.cursor, this.opts, this.sender);
         if (!batch) return;
         this.rate.take();
         this.publish(client, batch);
@@ -246,15 +248,6 @@ export class Publisher {
     } finally {
       this.pumping = false;
     }
-  }
-
-  private batchHeader(floor: number): BatchHeader {
-    return {
-      gw: this.opts.gatewayId,
-      stream: this.stream,
-      floor,
-      sentAt: this.now(),
-    };
   }
 
   private publish(client: MqttClient, { from, to, count, payload }: OutgoingBatch): void {
