@@ -141,14 +141,7 @@ export const JOINED_ENTRIES_SQL = `SELECT count(*), min(seq), max(seq), sum(head
   FROM (SELECT seq, head, head_format, json FROM outbox WHERE sent_ms IS NULL AND seq > @after ORDER BY seq LIMIT @limit)`;
 
 /** count, min(seq), max(seq), entries without a head in the format, joined bytes, the outbox's floor. */
-export type JoinedEntriesRow = [
-  number,
-  number | null,
-  number | null,
-  number | null,
-  Buffer | null,
-  number | null,
-];
+type JoinedEntriesRow = [number, number | null, number | null, number | null, Buffer | null, number | null];
 
 /** How the entries are joined (payload.ts ENTRY_JOIN), and `room` spare bytes before them for the batch head. */
 export interface EntryJoin {
@@ -178,7 +171,7 @@ export function joinedEntriesParams(
   return { format, afterResource, separator, batchTail, room: join.room ?? 0, after: afterSeq, limit };
 }
 
-export function joinedEntriesFromRow(
+function joinedEntriesFromRow(
   [count, from, to, misses, frame, floor]: JoinedEntriesRow,
   join: EntryJoin,
 ): JoinedEntries {

@@ -111,17 +111,19 @@ export function encodeBatch(header: BatchHeader, rows: OutboxRow[], format: Payl
   const to = rows[rows.length - 1].seq;
   const w = new CborWriter(sizeHint(rows));
   if (format === 'json') {
-    // Written straight into one buffer: no batch-sized string to build, encode and collect.
+    // Written straight into one buffer: no batch-sized string to build, encode and collect. Joined as the
+    // stored heads are (ENTRY_JOIN), so both paths give the same bytes.
+    const join = ENTRY_JOIN.json;
     w.utf8(jsonBatchHead(header, from, to));
     rows.forEach((row, i) => {
-      if (i > 0) w.utf8(',');
+      if (i > 0) w.utf8(join.separator);
       if (row.kind === 'resource')
         w.utf8(jsonResourceHead(row))
           .utf8(row.json ?? 'null')
-          .utf8('}');
+          .utf8(join.afterResource);
       else w.utf8(jsonAssignment(row));
     });
-    return w.utf8(']}').toBuffer();
+    return w.utf8(join.batchTail).toBuffer();
   }
   writeCborBatchHead(w, header, from, to, rows.length);
   for (const row of rows) {
