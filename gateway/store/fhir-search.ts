@@ -1,7 +1,7 @@
 // FHIR search over the `resources` table: a parameterized query builder with keyset pagination, plus the
 // scope checks (patient, granted MIV codes, historic period) every read and search goes through.
 // The FHIR layer (server/fhir) parses parameters into a StoreSearch; nothing here knows HTTP.
-import type { Store } from './store.ts';
+import { boundLimit, type Store } from './store.ts';
 import type { ResourceRow } from './resources.ts';
 
 export type SearchType = 'Observation' | 'Device' | 'DeviceMetric';
@@ -388,7 +388,7 @@ function genericKeys(store: Store, q: StoreSearch, desc: boolean): Key[] {
   const order = q.sort.key === 'id' ? `r.id ${dir}` : `${col} ${dir}, r.id ${dir}`;
   return store
     .prepare<Key>(
-      `SELECT r.id, ${col} AS k FROM resources r WHERE ${sql.where.join(' AND ')} ORDER BY ${order} LIMIT ?`,
+      `SELECT r.id, ${col} AS k FROM resources r WHERE ${sql.where.join(' AND ')} ORDER BY ${order} ${boundLimit()}`,
     )
     .all(...sql.params, q.count + 1);
 }
@@ -506,7 +506,7 @@ function observationKeysOfDevices(store: Store, q: StoreSearch, desc: boolean, d
   // One statement for all devices: a UNION ALL of index-ordered ranges that SQLite merges lazily, so the
   // LIMIT stops the merge after a page's rows (arrays, not objects: better-sqlite3 builds objects slowly).
   const statement = store
-    .prepare<unknown[]>(`${arms.join(' UNION ALL ')} ORDER BY k ${dir}, id ${dir} LIMIT ?`)
+    .prepare<unknown[]>(`${arms.join(' UNION ALL ')} ORDER BY k ${dir}, id ${dir} ${boundLimit()}`)
     .raw(true);
   return statement
     .all(...params, q.count + 1)

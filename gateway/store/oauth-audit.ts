@@ -1,5 +1,5 @@
 // Rows of the privacy audit trail. The hash chain itself is computed in server/audit/privacy-trail.ts.
-import type { Store } from './store.ts';
+import { boundLimit, type Store } from './store.ts';
 
 export interface PrivacyAuditRow {
   seq: number;
@@ -44,7 +44,9 @@ export function privacyAuditRowsOfPatient(
   limit: number,
 ): PrivacyAuditRow[] {
   return store
-    .prepare<PrivacyAuditRow>('SELECT * FROM privacy_audit WHERE patient_ref = ? ORDER BY seq DESC LIMIT ?')
+    .prepare<PrivacyAuditRow>(
+      `SELECT * FROM privacy_audit WHERE patient_ref = ? ORDER BY seq DESC ${boundLimit()}`,
+    )
     .all(patientRef, limit);
 }
 
@@ -58,7 +60,7 @@ export function privacyAuditRowsOfPairings(
   const marks = pairingIds.map(() => '?').join(', ');
   return store
     .prepare<PrivacyAuditRow>(
-      `SELECT * FROM privacy_audit WHERE pairing_id IN (${marks}) ORDER BY seq DESC LIMIT ?`,
+      `SELECT * FROM privacy_audit WHERE pairing_id IN (${marks}) ORDER BY seq DESC ${boundLimit()}`,
     )
     .all(...pairingIds, limit);
 }
@@ -66,7 +68,7 @@ export function privacyAuditRowsOfPairings(
 /** All rows in order, in pages (for verification). */
 export function privacyAuditRowsAfter(store: Store, afterSeq: number, limit: number): PrivacyAuditRow[] {
   return store
-    .prepare<PrivacyAuditRow>('SELECT * FROM privacy_audit WHERE seq > ? ORDER BY seq LIMIT ?')
+    .prepare<PrivacyAuditRow>(`SELECT * FROM privacy_audit WHERE seq > ? ORDER BY seq ${boundLimit()}`)
     .all(afterSeq, limit);
 }
 

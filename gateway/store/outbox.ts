@@ -3,7 +3,7 @@
 // them, and pruned once the recorder confirmed them end to end (or right after PUBACK when end-to-end acks are
 // off).
 import type { ResourceRow } from './resources.ts';
-import type { Store } from './store.ts';
+import { boundLimit, type Store } from './store.ts';
 
 export interface OutboxRow {
   seq: number;
@@ -134,11 +134,11 @@ export function nextJoinedEntries(
   return joinedEntriesFromRow(row, join);
 }
 
-/** The statement behind nextJoinedEntries, also run by the drain's read-ahead worker on its own connection. */
+/** The statement behind nextJoinedEntries (exported for the plan test, which pins its co-routine order). */
 export const JOINED_ENTRIES_SQL = `SELECT count(*), min(seq), max(seq), sum(head IS NULL OR head_format IS NOT @format),
     CAST(zeroblob(@room) || group_concat(head || coalesce(json || @afterResource, ''), @separator) || @batchTail AS BLOB),
     (SELECT min(seq) FROM outbox)
-  FROM (SELECT seq, head, head_format, json FROM outbox WHERE sent_ms IS NULL AND seq > @after ORDER BY seq LIMIT @limit)`;
+  FROM (SELECT seq, head, head_format, json FROM outbox WHERE sent_ms IS NULL AND seq > @after ORDER BY seq ${boundLimit('@limit')})`;
 
 /** count, min(seq), max(seq), entries without a head in the format, joined bytes, the outbox's floor. */
 type JoinedEntriesRow = [number, number | null, number | null, number | null, Buffer | null, number | null];
@@ -193,7 +193,7 @@ export function nextUnsent(store: Store, afterSeq: number, limit: number): Outbo
     .prepare<unknown[]>(
       `SELECT seq, created_ms, kind, device_key, res_type, res_id, version, last_updated_ms, code, effective_start_ms,
          effective_end_ms, value, unit, ref, status, json, patient, at_ms, sent_ms
-       FROM outbox WHERE sent_ms IS NULL AND seq > ? ORDER BY seq LIMIT ?`,
+       FROM outbox WHERE sent_ms IS NULL AND seq > ? ORDER BY seq ${boundLimit()}`,
     )
     .raw(true)
     .all(afterSeq, limit) as RawRow[];
@@ -405,7 +405,7 @@ export function dropOldest(store: Store, maxEntries: number, minCreatedMs: numbe
     const n = store.prepare<{ n: number }>('SELECT COUNT(*) AS n FROM outbox').get()!.n;
     if (n > maxEntries) {
       dropped += store
-        .prepare('DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT ?)')
+        .prepare(`DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq ${boundLimit()})`)
         .run(n - maxEntries).changes;
     }
     return dropped;

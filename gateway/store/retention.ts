@@ -1,5 +1,5 @@
 // Deletion of data past its historic data period, in small batches so that API reads interleave.
-import type { Store } from './store.ts';
+import { boundLimit, type Store } from './store.ts';
 
 export interface PurgeCounts {
   readings: number;
@@ -19,7 +19,7 @@ export function purgeReadingsBatch(
     .prepare(
       `DELETE FROM readings WHERE id IN (
          SELECT r.id FROM readings r JOIN devices d ON d.id = r.device_id
-         WHERE d.kind = ? AND r.effective_ms < ? LIMIT ?)`,
+         WHERE d.kind = ? AND r.effective_ms < ? ${boundLimit()})`,
     )
     .run(kind, cutoffMs, limit).changes;
 }
@@ -35,14 +35,16 @@ export function purgeObservationsBatch(
   return store
     .prepare(
       `DELETE FROM resources WHERE type = 'Observation' AND id IN (
-         SELECT id FROM resources WHERE type = 'Observation' AND code IN (${marks}) AND effective_end_ms <= ? LIMIT ?)`,
+         SELECT id FROM resources WHERE type = 'Observation' AND code IN (${marks}) AND effective_end_ms <= ? ${boundLimit()})`,
     )
     .run(...codes, cutoffMs, limit).changes;
 }
 
 export function purgeChunksBatch(store: Store, cutoffMs: number, limit: number): number {
   return store
-    .prepare('DELETE FROM cgm_chunks WHERE id IN (SELECT id FROM cgm_chunks WHERE end_ms <= ? LIMIT ?)')
+    .prepare(
+      `DELETE FROM cgm_chunks WHERE id IN (SELECT id FROM cgm_chunks WHERE end_ms <= ? ${boundLimit()})`,
+    )
     .run(cutoffMs, limit).changes;
 }
 

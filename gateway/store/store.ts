@@ -21,6 +21,17 @@ export interface StoreOptions {
   readonly?: boolean;
 }
 
+/**
+ * `LIMIT` on a bound parameter, written so that SQLite leaves the value to run time. SQLite (3.53, as
+ * better-sqlite3 bundles it) reads the value of a LIMIT that is a bare parameter while planning and marks the statement to be
+ * prepared again whenever that parameter is bound anew, which better-sqlite3 does at every run: a cached
+ * statement was then prepared once per call (a FHIR page's key query: about 200 µs instead of 120). `+ 0` makes
+ * the limit an expression, evaluated at run time. A test keeps bare LIMIT parameters out of the sources.
+ */
+export function boundLimit(param: '?' | `@${string}` = '?'): string {
+  return `LIMIT ${param} + 0`;
+}
+
 export class Store {
   readonly db: Database.Database;
   readonly path: string;
