@@ -53,7 +53,7 @@ export function nextBatch(
   if (joined.status === 'empty') return undefined;
   if (joined.status === 'joined' && (joined.bytes.length <= maxBatchBytes || joined.count === 1)) {
     const { from, to, count } = joined;
-    const payload = frameBatchOfEntries(header(joined.floor), joined, joined.frame, joined.room, format);
+    const payload = frameBatchOfEntries(header(joined.floor), joined, format);
     return { from, to, count, payload };
   }
   const rows = cut(nextUnsent(store, afterSeq, batchSize), maxBatchBytes);

@@ -182,24 +182,29 @@ export function encodeBatchOfEntries(
     .toBuffer();
 }
 
+/** Joined entries as the store returns them: `room` spare bytes, the entries (`bytes`, a view), the batch tail. */
+export interface FramedEntries {
+  from: number;
+  to: number;
+  count: number;
+  bytes: Buffer;
+  frame: Buffer;
+  room: number;
+}
+
 /**
- * The same batch, made in place: `frame` holds `room` spare bytes, then the joined entries, then the batch
- * tail (the store returns them so). The head is written into the end of the spare bytes and the payload is a
- * view of the frame: no second batch-sized buffer to fill and collect for every message. A head longer than
- * the room (see batchHeadRoom) falls back to a copy.
+ * The same batch, made in place: the head is written into the end of the frame's spare bytes and the payload
+ * is a view of the frame, so there is no second batch-sized buffer to fill and collect for every message. A head
+ * longer than the room (see batchHeadRoom) falls back to a copy.
  */
 export function frameBatchOfEntries(
   header: BatchHeader,
-  range: { from: number; to: number; count: number },
-  frame: Buffer,
-  room: number,
+  entries: FramedEntries,
   format: PayloadFormat,
 ): Buffer {
-  const head = batchHead(header, range, format);
-  if (head.length > room) {
-    const entries = frame.subarray(room, frame.length - Buffer.byteLength(ENTRY_JOIN[format].batchTail));
-    return encodeBatchOfEntries(header, range, entries, format);
-  }
+  const { frame, room } = entries;
+  const head = batchHead(header, entries, format);
+  if (head.length > room) return encodeBatchOfEntries(header, entries, entries.bytes, format);
   head.copy(frame, room - head.length);
   return frame.subarray(room - head.length);
 }

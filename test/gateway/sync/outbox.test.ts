@@ -277,7 +277,7 @@ test('entries queued with their wire bytes: the store joins them into exactly th
       const framed = nextJoinedEntries(store, after, 7, format, { ...join, room });
       assert.ok(framed.status === 'joined' && framed.room === room);
       assert.deepEqual(framed.bytes, joined.bytes);
-      const inPlace = frameBatchOfEntries(header, framed, framed.frame, room, format);
+      const inPlace = frameBatchOfEntries(header, framed, format);
       assert.equal(inPlace.buffer, framed.frame.buffer, 'a view of the buffer SQLite returned');
       assert.deepEqual(inPlace, payload);
       decodeBatch(payload);

@@ -256,13 +256,15 @@ for (const format of ['cbor', 'json'] as const) {
           const expected = encodeBatch(h, rs, format);
           assert.deepEqual(encodeBatchOfEntries(h, range, Buffer.concat(parts), format), expected);
           // In place, as the store returns them: spare room (any header fits batchHeadRoom), entries, tail.
+          const framed = (room: number) => {
+            const frame = Buffer.concat([Buffer.alloc(room, 0xee), ...parts, Buffer.from(join.batchTail)]);
+            const bytes = frame.subarray(room, frame.length - join.batchTail.length);
+            return { ...range, frame, room, bytes };
+          };
           const room = batchHeadRoom(h, format);
-          const frame = () =>
-            Buffer.concat([Buffer.alloc(room, 0xee), ...parts, Buffer.from(join.batchTail)]);
-          assert.deepEqual(frameBatchOfEntries(h, range, frame(), room, format), expected);
+          assert.deepEqual(frameBatchOfEntries(h, framed(room), format), expected);
           // Too little room (a header wider than the bound): copied instead, same bytes.
-          const small = Buffer.concat([Buffer.alloc(3), ...parts, Buffer.from(join.batchTail)]);
-          assert.deepEqual(frameBatchOfEntries(h, range, small, 3, format), expected);
+          assert.deepEqual(frameBatchOfEntries(h, framed(3), format), expected);
         },
       ),
       { numRuns: 300 },
