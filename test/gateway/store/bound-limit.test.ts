@@ -9,7 +9,8 @@ import { boundLimit } from '../../../gateway/store/store.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const SOURCES = ['gateway', 'server', 'bin', 'drivers', 'config', 'firmware-bridge', 'bench'];
-const BARE = /LIMIT\s+(\?|[@:$]\w+)(?!\s*\+)/g;
+// The whole parameter name, then no `+`: without `(?!\w)` a name would backtrack to a shorter one to match.
+const BARE = /LIMIT\s+(\?|[@:$]\w+)(?!\w)(?!\s*\+)/g;
 
 function tsFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -30,6 +31,8 @@ test('no statement in the sources binds a bare LIMIT parameter', () => {
   assert.equal('SELECT 1 LIMIT ?'.match(BARE)?.length, 1);
   assert.equal('... ORDER BY seq LIMIT @limit)'.match(BARE)?.length, 1);
   assert.equal(`SELECT 1 ${boundLimit('@n')}`.match(BARE), null);
+  assert.equal(`SELECT 1 ${boundLimit('@limit')}`.match(BARE), null);
+  assert.equal(`SELECT 1 ${boundLimit()}`.match(BARE), null);
 });
 
 test('boundLimit limits by the bound value, positional and named, whatever the value each run', () => {
