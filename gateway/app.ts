@@ -6,6 +6,7 @@ import { mappingFromConfig, refreshTimeDependent } from './hddt/materialize.ts';
 import { purgeExpired } from './hddt/retention.ts';
 import type { Logger } from './log.ts';
 import { openStore, type Store } from './store/store.ts';
+import { attachOutbox } from './sync/outbox-writer.ts';
 
 export interface GatewayContext {
   config: GatewayConfig;
@@ -74,8 +75,15 @@ export const retentionJob: Component = {
   },
 };
 
-export function openGatewayStore(config: GatewayConfig): Store {
-  return openStore({ path: dataPath(config, config.store.file) });
+/**
+ * The store as every writer of the gateway's database opens it: with sync on, with the outbox sink, so
+ * what the CLI writes (import, dump, device assign, patient remove) reaches the recorder like the
+ * gateway's own changes.
+ */
+export function openGatewayStore(config: GatewayConfig, file = dataPath(config, config.store.file)): Store {
+  const store = openStore({ path: file });
+  if (config.mqtt.enabled) attachOutbox(store, { format: config.mqtt.format });
+  return store;
 }
 
 export async function startGateway(

@@ -7,7 +7,8 @@ import type { GatewayConfig } from '../config/types.ts';
 import { deleteExpiredSessions } from '../gateway/store/oauth-accounts.ts';
 import { deleteExpiredRefreshTokens } from '../gateway/store/oauth-grants.ts';
 import { deleteExpiredRequests } from '../gateway/store/oauth-requests.ts';
-import { openStore, type Store } from '../gateway/store/store.ts';
+import { openGatewayStore } from '../gateway/app.ts';
+import type { Store } from '../gateway/store/store.ts';
 import { buildServer, type BuildServerOptions } from './app.ts';
 import { prunePrivacyTrail } from './audit/privacy-trail.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -31,7 +32,7 @@ export async function createServices(
 ): Promise<ServerServices> {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? pino({ level: config.log.level });
-  const store = opts.store ?? openStore({ path: dataPath(config, config.store.file) });
+  const store = opts.store ?? openGatewayStore(config);
   const dir = config.server.directory;
   const directory = new DigaDirectory({
     source: /^https:\/\//i.test(dir.source) ? dir.source : path.resolve(dir.source),

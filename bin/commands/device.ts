@@ -1,44 +1,105 @@
-// `hddt-gateway device assign <device> <patient>`: which patient a device's readings belong to.
+// `hddt-gateway device assign|unassign|periods`: which patient a device's readings belong to, and when.
 import type { Command } from 'commander';
-import { dataPath } from '../../config/load.ts';
-import { openStore } from '../../gateway/store/store.ts';
-import { assignDevice, getPatientByUsername, unassignDevice } from '../../gateway/store/patients.ts';
+import { openGatewayStore } from '../../gateway/app.ts';
+import { AssignmentError, periodsOfDevice } from '../../gateway/store/assignments.ts';
+import {
+  assignDevice,
+  getPatient,
+  getPatientByUsername,
+  unassignDevice,
+} from '../../gateway/store/patients.ts';
+import type { Store } from '../../gateway/store/store.ts';
 import { action, configFrom, UsageError, withConfigOption } from './common.ts';
 
+function checkKey(deviceKey: string): void {
+  if (deviceKey.length === 0 || deviceKey.length > 200)
+    throw new UsageError('device key must be 1-200 characters');
+}
+
+/** Runs `fn` on the gateway's store (with the outbox when sync is on); assignment errors are usage errors. */
+function withStore(opts: { config?: string }, fn: (store: Store) => void): void {
+  const store = openGatewayStore(configFrom(opts));
+  try {
+    fn(store);
+  } catch (err) {
+    if (err instanceof AssignmentError) throw new UsageError(err.message);
+    throw err;
+  } finally {
+    store.close();
+  }
+}
+
+function parseFrom(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(ms))
+    throw new UsageError(`--from must be an ISO 8601 time with a zone (2026-01-31T08:00:00Z), got ${value}`);
+  return ms;
+}
+
 export function register(program: Command): void {
-  const device = program.command('device').description('Device assignments');
+  const device = program.command('device').description('Device assignments (periods)');
 
   withConfigOption(device.command('assign <device> <patient>'))
-    .description('assign a device (its stable key) to a patient (username); replaces an earlier assignment')
+    .description(
+      'assign a device (its stable key) to a patient (username) from now on; ends the period of an earlier ' +
+        'patient, whose history stays theirs',
+    )
+    .option('--pre-register', 'accept a device key this gateway has not seen yet')
+    .option(
+      '--from <time>',
+      'start of the period (ISO 8601); default: the whole history of a device that never had a patient, else now',
+    )
     .action(
-      action(async (deviceKey: string, username: string, opts: { config?: string }) => {
-        if (deviceKey.length === 0 || deviceKey.length > 200)
-          throw new UsageError('device key must be 1-200 characters');
-        const config = configFrom(opts);
-        const store = openStore({ path: dataPath(config, config.store.file) });
-        try {
-          const p = getPatientByUsername(store, username);
-          if (!p || p.removed_ms !== null) throw new UsageError(`no patient named ${username}`);
-          assignDevice(store, deviceKey, p.id, Date.now());
-          process.stdout.write(`device ${deviceKey} assigned to ${username}\n`);
-        } finally {
-          store.close();
-        }
-      }),
+      action(
+        async (
+          deviceKey: string,
+          username: string,
+          opts: { config?: string; preRegister?: boolean; from?: string },
+        ) => {
+          checkKey(deviceKey);
+          const fromMs = parseFrom(opts.from);
+          withStore(opts, (store) => {
+            const p = getPatientByUsername(store, username);
+            if (!p || p.removed_ms !== null) throw new UsageError(`no patient named ${username}`);
+            const period = assignDevice(store, deviceKey, p.id, Date.now(), {
+              requireSeen: !opts.preRegister,
+              fromMs,
+            });
+            const since = period.from_ms === 0 ? 'its whole history' : new Date(period.from_ms).toISOString();
+            process.stdout.write(`device ${deviceKey} assigned to ${username} (from ${since})\n`);
+          });
+        },
+      ),
     );
 
   withConfigOption(device.command('unassign <device>'))
-    .description('remove the assignment of a device')
+    .description('end the assignment of a device now (its history stays with the patient)')
     .action(
       action(async (deviceKey: string, opts: { config?: string }) => {
-        const config = configFrom(opts);
-        const store = openStore({ path: dataPath(config, config.store.file) });
-        try {
-          unassignDevice(store, deviceKey, Date.now());
-          process.stdout.write(`device ${deviceKey} unassigned\n`);
-        } finally {
-          store.close();
-        }
+        checkKey(deviceKey);
+        withStore(opts, (store) => {
+          const closed = unassignDevice(store, deviceKey, Date.now());
+          process.stdout.write(
+            closed ? `device ${deviceKey} unassigned\n` : `device ${deviceKey} was not assigned\n`,
+          );
+        });
+      }),
+    );
+
+  withConfigOption(device.command('periods <device>'))
+    .description('list the assignment periods of a device (patient username, from, until)')
+    .action(
+      action(async (deviceKey: string, opts: { config?: string }) => {
+        checkKey(deviceKey);
+        withStore(opts, (store) => {
+          for (const p of periodsOfDevice(store, deviceKey)) {
+            const who = getPatient(store, p.patient_id)?.username ?? '(removed)';
+            const from = p.from_ms === 0 ? '-' : new Date(p.from_ms).toISOString();
+            const until = p.until_ms === null ? 'open' : new Date(p.until_ms).toISOString();
+            process.stdout.write(`${who}\t${from}\t${until}\n`);
+          }
+        });
       }),
     );
 }

@@ -1,5 +1,6 @@
-// `hddt-gateway dump --port PATH --protocol P --db FILE [--timezone Z]`: reads every record from a serial
-// meter into the store, with a progress bar on a terminal and a one-line summary.
+// `hddt-gateway dump --port PATH --protocol P [--config F] [--db FILE] [--timezone Z]`: reads every record
+// from a serial meter into the store, with a progress bar on a terminal and a one-line summary. With sync on
+// in the configuration, what it stores is queued for the recorder in the same transactions.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -7,13 +8,14 @@ import { Presets, SingleBar } from 'cli-progress';
 import { assertTimeZone, TimeZoneError } from '../../drivers/serial/local-time.ts';
 import { SERIAL_PROTOCOLS, type SerialProtocol } from '../../drivers/serial/meter-session.ts';
 import { dumpMeter } from '../../drivers/serial/run-dump.ts';
-import { openStore } from '../../gateway/store/store.ts';
-import { UsageError, action } from './common.ts';
+import { openGatewayStore } from '../../gateway/app.ts';
+import { UsageError, action, configFrom, withConfigOption } from './common.ts';
 
 interface DumpCliOptions {
   port: string;
   protocol: SerialProtocol;
-  db: string;
+  db?: string;
+  config?: string;
   timezone: string;
   baud?: string;
   retries: string;
@@ -29,12 +31,11 @@ function positiveInt(value: string, name: string, min: number): number {
 }
 
 export function register(program: Command): void {
-  program
-    .command('dump')
+  withConfigOption(program.command('dump'))
     .description('read all records from a serial glucose meter into the store')
     .requiredOption('--port <path>', 'serial device, e.g. /dev/ttyUSB0')
     .requiredOption('--protocol <protocol>', `meter protocol: ${SERIAL_PROTOCOLS.join(', ')}`)
-    .requiredOption('--db <file>', 'SQLite store to write to')
+    .option('--db <file>', "SQLite store to write to (default: the configuration's store)")
     .option('--timezone <zone>', 'IANA time zone the meter clock is set to', 'Europe/Berlin')
     .option('--baud <rate>', 'baud rate (default: the protocol’s, 9600)')
     .option('--retries <n>', 'retries per frame/command/dump attempt', '3')
@@ -57,10 +58,11 @@ export function register(program: Command): void {
         const replyMs = positiveInt(opts.timeoutMs, '--timeout-ms', 10);
         const baudRate = opts.baud === undefined ? undefined : positiveInt(opts.baud, '--baud', 50);
         if (!fs.existsSync(opts.port)) throw new UsageError(`dump: no such port ${opts.port}`);
-        if (!fs.existsSync(path.dirname(path.resolve(opts.db)))) {
+        if (opts.db !== undefined && !fs.existsSync(path.dirname(path.resolve(opts.db)))) {
           throw new UsageError(`dump: the directory of ${opts.db} does not exist`);
         }
-        const store = openStore({ path: opts.db });
+        const config = configFrom(opts);
+        const store = opts.db === undefined ? openGatewayStore(config) : openGatewayStore(config, opts.db);
         const bar = process.stderr.isTTY
           ? new SingleBar(
               { format: 'dump [{bar}] {percentage}% | {value}/{total} records', stream: process.stderr },

@@ -3,8 +3,8 @@
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { dataPath } from '../../config/load.ts';
-import { openStore, type Store } from '../../gateway/store/store.ts';
+import { openGatewayStore } from '../../gateway/app.ts';
+import type { Store } from '../../gateway/store/store.ts';
 import { getPatientByUsername, listPatients, type PatientRow } from '../../gateway/store/patients.ts';
 import {
   deleteSessionsOfPatient,
@@ -17,8 +17,9 @@ import { systemClock } from '../../server/clock.ts';
 import { createAccount, removeAccount, USERNAME_PATTERN } from '../../server/pages/accounts.ts';
 import { action, configFrom, UsageError, withConfigOption } from './common.ts';
 
+// With sync on, what the command changes (a removal ends device assignments) is queued for the recorder.
 function open(config: GatewayConfig): Store {
-  return openStore({ path: dataPath(config, config.store.file) });
+  return openGatewayStore(config);
 }
 
 function existing(store: Store, username: string): PatientRow {

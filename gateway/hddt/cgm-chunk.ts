@@ -1,9 +1,10 @@
 // CGM chunks (hddt-continuous-glucose-measurement): one Observation per DeviceMetric and fixed period whose
 // valueSampledData holds one slot per sampling interval. `E` = no valid sample, `L`/`U` = outside the
-// sensor's measuring range.
+// sensor's measuring range. An open chunk with no sample yet has no valueSampledData but dataAbsentReason
+// temp-unknown (HDDT: no data for the whole chunk, but it may still arrive); once closed, its slots are `E`.
 import type { GlucoseUnit } from '../readings/reading.ts';
 import type { ResourceMeta } from '../store/resources.ts';
-import { CGM_LOINC, PROFILE, UCUM, UNIT_DISPLAY, convertGlucose } from './codes.ts';
+import { CGM_LOINC, DATA_ABSENT_REASON, PROFILE, UCUM, UNIT_DISPLAY, convertGlucose } from './codes.ts';
 import { fhirInstant } from './time.ts';
 
 export interface ChunkSample {
@@ -60,8 +61,13 @@ function slotText(s: ChunkSample, input: ChunkInput): string {
   return formatValue(v, input.unit);
 }
 
+const TEMP_UNKNOWN = {
+  coding: [{ system: DATA_ABSENT_REASON, code: 'temp-unknown', display: 'Temporarily Unknown' }],
+};
+
 export function renderCgmChunk(input: ChunkInput, meta: ResourceMeta): object {
-  return {
+  const data = sampledData(input);
+  const common = {
     resourceType: 'Observation',
     id: input.id,
     meta: { ...meta, profile: [PROFILE.cgm] },
@@ -69,13 +75,18 @@ export function renderCgmChunk(input: ChunkInput, meta: ResourceMeta): object {
     code: { coding: [CGM_LOINC[input.unit]] },
     effectivePeriod: { start: fhirInstant(input.startMs), end: fhirInstant(input.endMs) },
     device: { reference: `DeviceMetric/${input.metricId}` },
+  };
+  // Only an open chunk's data can be empty (a closed one has a slot per interval).
+  if (data === '') return { ...common, dataAbsentReason: TEMP_UNKNOWN };
+  return {
+    ...common,
     valueSampledData: {
       origin: { value: 0, unit: UNIT_DISPLAY[input.unit], system: UCUM, code: input.unit },
       period: input.periodMs,
       dimensions: 1,
       ...(input.lowerLimit !== null ? { lowerLimit: input.lowerLimit } : {}),
       ...(input.upperLimit !== null ? { upperLimit: input.upperLimit } : {}),
-      data: sampledData(input),
+      data,
     },
   };
 }

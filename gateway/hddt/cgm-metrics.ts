@@ -35,7 +35,11 @@ export interface CgmMetrics {
   gmiPercent: number;
   /** Percent of samples per range. */
   timesInRanges: TimesInRanges;
-  /** Days (in `timeZone`) with at least one sample. */
+  /**
+   * Days of the reporting period with at least one sample, its days being the 24-hour spans from its start
+   * (the last one shorter if the period is not whole days). So never more than the period has: calendar days
+   * would give a 7-day period that starts at 10:00 eight days of wear, and one across a DST change too.
+   */
   daysOfWear: number;
   /** Samples received / samples expected over the period at the sampling interval, %, at most 100. */
   sensorActivePercent: number;
@@ -47,9 +51,9 @@ export interface MetricsInput {
   toMs: number;
   /** Sampling interval of the sensor, ms. */
   intervalMs: number;
-  /** IANA zone whose calendar days count as days of wear. */
-  timeZone: string;
 }
+
+const DAY = 86_400_000;
 
 export const round = (x: number, digits: number) => {
   const f = 10 ** digits;
@@ -79,14 +83,8 @@ export function cgmMetrics(input: MetricsInput): CgmMetrics | undefined {
   const counts: TimesInRanges = { veryLow: 0, low: 0, target: 0, high: 0, veryHigh: 0 };
   for (const s of samples) counts[rangeOf(s.mgdl)]++;
   const pct = (c: number) => round((c / n) * 100, 1);
-  const dayFormat = new Intl.DateTimeFormat('en-CA', {
-    timeZone: input.timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  });
-  const days = new Set<string>();
-  for (const s of samples) days.add(dayFormat.format(s.t));
+  const days = new Set<number>();
+  for (const s of samples) days.add(Math.floor((s.t - input.fromMs) / DAY));
   const expected = Math.max(1, Math.floor((input.toMs - input.fromMs) / input.intervalMs));
   return {
     count: n,

@@ -1,7 +1,14 @@
 // Renders stored readings into the served FHIR resources. Called inside ingest's transaction and by the
 // periodic status job; every write goes through putResource, which skips unchanged renders.
 import type { DeviceKind, GlucoseUnit } from '../readings/reading.ts';
-import { getChunk, insertChunk, setChunkStatus, chunksToFinalize, type ChunkRow } from '../store/chunks.ts';
+import {
+  getChunk,
+  insertChunk,
+  listChunks,
+  setChunkStatus,
+  chunksToFinalize,
+  type ChunkRow,
+} from '../store/chunks.ts';
 import {
   getDeviceById,
   getSessionById,
@@ -16,7 +23,7 @@ import { putResource } from '../store/resources.ts';
 import type { Store } from '../store/store.ts';
 import { renderBloodGlucose } from './blood-glucose.ts';
 import { bloodGlucoseCoding } from './blood-glucose.ts';
-import { renderCgmChunk } from './cgm-chunk.ts';
+import { chunkStart, renderCgmChunk } from './cgm-chunk.ts';
 import { CGM_LOINC, DEVICE_TYPE, METRIC_TYPE, convertGlucose } from './codes.ts';
 import { renderDevice, renderDeviceMetric, type DeviceStatus } from './device.ts';
 import { resourceId } from './ids.ts';
@@ -26,7 +33,11 @@ export interface MappingOptions {
   delayFromRealTimeSeconds: number;
   /** Limits used when a CGM session does not state its own, in mg/dL. */
   cgmDefaultLimits: { lower: number; upper: number };
+  /** CGM historic data period: chunks without samples are made no further back (default 30, HDDT's minimum). */
+  cgmHistoricDays?: number;
 }
+
+const DAY = 86_400_000;
 
 export function sessionIds(store: Store, deviceKey: string, startedAt: string) {
   const secret = store.idSecret();
@@ -239,9 +250,36 @@ function chunkLimits(s: SessionRow, unit: GlucoseUnit, opts: MappingOptions) {
   return { lower, upper };
 }
 
+/** When a CGM session stopped recording: its sensor's expiry or the start of the device's next session. */
+function sessionEndMs(store: Store, s: SessionRow): number {
+  const next = nextSession(store, s);
+  const ends = [s.expires_at, next?.started_at].filter((t): t is string => !!t).map((t) => Date.parse(t));
+  return Math.min(Infinity, ...ends.filter((t) => Number.isFinite(t)));
+}
+
 /**
- * Time-driven changes: chunks whose period ended become final, Devices not heard from become `unknown`,
- * expired sensors `inactive`. Run periodically; cheap when nothing changed.
+ * The chunks of a CGM session that no sample created: every chunk period from the session's start up to now
+ * (or its end) gets its Observation, so an hour without data is served as `temp-unknown` while it is open
+ * (HDDT), not as nothing. It turns final at its end like any chunk (slots `E`); samples arriving later
+ * re-render it under the same id with a new version. Nothing before the historic data period: retention
+ * deleted those chunks and must not see them come back.
+ */
+export function renderEmptyChunks(store: Store, s: SessionRow, nowMs: number, opts: MappingOptions): void {
+  const startMs = Date.parse(s.started_at);
+  if (!Number.isFinite(startMs)) return;
+  const chunkMs = opts.chunkMinutes * 60_000;
+  const cutoffMs = nowMs - (opts.cgmHistoricDays ?? 30) * DAY;
+  const first = chunkStart(Math.max(startMs, cutoffMs), chunkMs);
+  const last = Math.min(nowMs, sessionEndMs(store, s) - 1);
+  if (first > last) return;
+  const have = new Set(listChunks(store, s.id).map((c) => c.start_ms));
+  for (let t = first; t <= last; t += chunkMs) if (!have.has(t)) renderChunk(store, s, t, nowMs, opts);
+}
+
+/**
+ * Time-driven changes: chunks whose period ended become final, CGM chunk periods without samples get their
+ * temp-unknown chunk, Devices not heard from become `unknown`, expired sensors `inactive`. Run periodically;
+ * cheap when nothing changed.
  */
 export function refreshTimeDependent(store: Store, nowMs: number, opts: MappingOptions): void {
   store.transaction(() => {
@@ -250,15 +288,25 @@ export function refreshTimeDependent(store: Store, nowMs: number, opts: MappingO
       renderChunk(store, s, c.start_ms, nowMs, opts);
     }
     for (const d of listDevices(store)) {
-      for (const s of listSessions(store, d.id)) renderSessionResources(store, s, nowMs, opts);
+      for (const s of listSessions(store, d.id)) {
+        renderSessionResources(store, s, nowMs, opts);
+        if (d.kind === 'cgm') renderEmptyChunks(store, s, nowMs, opts);
+      }
     }
   });
 }
 
 /** The mapping settings out of the gateway configuration. */
-export function mappingFromConfig(config: { hddt: MappingOptions }): MappingOptions {
-  const { chunkMinutes, delayFromRealTimeSeconds, cgmDefaultLimits } = config.hddt;
-  return { chunkMinutes, delayFromRealTimeSeconds, cgmDefaultLimits };
+export function mappingFromConfig(config: {
+  hddt: MappingOptions & { historicDataPeriodDays?: { cgm: number } };
+}): MappingOptions {
+  const { chunkMinutes, delayFromRealTimeSeconds, cgmDefaultLimits, historicDataPeriodDays } = config.hddt;
+  return {
+    chunkMinutes,
+    delayFromRealTimeSeconds,
+    cgmDefaultLimits,
+    ...(historicDataPeriodDays ? { cgmHistoricDays: historicDataPeriodDays.cgm } : {}),
+  };
 }
 
 /** Everything ingest needs from the configuration: mapping rules and historic data periods. */

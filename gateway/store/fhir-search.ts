@@ -1,8 +1,9 @@
 // FHIR search over the `resources` table: a parameterized query builder with keyset pagination, plus the
 // scope checks (patient, granted MIV codes, historic period) every read and search goes through.
 // The FHIR layer (server/fhir) parses parameters into a StoreSearch; nothing here knows HTTP.
+import { windowsOfPatient, type AssignmentWindow } from './assignments.ts';
 import { boundLimit, type Store } from './store.ts';
-import type { ResourceRow } from './resources.ts';
+import { RESOURCE_COLUMNS, resourceColumnsOf, type ResourceRow } from './resources.ts';
 
 export type SearchType = 'Observation' | 'Device' | 'DeviceMetric';
 
@@ -85,7 +86,7 @@ const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(',
 
 /**
  * `expr IN (?, ...)` for n values; `unrolled`, the same as `(expr = ? OR ...)`. The merged per-device arms of
- * observationKeysOfDevices need the unrolled form: in an arm of a merged UNION ALL, SQLite builds an IN
+ * observationKeysOfWindows need the unrolled form: in an arm of a merged UNION ALL, SQLite builds an IN
  * list's lookup table again each time the arm's co-routine resumes, that is for every row (measured: the
  * granted-codes IN lists took two thirds of a page's key query, about 2.5 µs a row).
  */
@@ -105,16 +106,33 @@ function observationCodes(alias: string, scope: SearchScope, params: unknown[], 
   return parts.length === 1 ? parts[0] : `(${parts.join(' OR ')})`;
 }
 
-/** The predicate "alias is an Observation the scope may see" (patient, granted codes, historic period). */
+/**
+ * "The resource lies inside an assignment window": it starts at or after the window's start and ends by its end.
+ * A CGM chunk's end is exclusive (it ends where the next begins); an instant (BG reading, end = start) must lie
+ * before the end. A chunk during which the device changed hands lies in neither window and is nobody's.
+ */
+function insideWindow(alias: string, from: string, until: string): string {
+  return `${alias}.effective_start_ms >= ${from} AND (${until} IS NULL OR ${endsBy(alias, until)})`;
+}
+
+function endsBy(alias: string, until: string): string {
+  const end = `max(coalesce(${alias}.effective_end_ms, ${alias}.effective_start_ms), ${alias}.effective_start_ms + 1)`;
+  return `${end} <= ${until}`;
+}
+
+/** The predicate "alias is an Observation the scope may see" (patient and period, granted codes, history). */
 function observationVisible(alias: string, scope: SearchScope, params: unknown[]): string {
   params.push(scope.patientId);
-  const patient = `${alias}.type = 'Observation' AND ${alias}.device_key IN (SELECT device_key FROM device_assignments WHERE patient_id = ?)`;
+  const patient =
+    `${alias}.type = 'Observation' AND EXISTS (SELECT 1 FROM assignment_windows w WHERE w.patient_id = ?` +
+    ` AND w.device_key = ${alias}.device_key AND ${insideWindow(alias, 'w.from_ms', 'w.until_ms')})`;
   return `${patient} AND ${observationCodes(alias, scope, params)}`;
 }
 
+/** The device was the patient's at some time (its Device and DeviceMetric need a visible Observation too). */
 function patientDevice(alias: string, scope: SearchScope, params: unknown[]): string {
   params.push(scope.patientId);
-  return `${alias}.device_key IN (SELECT device_key FROM device_assignments WHERE patient_id = ?)`;
+  return `${alias}.device_key IN (SELECT device_key FROM device_assignment_periods WHERE patient_id = ?)`;
 }
 
 /** Device and DeviceMetric are visible only when an Observation the scope may see references them. */
@@ -256,20 +274,23 @@ function sortColumn(key: SortSpec['key']): string {
 }
 
 /**
- * The WHERE of a search; with `deviceKey` (Observations only) the patient check becomes "this device".
- * `sargable` = false leaves out the redundant start bounds of the date conditions (the caller adds its own).
+ * The WHERE of a search; with `window` (Observations only) the patient check becomes "this device in this
+ * window" (the caller bounds the start). `sargable` = false leaves out the redundant start bounds of the date
+ * conditions (the caller adds its own).
  */
-function buildWhere(q: StoreSearch, deviceKey?: string, sargable = true): Sql {
+function buildWhere(q: StoreSearch, window?: AssignmentWindow, sargable = true): Sql {
   const sql: Sql = { where: [], params: [] };
-  // A device's arm of the merged UNION ALL: value lists unrolled (see oneOf).
-  const arm = deviceKey !== undefined;
-  if (deviceKey !== undefined) {
-    sql.params.push(deviceKey);
-    sql.where.push(
-      'r.device_key = ?',
-      "r.type = 'Observation'",
-      observationCodes('r', q.scope, sql.params, arm),
-    );
+  // A window's arm of the merged UNION ALL: value lists unrolled (see oneOf).
+  const arm = window !== undefined;
+  if (window !== undefined) {
+    sql.params.push(window.device_key);
+    sql.where.push('r.device_key = ?', "r.type = 'Observation'");
+    // The window's start bounds the scan (windowRange); its end is checked here.
+    if (window.until_ms !== null) {
+      sql.where.push(endsBy('r', '?'));
+      sql.params.push(window.until_ms);
+    }
+    sql.where.push(observationCodes('r', q.scope, sql.params, arm));
   } else {
     sql.where.push('r.type = ?');
     sql.params.push(q.type);
@@ -446,22 +467,19 @@ export function observationStartRange(q: Pick<StoreSearch, 'dates' | 'scope'>): 
 }
 
 /**
- * Observations by date: one index range per device of the patient, merged. A range starts at the cursor,
- * `(start, id) > (v, id)` on the keyset index (or at the lower date bound), so a page reads about _count
- * index entries wherever it is in the walk and however much history is stored.
+ * Observations by date: one index range per assignment window of the patient, merged. A range starts at the
+ * cursor, `(start, id) > (v, id)` on the keyset index (or at the lower date bound), so a page reads about
+ * _count index entries wherever it is in the walk and however much history is stored.
  */
 function observationKeysByDate(store: Store, q: StoreSearch, desc: boolean): Key[] {
-  const all = store
-    .prepare<{ device_key: string }>('SELECT device_key FROM device_assignments WHERE patient_id = ?')
-    .all(q.scope.patientId)
-    .map((r) => r.device_key);
+  const all = windowsOfPatient(store, q.scope.patientId);
   const groups = q.scope.groups.filter((g) => g.codes.length > 0);
   if (groups.length === 0 || all.length === 0) return [];
-  if (all.length <= DEVICES_PER_STATEMENT) return observationKeysOfDevices(store, q, desc, all);
-  // Very many devices: a statement per batch (SQLite limits compound selects), merged here.
+  if (all.length <= WINDOWS_PER_STATEMENT) return observationKeysOfWindows(store, q, desc, all);
+  // Very many windows: a statement per batch (SQLite limits compound selects), merged here.
   const merged: Key[] = [];
-  for (let i = 0; i < all.length; i += DEVICES_PER_STATEMENT)
-    merged.push(...observationKeysOfDevices(store, q, desc, all.slice(i, i + DEVICES_PER_STATEMENT)));
+  for (let i = 0; i < all.length; i += WINDOWS_PER_STATEMENT)
+    merged.push(...observationKeysOfWindows(store, q, desc, all.slice(i, i + WINDOWS_PER_STATEMENT)));
   const sign = desc ? -1 : 1;
   merged.sort(
     (a, b) => sign * ((a.k as number) - (b.k as number) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
@@ -469,16 +487,30 @@ function observationKeysByDate(store: Store, q: StoreSearch, desc: boolean): Key
   return merged.slice(0, q.count + 1);
 }
 
-const DEVICES_PER_STATEMENT = 32;
+const WINDOWS_PER_STATEMENT = 32;
 
-function observationKeysOfDevices(store: Store, q: StoreSearch, desc: boolean, deviceKeys: string[]): Key[] {
+/** The start range of a window's arm: the search's range narrowed to the window ([from, until)). */
+function windowRange(range: { lo: number | null; hi: number | null }, w: AssignmentWindow) {
+  const lo = w.from_ms > 0 ? Math.max(range.lo ?? w.from_ms, w.from_ms) : range.lo;
+  const hi = w.until_ms === null ? range.hi : Math.min(range.hi ?? w.until_ms, w.until_ms);
+  return { lo, hi };
+}
+
+function observationKeysOfWindows(
+  store: Store,
+  q: StoreSearch,
+  desc: boolean,
+  windows: AssignmentWindow[],
+): Key[] {
   const dir = desc ? 'DESC' : 'ASC';
-  const range = observationStartRange(q);
+  const searchRange = observationStartRange(q);
   const v = q.cursor && typeof q.cursor.v === 'number' ? q.cursor.v : undefined;
   const arms: string[] = [];
   const params: unknown[] = [];
-  for (const deviceKey of deviceKeys) {
-    const sql = buildWhere({ ...q, scope: { ...q.scope, patientId: '' } }, deviceKey, false);
+  for (const w of windows) {
+    const range = windowRange(searchRange, w);
+    if (range.lo !== null && range.hi !== null && range.lo >= range.hi) continue;
+    const sql = buildWhere({ ...q, scope: { ...q.scope, patientId: '' } }, w, false);
     // The bound the scan starts from: the cursor's row when it lies inside the range (always, for a cursor
     // of this search), else the range; one seek term per side, so SQLite cannot pick the looser one.
     const seekFromCursor =
@@ -503,7 +535,8 @@ function observationKeysOfDevices(store: Store, q: StoreSearch, desc: boolean, d
     );
     params.push(...sql.params);
   }
-  // One statement for all devices: a UNION ALL of index-ordered ranges that SQLite merges lazily, so the
+  if (arms.length === 0) return [];
+  // One statement for all windows: a UNION ALL of index-ordered ranges that SQLite merges lazily, so the
   // LIMIT stops the merge after a page's rows (arrays, not objects: better-sqlite3 builds objects slowly).
   const statement = store
     .prepare<unknown[]>(`${arms.join(' UNION ALL ')} ORDER BY k ${dir}, id ${dir} ${boundLimit()}`)
@@ -514,7 +547,9 @@ function observationKeysOfDevices(store: Store, q: StoreSearch, desc: boolean, d
 }
 
 function getRow(store: Store, type: string, id: string): ResourceRow | undefined {
-  return store.prepare<ResourceRow>('SELECT * FROM resources WHERE type = ? AND id = ?').get(type, id);
+  return store
+    .prepare<ResourceRow>(`SELECT ${RESOURCE_COLUMNS} FROM resources WHERE type = ? AND id = ?`)
+    .get(type, id);
 }
 
 /** A resource the scope may see, or undefined (unknown and out of scope look the same: 404). */
@@ -527,7 +562,9 @@ export function readVisible(
   const params: unknown[] = [type, id];
   const cond = visible('r', type, scope, params);
   return store
-    .prepare<ResourceRow>(`SELECT r.* FROM resources r WHERE r.type = ? AND r.id = ? AND ${cond}`)
+    .prepare<ResourceRow>(
+      `SELECT ${resourceColumnsOf('r')} FROM resources r WHERE r.type = ? AND r.id = ? AND ${cond}`,
+    )
     .get(...params);
 }
 
@@ -562,7 +599,9 @@ export function resolveReference(store: Store, ref: string, scope: SearchScope):
   const params: unknown[] = [type, ref.slice(slash + 1)];
   const own = patientDevice('r', scope, params);
   return store
-    .prepare<ResourceRow>(`SELECT r.* FROM resources r WHERE r.type = ? AND r.id = ? AND ${own}`)
+    .prepare<ResourceRow>(
+      `SELECT ${resourceColumnsOf('r')} FROM resources r WHERE r.type = ? AND r.id = ? AND ${own}`,
+    )
     .get(...params);
 }
 
@@ -587,7 +626,7 @@ export function cgmChunksInRange(
   );
   return store
     .prepare<ResourceRow>(
-      `SELECT r.* FROM resources r WHERE ${sql.where.join(' AND ')} ORDER BY r.effective_start_ms, r.id`,
+      `SELECT ${resourceColumnsOf('r')} FROM resources r WHERE ${sql.where.join(' AND ')} ORDER BY r.effective_start_ms, r.id`,
     )
     .all(...sql.params);
 }

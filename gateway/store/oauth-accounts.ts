@@ -1,5 +1,6 @@
 // Patient credentials (password hash, TOTP seed, lockout counters) and browser sessions of the patient
 // pages. Session ids reach this module only as hashes.
+import { closePeriodsOfPatient } from './assignments.ts';
 import type { Store } from './store.ts';
 
 export interface CredentialRow {
@@ -99,11 +100,12 @@ export function clearLoginFailures(store: Store, patientId: string, nowMs: numbe
     .run(nowMs, patientId);
 }
 
-/** Marks the patient removed and deletes credentials, sessions and device assignments. */
+/** Marks the patient removed, deletes credentials and sessions, and ends the device assignments. */
 export function removePatientAccount(store: Store, patientId: string, nowMs: number): void {
   store.prepare('DELETE FROM patient_credentials WHERE patient_id = ?').run(patientId);
   store.prepare('DELETE FROM web_sessions WHERE patient_id = ?').run(patientId);
-  store.prepare('DELETE FROM device_assignments WHERE patient_id = ?').run(patientId);
+  // Periods end (and travel upward) like any unassignment; their history stays for the audit.
+  closePeriodsOfPatient(store, patientId, nowMs);
   store
     .prepare('UPDATE patients SET removed_ms = ? WHERE id = ? AND removed_ms IS NULL')
     .run(nowMs, patientId);

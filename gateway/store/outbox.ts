@@ -24,6 +24,9 @@ export interface OutboxRow {
   json: string | null;
   patient: string | null;
   at_ms: number | null;
+  /** An assignment's period: from, and until (null while open). */
+  from_ms: number | null;
+  until_ms: number | null;
   sent_ms: number | null;
 }
 
@@ -75,10 +78,18 @@ export function enqueueResource(store: Store, row: ResourceRow, nowMs: number, h
     .run({ ...row, seq, created_ms: nowMs, head: headBytes, head_format: headFormat });
 }
 
+/** An assignment period as it travels: the patient as its pseudonymous handle, never the internal id. */
+export interface PeriodEntry {
+  deviceKey: string;
+  patientHandle: string;
+  fromMs: number;
+  untilMs: number | null;
+}
+
+/** Queues an assignment period (opened or closed at `atMs`) and, given a head maker, its wire head. */
 export function enqueueAssignment(
   store: Store,
-  deviceKey: string,
-  patientHandle: string | null,
+  period: PeriodEntry,
   atMs: number,
   nowMs: number,
   head?: EntryHeadMaker,
@@ -86,10 +97,20 @@ export function enqueueAssignment(
   const [seq, headBytes, headFormat] = headColumns(store, head);
   store
     .prepare(
-      `INSERT INTO outbox (seq, created_ms, kind, device_key, patient, at_ms, head, head_format)
-       VALUES (?, ?, 'assignment', ?, ?, ?, ?, ?)`,
+      `INSERT INTO outbox (seq, created_ms, kind, device_key, patient, at_ms, from_ms, until_ms, head, head_format)
+       VALUES (?, ?, 'assignment', ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .run(seq, nowMs, deviceKey, patientHandle, atMs, headBytes, headFormat);
+    .run(
+      seq,
+      nowMs,
+      period.deviceKey,
+      period.patientHandle,
+      atMs,
+      period.fromMs,
+      period.untilMs,
+      headBytes,
+      headFormat,
+    );
 }
 
 /** The next unsent entries as one byte string, or why not (see nextJoinedEntries). */
@@ -192,7 +213,7 @@ export function nextUnsent(store: Store, afterSeq: number, limit: number): Outbo
   const rows = store
     .prepare<unknown[]>(
       `SELECT seq, created_ms, kind, device_key, res_type, res_id, version, last_updated_ms, code, effective_start_ms,
-         effective_end_ms, value, unit, ref, status, json, patient, at_ms, sent_ms
+         effective_end_ms, value, unit, ref, status, json, patient, at_ms, from_ms, until_ms, sent_ms
        FROM outbox WHERE sent_ms IS NULL AND seq > ? ORDER BY seq ${boundLimit()}`,
     )
     .raw(true)
@@ -219,7 +240,9 @@ export function nextUnsent(store: Store, afterSeq: number, limit: number): Outbo
       json: r[15],
       patient: r[16],
       at_ms: r[17],
-      sent_ms: r[18],
+      from_ms: r[18],
+      until_ms: r[19],
+      sent_ms: r[20],
     };
   }
   return out;
@@ -243,6 +266,8 @@ type RawRow = [
   string | null,
   string | null,
   string | null,
+  number | null,
+  number | null,
   number | null,
   number | null,
 ];
@@ -409,37 +434,5 @@ export function dropOldest(store: Store, maxEntries: number, minCreatedMs: numbe
         .run(n - maxEntries).changes;
     }
     return dropped;
-  });
-}
-
-/**
- * Queues the current version of every resource and every assignment: for a hub whose outbox was never used
- * (sync switched on after it had been measuring), so what it stored before reaches the recorder too.
- * `handle` turns an internal patient id into its pseudonymous handle.
- */
-export function enqueueSnapshot(store: Store, nowMs: number, handle: (patientId: string) => string): number {
-  return store.transaction(() => {
-    let n = store
-      .prepare(
-        `INSERT INTO outbox (created_ms, kind, device_key, res_type, res_id, version, last_updated_ms, code,
-           effective_start_ms, effective_end_ms, value, unit, ref, status, json)
-         SELECT ?, 'resource', device_key, type, id, version, last_updated_ms, code, effective_start_ms,
-           effective_end_ms, value, unit, ref, status, json
-         FROM resources WHERE type IN ('Observation', 'Device', 'DeviceMetric')
-         ORDER BY last_updated_ms, type, id`,
-      )
-      .run(nowMs).changes;
-    const assignments = store
-      .prepare<{
-        device_key: string;
-        patient_id: string;
-        assigned_ms: number;
-      }>('SELECT device_key, patient_id, assigned_ms FROM device_assignments ORDER BY assigned_ms')
-      .all();
-    for (const a of assignments) {
-      enqueueAssignment(store, a.device_key, handle(a.patient_id), a.assigned_ms, nowMs);
-      n++;
-    }
-    return n;
   });
 }

@@ -1,5 +1,5 @@
 // The served FHIR resources: current version in `resources`, earlier Device/DeviceMetric versions in history.
-import type { Store } from './store.ts';
+import { boundLimit, type Store } from './store.ts';
 
 export interface ResourceIndex {
   type: 'Observation' | 'Device' | 'DeviceMetric';
@@ -34,6 +34,16 @@ export interface ResourceRow {
   status: string | null;
   json: string;
 }
+
+/** The columns of a ResourceRow (the table also keeps queued_version, which is no part of a row). */
+export const RESOURCE_COLUMNS =
+  'type, id, version, last_updated_ms, device_key, code, effective_start_ms, effective_end_ms, value, unit, ref, status, json';
+
+/** The same, each qualified with a table alias. */
+export const resourceColumnsOf = (alias: string): string =>
+  RESOURCE_COLUMNS.split(', ')
+    .map((c) => `${alias}.${c}`)
+    .join(', ');
 
 const VERSIONED_IN_HISTORY = new Set(['Device', 'DeviceMetric']);
 
@@ -83,27 +93,49 @@ export function putResource(
     status: index.status ?? null,
     json,
   };
-  writeResourceRow(store, row);
-  store.emit({ kind: 'resource', row });
+  // With sync on the version is queued in this transaction, and the row says so (see unqueuedResources).
+  writeResourceRow(store, row, store.outbox !== undefined);
+  store.outbox?.resource(row);
   return version;
 }
 
-/** Stores a complete row as given (a recorder writing what a hub sent); no change event. */
-export function writeResourceRow(store: Store, row: ResourceRow): void {
+/**
+ * Stores a complete row as given (also a recorder writing what a hub sent). `queued`: this version went into
+ * the outbox in the same transaction; otherwise the row keeps the version that did, if any.
+ */
+export function writeResourceRow(store: Store, row: ResourceRow, queued = false): void {
   store
     .prepare(
       `INSERT INTO resources (type, id, version, last_updated_ms, device_key, code, effective_start_ms,
-         effective_end_ms, value, unit, ref, status, json)
+         effective_end_ms, value, unit, ref, status, json, queued_version)
        VALUES (@type, @id, @version, @last_updated_ms, @device_key, @code, @effective_start_ms,
-         @effective_end_ms, @value, @unit, @ref, @status, @json)
+         @effective_end_ms, @value, @unit, @ref, @status, @json, @queued_version)
        ON CONFLICT (type, id) DO UPDATE SET
          version = excluded.version, last_updated_ms = excluded.last_updated_ms, device_key = excluded.device_key,
          code = excluded.code, effective_start_ms = excluded.effective_start_ms,
          effective_end_ms = excluded.effective_end_ms, value = excluded.value, unit = excluded.unit,
-         ref = excluded.ref, status = excluded.status, json = excluded.json`,
+         ref = excluded.ref, status = excluded.status, json = excluded.json,
+         queued_version = coalesce(excluded.queued_version, resources.queued_version)`,
     )
     // Bound by name (better-sqlite3 refuses a missing one): the row's column names are the parameter names.
-    .run(row);
+    .run({ ...row, queued_version: queued ? row.version : null });
+}
+
+/** Current versions of synced resources that never went into the outbox, oldest change first. */
+export function unqueuedResources(store: Store, limit: number): ResourceRow[] {
+  return store
+    .prepare<ResourceRow>(
+      `SELECT ${RESOURCE_COLUMNS} FROM resources
+       WHERE type IN ('Observation', 'Device', 'DeviceMetric') AND queued_version IS NOT version
+       ORDER BY last_updated_ms, type, id ${boundLimit()}`,
+    )
+    .all(limit);
+}
+
+export function markResourceQueued(store: Store, row: Pick<ResourceRow, 'type' | 'id' | 'version'>): void {
+  store
+    .prepare('UPDATE resources SET queued_version = ? WHERE type = ? AND id = ?')
+    .run(row.version, row.type, row.id);
 }
 
 export function metaOf(version: number, lastUpdatedMs: number): ResourceMeta {
@@ -111,7 +143,9 @@ export function metaOf(version: number, lastUpdatedMs: number): ResourceMeta {
 }
 
 export function getResource(store: Store, type: string, id: string): ResourceRow | undefined {
-  return store.prepare<ResourceRow>('SELECT * FROM resources WHERE type = ? AND id = ?').get(type, id);
+  return store
+    .prepare<ResourceRow>(`SELECT ${RESOURCE_COLUMNS} FROM resources WHERE type = ? AND id = ?`)
+    .get(type, id);
 }
 
 /** A specific version: the current one from `resources`, earlier ones from history. */
@@ -132,8 +166,10 @@ export function getResourceVersion(
 
 export function listResources(store: Store, type?: string): ResourceRow[] {
   return type
-    ? store.prepare<ResourceRow>('SELECT * FROM resources WHERE type = ? ORDER BY id').all(type)
-    : store.prepare<ResourceRow>('SELECT * FROM resources ORDER BY type, id').all();
+    ? store
+        .prepare<ResourceRow>(`SELECT ${RESOURCE_COLUMNS} FROM resources WHERE type = ? ORDER BY id`)
+        .all(type)
+    : store.prepare<ResourceRow>(`SELECT ${RESOURCE_COLUMNS} FROM resources ORDER BY type, id`).all();
 }
 
 export function parseResource<T = Record<string, unknown>>(row: { json: string }): T {

@@ -5,14 +5,20 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { migrations as defaultMigrations } from './migrations/index.ts';
 import type { Migration } from './migrations/migration.ts';
+import type { AssignmentPeriod } from './assignments.ts';
 import type { ResourceRow } from './resources.ts';
 
-/** A change to a served FHIR resource or an assignment, seen inside the transaction that made it. */
-export type StoreChange =
-  | { kind: 'resource'; row: ResourceRow }
-  | { kind: 'assignment'; deviceKey: string; patientId: string | null; atMs: number };
-
-export type ChangeListener = (change: StoreChange) => void;
+/**
+ * Where the changes that travel upward are queued, inside the transaction that made them: given to the store
+ * by whoever opens it with sync on (gateway/sync/outbox-writer.ts), so every writer of the database queues
+ * its changes, not only the running gateway.
+ */
+export interface OutboxSink {
+  /** A new version of a served resource (putResource). */
+  resource(row: ResourceRow): void;
+  /** A new or changed assignment period. */
+  period(period: AssignmentPeriod): void;
+}
 
 export interface StoreOptions {
   path: string;
@@ -35,26 +41,14 @@ export function boundLimit(param: '?' | `@${string}` = '?'): string {
 export class Store {
   readonly db: Database.Database;
   readonly path: string;
-  private readonly listeners: ChangeListener[] = [];
   private cachedIdSecret: Buffer | undefined;
   private readonly statements = new Map<string, Database.Statement>();
+  /** Set when this process writes with sync on: changes are then queued as they are made. */
+  outbox: OutboxSink | undefined;
 
   constructor(db: Database.Database, filePath: string) {
     this.db = db;
     this.path = filePath;
-  }
-
-  /** Listeners run inside the writing transaction, so what they write (the outbox) commits with the change. */
-  onChange(listener: ChangeListener): () => void {
-    this.listeners.push(listener);
-    return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
-  }
-
-  emit(change: StoreChange): void {
-    for (const l of this.listeners) l(change);
   }
 
   /** Prepared statements are cached per SQL text: preparing is the slow part of a small query. */
@@ -67,8 +61,13 @@ export class Store {
     return st as Database.Statement<unknown[], R>;
   }
 
+  /**
+   * IMMEDIATE: the write lock is taken at BEGIN, where busy_timeout waits for it. A deferred transaction that
+   * read first and then writes fails at once (SQLITE_BUSY) when another process committed in between, which
+   * CLI writers beside a running gateway would meet. Inside a transaction this is a savepoint, as before.
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.db.transaction(fn).immediate();
   }
 
   /** Secret behind the HMAC-derived resource ids: stable, unguessable ids without a lookup table. */

@@ -141,9 +141,58 @@ function insertHistory(
 }
 
 /**
- * Applies an assignment unless a later one for the same device was applied. Within one stream the sequence
- * decides; across streams (a hub whose database was replaced) the assignment time does.
- * `patientId` null removes the assignment. Patients are created on first sight with a pseudonymous id.
+ * Applies an assignment period a hub sent (payload version 2), in any order: a period is created once, and
+ * closing only ever moves its end earlier. A device keeps one open period: an earlier open one ends where this
+ * one starts, and this one ends where a later one starts (its own closing may arrive later or never).
+ */
+export function applyPeriod(
+  store: Store,
+  deviceKey: string,
+  patientId: string,
+  fromMs: number,
+  untilMs: number | null,
+  atMs: number,
+): void {
+  ensurePatient(store, patientId, atMs);
+  const existing = store
+    .prepare<{ id: number; until_ms: number | null }>(
+      'SELECT id, until_ms FROM device_assignment_periods WHERE device_key = ? AND patient_id = ? AND from_ms = ?',
+    )
+    .get(deviceKey, patientId, fromMs);
+  if (existing) {
+    if (untilMs !== null && (existing.until_ms === null || untilMs < existing.until_ms)) {
+      store
+        .prepare('UPDATE device_assignment_periods SET until_ms = ? WHERE id = ?')
+        .run(untilMs, existing.id);
+    }
+    return;
+  }
+  let until = untilMs;
+  if (until === null) {
+    store
+      .prepare(
+        'UPDATE device_assignment_periods SET until_ms = ? WHERE device_key = ? AND until_ms IS NULL AND from_ms < ?',
+      )
+      .run(fromMs, deviceKey, fromMs);
+    const later = store
+      .prepare<{ m: number | null }>(
+        'SELECT min(from_ms) AS m FROM device_assignment_periods WHERE device_key = ? AND from_ms >= ?',
+      )
+      .get(deviceKey, fromMs)!.m;
+    if (later !== null) until = later;
+  }
+  store
+    .prepare(
+      'INSERT INTO device_assignment_periods (device_key, patient_id, from_ms, until_ms) VALUES (?, ?, ?, ?)',
+    )
+    .run(deviceKey, patientId, fromMs, until);
+}
+
+/**
+ * Applies an assignment of payload version 1 (no period) unless a later one for the same device was applied.
+ * Within one stream the sequence decides; across streams (a hub whose database was replaced) the assignment
+ * time does. `patientId` null ends the device's open period at `atMs`; a patient opens one from then on
+ * (from the start of the device's history, as before periods, when the device had none).
  */
 export function applyAssignment(
   store: Store,
@@ -167,20 +216,30 @@ export function applyAssignment(
        ON CONFLICT (device_key) DO UPDATE SET stream = excluded.stream, seq = excluded.seq, at_ms = excluded.at_ms`,
     )
     .run(deviceKey, stream, seq, atMs);
-  if (patientId === null) {
-    store.prepare('DELETE FROM device_assignments WHERE device_key = ?').run(deviceKey);
-    return true;
+  const open = store
+    .prepare<{ id: number; patient_id: string; from_ms: number }>(
+      'SELECT id, patient_id, from_ms FROM device_assignment_periods WHERE device_key = ? AND until_ms IS NULL',
+    )
+    .get(deviceKey);
+  if (open && open.patient_id === patientId) return true;
+  if (open) {
+    store
+      .prepare('UPDATE device_assignment_periods SET until_ms = ? WHERE id = ?')
+      .run(Math.max(atMs, open.from_ms), open.id);
   }
+  if (patientId === null) return true;
+  const had = store
+    .prepare('SELECT 1 FROM device_assignment_periods WHERE device_key = ? LIMIT 1')
+    .get(deviceKey);
+  applyPeriod(store, deviceKey, patientId, had ? atMs : 0, null, atMs);
+  return true;
+}
+
+/** Patients are created on first sight with a pseudonymous id. */
+function ensurePatient(store: Store, patientId: string, atMs: number): void {
   store
     .prepare('INSERT OR IGNORE INTO patients (id, username, created_ms) VALUES (?, ?, ?)')
     .run(patientId, patientId, atMs);
-  store
-    .prepare(
-      `INSERT INTO device_assignments (device_key, patient_id, assigned_ms) VALUES (?, ?, ?)
-       ON CONFLICT (device_key) DO UPDATE SET patient_id = excluded.patient_id, assigned_ms = excluded.assigned_ms`,
-    )
-    .run(deviceKey, patientId, atMs);
-  return true;
 }
 
 export function parkPayload(

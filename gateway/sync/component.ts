@@ -1,9 +1,9 @@
-// The hub's upward sync as a gateway part: the outbox listener (so every change from now on is queued in its
-// own transaction) and the publisher. Start it before parts that write (it is first in the list), so no change
-// made at start-up misses the outbox.
+// The hub's upward sync as a gateway part: the publisher, and at start the changes the outbox never got.
+// Changes are queued by the store's outbox sink, which every writer with sync on has (openGatewayStore), in
+// the transaction of the change; this part only wakes the publisher for the ones made in this process (it
+// polls for those of other processes, such as `hddt-gateway import`).
 import type { Component } from '../app.ts';
-import { enqueueSnapshot, lastSeq } from '../store/outbox.ts';
-import { attachOutbox, patientHandle } from './outbox-writer.ts';
+import { queueUnqueued, type OutboxWriter } from './outbox-writer.ts';
 import { Consumer } from './consumer.ts';
 import { consumerOptionsFromConfig, publisherOptionsFromConfig } from './from-config.ts';
 import { Publisher } from './publisher.ts';
@@ -14,14 +14,11 @@ export function createSyncComponent(onRunning?: (publisher: Publisher | null) =>
     async start(ctx) {
       const log = ctx.log.child({ component: 'sync' });
       const publisher = new Publisher(ctx.store, publisherOptionsFromConfig(ctx.config, log));
-      const detach = attachOutbox(ctx.store, {
-        format: ctx.config.mqtt.format,
-        onEnqueue: () => publisher.wake(),
-      });
-      if (lastSeq(ctx.store) === 0) {
-        const n = enqueueSnapshot(ctx.store, Date.now(), (id) => patientHandle(ctx.store, id));
-        if (n > 0) log.info({ entries: n }, 'first sync: queued everything stored so far');
-      }
+      const writer = ctx.store.outbox as OutboxWriter | undefined;
+      if (!writer) throw new Error('mqtt sync needs a store opened with sync on (openGatewayStore)');
+      const detach = writer.onQueued(() => publisher.wake());
+      const n = queueUnqueued(ctx.store, { format: ctx.config.mqtt.format });
+      if (n > 0) log.info({ entries: n }, 'queued changes stored without an outbox entry');
       publisher.start();
       onRunning?.(publisher);
       return async () => {

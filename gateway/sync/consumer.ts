@@ -9,6 +9,7 @@ import type { Store } from '../store/store.ts';
 import {
   addAppliedRange,
   applyAssignment,
+  applyPeriod,
   applyResourceVersion,
   noteStream,
   parkPayload,
@@ -17,7 +18,7 @@ import {
 } from '../store/sync-inbox.ts';
 import { safeUrl, type BrokerConnection } from './connection.ts';
 import { ConnectionKeeper } from './connection-keeper.ts';
-import { decodeBatch, PayloadError, resourceJson, type Batch } from './payload.ts';
+import { decodeBatch, PayloadError, resourceJson, type AssignmentEntry, type Batch } from './payload.ts';
 import { ackTopic, batchSubscription, parseTopic } from './topics.ts';
 
 export interface ConsumerOptions {
@@ -171,6 +172,17 @@ export class Consumer {
     this.apply(topic, batch);
   }
 
+  /** Version 2 entries carry their period; version 1 entries say who has the device from `at` on. */
+  private applyAssignmentEntry(gw: string, stream: string, e: AssignmentEntry): void {
+    const device = namespacedDeviceKey(gw, e.deviceKey);
+    if (e.from !== undefined && e.patient !== null) {
+      applyPeriod(this.store, device, namespacedPatient(gw, e.patient), e.from, e.until ?? null, e.at);
+      return;
+    }
+    const patient = e.patient === null ? null : namespacedPatient(gw, e.patient);
+    applyAssignment(this.store, device, patient, stream, e.seq, e.at);
+  }
+
   private apply(topic: string, batch: Batch): void {
     const { gw, stream } = batch;
     const ns = namespacedDeviceKey(gw, '');
@@ -184,8 +196,7 @@ export class Consumer {
       for (const e of batch.entries) {
         this.counters.entries++;
         if (e.kind === 'assignment') {
-          const patient = e.patient === null ? null : namespacedPatient(gw, e.patient);
-          applyAssignment(this.store, namespacedDeviceKey(gw, e.deviceKey), patient, stream, e.seq, e.at);
+          this.applyAssignmentEntry(gw, stream, e);
           continue;
         }
         const row: ResourceRow = {

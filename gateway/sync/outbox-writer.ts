@@ -1,9 +1,12 @@
-// Hooks the outbox into the store: every served-resource change and every device assignment is queued in the
-// same transaction that made it, so a change is never stored without its outbox entry (or the other way round).
+// The outbox as the store's sink: every served-resource version and every assignment period is queued in the
+// same transaction that made it, so a change is never stored without its outbox entry (or the other way
+// round). Whoever opens the store with sync on gives it the sink (openGatewayStore), so the CLI's writers
+// queue their changes as the running gateway does.
 import { createHmac } from 'node:crypto';
-import { enqueueAssignment, enqueueResource } from '../store/outbox.ts';
-import type { ResourceRow } from '../store/resources.ts';
-import type { Store, StoreChange } from '../store/store.ts';
+import { markPeriodQueued, unqueuedPeriods, type AssignmentPeriod } from '../store/assignments.ts';
+import { enqueueAssignment, enqueueResource, type PeriodEntry } from '../store/outbox.ts';
+import { markResourceQueued, unqueuedResources, type ResourceRow } from '../store/resources.ts';
+import type { OutboxSink, Store } from '../store/store.ts';
 import { encodeEntryHead, type EntryFields, type PayloadFormat } from './payload.ts';
 
 const SYNCED_TYPES = new Set(['Observation', 'Device', 'DeviceMetric']);
@@ -15,8 +18,6 @@ export interface OutboxWriterOptions {
    * encoded again.
    */
   format?: PayloadFormat;
-  /** Called after a change was queued (runs inside the transaction: only schedule work here). */
-  onEnqueue?: () => void;
   now?: () => number;
 }
 
@@ -32,30 +33,101 @@ const HANDLE_KEY = 'sync-patient-handle-key';
 const handleWith = (key: Buffer, patientId: string) =>
   createHmac('sha256', key).update(patientId).digest('hex').slice(0, 32);
 
-/** Registers the outbox listener; returns the function that removes it. */
+/** The store's outbox sink with its wake-up hook (the publisher drains at once instead of at its next poll). */
+export interface OutboxWriter extends OutboxSink {
+  onQueued(listener: () => void): () => void;
+}
+
+/** Gives the store its outbox; returns the function that takes it away again. */
 export function attachOutbox(store: Store, opts: OutboxWriterOptions = {}): () => void {
+  store.outbox = createOutboxWriter(store, opts);
+  return () => {
+    store.outbox = undefined;
+  };
+}
+
+export function createOutboxWriter(store: Store, opts: OutboxWriterOptions = {}): OutboxWriter {
   const now = opts.now ?? Date.now;
-  // Made before the first change: creating it inside a listener would be a write of its own.
+  // Made before the first change: creating it while queueing would be a write of its own.
   const key = store.secret(HANDLE_KEY, 32);
   const format = opts.format ?? 'cbor';
-  return store.onChange((change: StoreChange) => {
-    if (change.kind === 'resource') {
-      const row = change.row;
+  const listeners: Array<() => void> = [];
+  const queued = () => {
+    for (const l of listeners) l();
+  };
+  return {
+    resource(row) {
       if (!SYNCED_TYPES.has(row.type)) return;
-      enqueueResource(store, row, now(), {
-        format,
-        make: (seq) => encodeEntryHead(resourceEntry(seq, row), row.json, format),
-      });
-    } else {
-      const handle = change.patientId === null ? null : handleWith(key, change.patientId);
-      enqueueAssignment(store, change.deviceKey, handle, change.atMs, now(), {
-        format,
-        make: (seq) =>
-          encodeEntryHead(assignmentEntry(seq, change.deviceKey, handle, change.atMs), null, format),
-      });
-    }
-    opts.onEnqueue?.();
+      queueResource(store, row, now(), format);
+      queued();
+    },
+    period(p) {
+      queuePeriod(store, periodEntry(key, p), now(), format);
+      queued();
+    },
+    onQueued(listener) {
+      listeners.push(listener);
+      return () => {
+        const i = listeners.indexOf(listener);
+        if (i >= 0) listeners.splice(i, 1);
+      };
+    },
+  };
+}
+
+function periodEntry(key: Buffer, p: AssignmentPeriod): PeriodEntry {
+  return {
+    deviceKey: p.device_key,
+    patientHandle: handleWith(key, p.patient_id),
+    fromMs: p.from_ms,
+    untilMs: p.until_ms,
+  };
+}
+
+function queueResource(store: Store, row: ResourceRow, nowMs: number, format: PayloadFormat): void {
+  enqueueResource(store, row, nowMs, {
+    format,
+    make: (seq) => encodeEntryHead(resourceEntry(seq, row), row.json, format),
   });
+}
+
+function queuePeriod(store: Store, period: PeriodEntry, nowMs: number, format: PayloadFormat): void {
+  enqueueAssignment(store, period, nowMs, nowMs, {
+    format,
+    make: (seq) => encodeEntryHead(assignmentEntry(seq, period, nowMs), null, format),
+  });
+}
+
+/**
+ * Queues every change the outbox never got: resource versions and assignment periods written by an earlier
+ * version of the gateway, by a writer with sync off, or before sync was switched on (a hub that measured
+ * before it was connected uploads its history). In transactions of `batch` changes; returns how many.
+ */
+export function queueUnqueued(store: Store, opts: OutboxWriterOptions & { batch?: number } = {}): number {
+  const now = opts.now ?? Date.now;
+  const format = opts.format ?? 'cbor';
+  const batch = opts.batch ?? 500;
+  const key = store.secret(HANDLE_KEY, 32);
+  let total = store.transaction(() => {
+    const periods = unqueuedPeriods(store);
+    for (const p of periods) {
+      queuePeriod(store, periodEntry(key, p), now(), format);
+      markPeriodQueued(store, p);
+    }
+    return periods.length;
+  });
+  for (;;) {
+    const n = store.transaction(() => {
+      const rows = unqueuedResources(store, batch);
+      for (const row of rows) {
+        queueResource(store, row, now(), format);
+        markResourceQueued(store, row);
+      }
+      return rows.length;
+    });
+    total += n;
+    if (n < batch) return total;
+  }
 }
 
 function resourceEntry(seq: number, row: ResourceRow): EntryFields {
@@ -76,14 +148,16 @@ function resourceEntry(seq: number, row: ResourceRow): EntryFields {
     status: row.status,
     patient: null,
     at_ms: null,
+    from_ms: null,
+    until_ms: null,
   };
 }
 
-function assignmentEntry(seq: number, deviceKey: string, patient: string | null, atMs: number): EntryFields {
+function assignmentEntry(seq: number, p: PeriodEntry, atMs: number): EntryFields {
   return {
     seq,
     kind: 'assignment',
-    device_key: deviceKey,
+    device_key: p.deviceKey,
     res_type: null,
     res_id: null,
     version: null,
@@ -95,8 +169,10 @@ function assignmentEntry(seq: number, deviceKey: string, patient: string | null,
     unit: null,
     ref: null,
     status: null,
-    patient,
+    patient: p.patientHandle,
     at_ms: atMs,
+    from_ms: p.fromMs,
+    until_ms: p.untilMs,
   };
 }
 

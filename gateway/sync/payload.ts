@@ -6,7 +6,9 @@ import { Decoder } from 'cbor-x';
 import type { OutboxRow } from '../store/outbox.ts';
 import { CborWriter, cborText } from './cbor-writer.ts';
 
-export const PAYLOAD_VERSION = 1;
+/** Version 2: assignment entries carry their period (from, until). Version 1 batches are still applied. */
+export const PAYLOAD_VERSION = 2;
+const ACCEPTED_VERSIONS = new Set([1, PAYLOAD_VERSION]);
 export type PayloadFormat = 'cbor' | 'json';
 export const CONTENT_TYPE: Record<PayloadFormat, string> = {
   cbor: 'application/cbor',
@@ -40,9 +42,13 @@ export interface AssignmentEntry {
   seq: number;
   kind: 'assignment';
   deviceKey: string;
-  /** Pseudonymous patient handle, or null when the device was unassigned. */
+  /** Pseudonymous patient handle whose period this is (version 1: null when the device was unassigned). */
   patient: string | null;
+  /** When the period was opened or closed, hub clock (ms). */
   at: number;
+  /** The period [from, until): absent in version 1 (an assignment then started at `at`); until null = open. */
+  from?: number;
+  until?: number | null;
 }
 
 export type Entry = ResourceEntry | AssignmentEntry;
@@ -103,6 +109,8 @@ export type EntryFields = Pick<
   | 'status'
   | 'patient'
   | 'at_ms'
+  | 'from_ms'
+  | 'until_ms'
 >;
 
 /** Encodes a batch from the outbox rows' columns (entries queued without a head in this format). */
@@ -261,6 +269,7 @@ const K = Object.fromEntries(
     'resource',
     'patient',
     'at',
+    'until',
     'assignment',
   ].map((k) => [k, cborText(k)]),
 ) as Record<string, Buffer>;
@@ -295,7 +304,10 @@ function jsonResourceHead(e: EntryFields): string {
 }
 
 function jsonAssignment(e: EntryFields): string {
-  return `{"seq":${e.seq},"kind":"assignment","deviceKey":${str(e.device_key)},"patient":${str(e.patient)},"at":${num(e.at_ms)}}`;
+  return (
+    `{"seq":${e.seq},"kind":"assignment","deviceKey":${str(e.device_key)},"patient":${str(e.patient)},` +
+    `"at":${num(e.at_ms)},"from":${num(e.from_ms)},"until":${num(e.until_ms)}}`
+  );
 }
 
 /** Sized for the usual case (no growth, no copy): the resource texts plus the entry heads. */
@@ -327,12 +339,14 @@ function writeCborBatchHead(
 /** An entry, for a resource up to and including its `resource` key. */
 function writeCborEntryHead(w: CborWriter, e: EntryFields): void {
   if (e.kind === 'assignment') {
-    w.map(5);
+    w.map(7);
     w.raw(K.seq).number(e.seq);
     w.raw(K.kind).raw(K.assignment);
     w.raw(K.deviceKey).text(e.device_key);
     w.raw(K.patient).nullableText(e.patient);
     w.raw(K.at).nullableNumber(e.at_ms);
+    w.raw(K.from).nullableNumber(e.from_ms);
+    w.raw(K.until).nullableNumber(e.until_ms);
     return;
   }
   w.map(9);
@@ -352,6 +366,21 @@ function writeCborEntryHead(w: CborWriter, e: EntryFields): void {
   w.raw(K.ref).nullableText(e.ref);
   w.raw(K.status).nullableText(e.status);
   w.raw(K.resource);
+}
+
+/** Version 1: a handle or null (unassigned) and `at`. Version 2: a handle's period [from, until). */
+function checkAssignment(e: Record<string, unknown>, seq: number, version: number): void {
+  if (!Number.isFinite(e.at)) fail(`entry ${seq}: at must be a time in ms`);
+  if (version === 1) {
+    if (e.patient !== null && !isStr(e.patient, 128)) fail(`entry ${seq}: patient must be a handle or null`);
+    return;
+  }
+  if (!isStr(e.patient, 128)) fail(`entry ${seq}: patient must be a handle`);
+  if (!Number.isSafeInteger(e.from) || (e.from as number) < 0)
+    fail(`entry ${seq}: from must be a time in ms`);
+  if (e.until !== null && (!Number.isSafeInteger(e.until) || (e.until as number) < (e.from as number))) {
+    fail(`entry ${seq}: until must be null or a time in ms not before from`);
+  }
 }
 
 const RESOURCE_TYPES = new Set(['Observation', 'Device', 'DeviceMetric']);
@@ -384,7 +413,8 @@ function fail(message: string): never {
 
 export function checkBatch(value: unknown): Batch {
   if (!isObj(value)) fail('batch must be a map');
-  if (value.v !== PAYLOAD_VERSION) fail(`unsupported payload version ${JSON.stringify(value.v)}`);
+  if (!ACCEPTED_VERSIONS.has(value.v as number))
+    fail(`unsupported payload version ${JSON.stringify(value.v)}`);
   if (!isStr(value.gw, 64) || !/^[A-Za-z0-9._-]+$/.test(value.gw)) fail('gw must be a gateway id');
   if (!isStr(value.stream, 64)) fail('stream must be a non-empty string');
   if (!isSeq(value.from) || !isSeq(value.to) || value.to < value.from)
@@ -395,19 +425,15 @@ export function checkBatch(value: unknown): Batch {
   if (!Array.isArray(entries) || entries.length !== value.to - value.from + 1) {
     fail('entries must hold exactly one entry per sequence number from..to');
   }
-  entries.forEach((e: unknown, i: number) => checkEntry(e, (value.from as number) + i));
+  entries.forEach((e: unknown, i: number) => checkEntry(e, (value.from as number) + i, value.v as number));
   return value as unknown as Batch;
 }
 
-function checkEntry(e: unknown, seq: number): void {
+function checkEntry(e: unknown, seq: number, version: number): void {
   if (!isObj(e)) fail(`entry ${seq} must be a map`);
   if (e.seq !== seq) fail(`entry ${seq} has seq ${JSON.stringify(e.seq)}`);
   if (!isStr(e.deviceKey, 400)) fail(`entry ${seq}: deviceKey must be a string`);
-  if (e.kind === 'assignment') {
-    if (e.patient !== null && !isStr(e.patient, 128)) fail(`entry ${seq}: patient must be a handle or null`);
-    if (!Number.isFinite(e.at)) fail(`entry ${seq}: at must be a time in ms`);
-    return;
-  }
+  if (e.kind === 'assignment') return checkAssignment(e, seq, version);
   if (e.kind !== 'resource') fail(`entry ${seq}: kind must be resource or assignment`);
   if (!RESOURCE_TYPES.has(e.type as string))
     fail(`entry ${seq}: type ${JSON.stringify(e.type)} is not synced`);

@@ -7,6 +7,7 @@ import { fhirSearchIndex } from './0004-fhir-search.ts';
 import { fhirSearchKeyset } from './0005-fhir-search-keyset.ts';
 import { resourcesRowid } from './0006-resources-rowid.ts';
 import { outboxEntryHeads } from './0007-outbox-entry-heads.ts';
+import { assignmentPeriods } from './0008-assignment-periods.ts';
 
 export const migrations: Migration[] = [
   coreSchema,
@@ -16,4 +17,5 @@ export const migrations: Migration[] = [
   fhirSearchKeyset,
   resourcesRowid,
   outboxEntryHeads,
+  assignmentPeriods,
 ];

@@ -5,9 +5,14 @@ import path from 'node:path';
 import { ingest } from '../../../gateway/readings/ingest.ts';
 import type { Reading } from '../../../gateway/readings/reading.ts';
 import { refreshTimeDependent } from '../../../gateway/hddt/materialize.ts';
-import { openStore, type StoreChange } from '../../../gateway/store/store.ts';
+import { openStore } from '../../../gateway/store/store.ts';
 import { countReadings, lastRecordNumber, listReadings } from '../../../gateway/store/readings.ts';
-import { getResourceVersion, listResources, parseResource } from '../../../gateway/store/resources.ts';
+import {
+  getResourceVersion,
+  listResources,
+  parseResource,
+  type ResourceRow,
+} from '../../../gateway/store/resources.ts';
 import { bgSeries, cgmSeries } from '../../../firmware-bridge/synthetic-readings.ts';
 import { validateR4 } from '../../helpers/fhir-validate.ts';
 import { tempDir } from '../../helpers/tmp.ts';
@@ -97,11 +102,14 @@ test('a batch is one transaction: a failure inside it stores nothing of it and k
   const bg = bgSeries({ deviceKey: 'ble:bg', start: T0, days: 2, perDay: 4 });
   ingest(store, bg.slice(0, 4), { now: T0, mapping });
   let calls = 0;
-  const off = store.onChange(() => {
-    if (++calls === 3) throw new Error('disk full (simulated by a listener)');
-  });
+  store.outbox = {
+    resource: () => {
+      if (++calls === 3) throw new Error('disk full (simulated by the outbox)');
+    },
+    period: () => undefined,
+  };
   assert.throws(() => ingest(store, bg.slice(4), { now: T0, mapping }), /disk full/);
-  off();
+  store.outbox = undefined;
   assert.equal(countReadings(store), 4);
   assert.equal(resourcesOf(store, 'Observation').length, 4);
   assert.equal(ingest(store, bg.slice(4), { now: T0, mapping }).stored, 4);
@@ -246,8 +254,8 @@ test('Device.status becomes unknown when not synced for longer than the delay', 
 
 test('ids are stable, unguessable hex, and no resource carries patient data', (t) => {
   const { store } = fresh(t);
-  const changes: StoreChange[] = [];
-  store.onChange((c) => changes.push(c));
+  const changes: ResourceRow[] = [];
+  store.outbox = { resource: (row) => changes.push(row), period: () => undefined };
   ingest(store, bgSeries({ deviceKey: 'ble:bg', start: T0, days: 3 }), { now: T0, mapping });
   const ids = listResources(store).map((r) => r.id);
   assert.equal(new Set(ids).size, ids.length);
@@ -257,7 +265,7 @@ test('ids are stable, unguessable hex, and no resource carries patient data', (t
     assert.equal(o.subject, undefined);
     assert.equal(o.patient, undefined);
   }
-  assert.equal(changes.filter((c) => c.kind === 'resource').length, listResources(store).length);
+  assert.equal(changes.length, listResources(store).length);
   // another gateway (another secret) gives other ids for the same records
   const other = fresh(t).store;
   ingest(other, bgSeries({ deviceKey: 'ble:bg', start: T0, days: 3 }), { now: T0, mapping });

@@ -94,7 +94,7 @@ test('a rolled-back change leaves no outbox entry (and an entry never exists wit
   assert.equal(listResources(store).length, 0);
 });
 
-test('assignments travel as a pseudonymous handle; sequence numbers are never reused after pruning', (t) => {
+test('assignments travel as a pseudonymous handle with their period; sequence numbers are never reused after pruning', (t) => {
   const store = hub(t);
   const p = addPatient(store, 'alice@example.org', now.getTime());
   assignDevice(store, 'ble:b1', p.id, now.getTime());
@@ -104,7 +104,10 @@ test('assignments travel as a pseudonymous handle; sequence numbers are never re
   assert.equal(a.patient, patientHandle(store, p.id));
   assert.match(a.patient!, /^[0-9a-f]{32}$/);
   assert.ok(!JSON.stringify(a).includes(p.id) && !JSON.stringify(a).includes('alice'));
-  assert.equal(u.patient, null);
+  // the first period of a device covers its history; the unassignment closes that same period
+  assert.deepEqual([a.from_ms, a.until_ms], [0, null]);
+  assert.equal(u.patient, a.patient);
+  assert.deepEqual([u.from_ms, u.until_ms], [0, now.getTime() + 1]);
   deleteThrough(store, u.seq);
   assignDevice(store, 'ble:b1', p.id, now.getTime() + 2);
   assert.equal(nextUnsent(store, 0, 10)[0].seq, u.seq + 1);

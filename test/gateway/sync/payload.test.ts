@@ -43,6 +43,8 @@ function resourceRow(seq: number, type: string, id: string, extra: object, versi
     json,
     patient: null,
     at_ms: null,
+    from_ms: null,
+    until_ms: null,
     sent_ms: null,
   };
 }
@@ -61,7 +63,9 @@ const rows = fc
         }),
         fc.record({
           kind: fc.constant('assignment' as const),
-          patient: fc.option(fc.stringMatching(/^[0-9a-f]{32}$/), { nil: null }),
+          patient: fc.stringMatching(/^[0-9a-f]{32}$/),
+          from: fc.nat({ max: 2 ** 45 }),
+          span: fc.option(fc.nat({ max: 2 ** 40 }), { nil: null }),
         }),
       ),
       { minLength: 1, maxLength: 20 },
@@ -81,6 +85,8 @@ const rows = fc
         json: null,
         patient: sp.patient,
         at_ms: 1_700_000_000_000,
+        from_ms: sp.from,
+        until_ms: sp.span === null ? null : sp.from + sp.span,
       };
     }),
   );
@@ -108,6 +114,7 @@ for (const format of ['cbor', 'json'] as const) {
           } else {
             assert.equal(e.patient, r.patient);
             assert.equal(e.deviceKey, r.device_key);
+            assert.deepEqual([e.from, e.until], [r.from_ms, r.until_ms]);
           }
         });
       }),
@@ -154,6 +161,8 @@ const anyRow = fc.record({
   ),
   patient: fc.option(anyText, { nil: null }),
   at_ms: fc.option(anyNumber, { nil: null }),
+  from_ms: fc.option(anyNumber, { nil: null }),
+  until_ms: fc.option(anyNumber, { nil: null }),
 });
 const anyHeader = fc.record({ gw: anyText, stream: anyText, floor: anyNumber, sentAt: anyNumber });
 
@@ -164,7 +173,7 @@ function batchObject(
   resource: (json: string | null) => unknown,
 ) {
   return {
-    v: 1,
+    v: 2,
     gw: h.gw,
     stream: h.stream,
     from: rs[0].seq,
@@ -173,7 +182,15 @@ function batchObject(
     sentAt: h.sentAt,
     entries: rs.map((r) =>
       r.kind === 'assignment'
-        ? { seq: r.seq, kind: r.kind, deviceKey: r.device_key, patient: r.patient, at: r.at_ms }
+        ? {
+            seq: r.seq,
+            kind: r.kind,
+            deviceKey: r.device_key,
+            patient: r.patient,
+            at: r.at_ms,
+            from: r.from_ms,
+            until: r.until_ms,
+          }
         : {
             seq: r.seq,
             kind: r.kind,
@@ -312,8 +329,25 @@ test('any bytes: a checked batch or a PayloadError, nothing else', () => {
 
 test('well-formed CBOR of the wrong shape is refused with a reason', () => {
   const good = decodeBatch(encodeBatch(header, [resourceRow(5, 'Device', 'd1', {}, 2)], 'cbor'));
+  const period = {
+    seq: 5,
+    kind: 'assignment',
+    deviceKey: 'ble:1',
+    patient: 'ab',
+    at: 1,
+    from: 0,
+    until: null,
+  };
+  // a version 1 assignment has no period and may name no patient (the device was unassigned)
+  const v1 = {
+    ...good,
+    v: 1,
+    entries: [{ seq: 5, kind: 'assignment', deviceKey: 'ble:1', patient: null, at: 1 }],
+  };
+  assert.equal(decodeBatch(cborEncode(v1)).entries.length, 1);
+  assert.equal(decodeBatch(cborEncode({ ...good, entries: [period] })).entries.length, 1);
   const cases: Array<[string, unknown]> = [
-    ['version', { ...good, v: 2 }],
+    ['version', { ...good, v: 3 }],
     ['gw', { ...good, gw: 'a/b' }],
     ['range', { ...good, to: 6 }],
     ['seq', { ...good, entries: [{ ...good.entries[0], seq: 9 }] }],
@@ -321,6 +355,9 @@ test('well-formed CBOR of the wrong shape is refused with a reason', () => {
     ['id', { ...good, entries: [{ ...good.entries[0], id: 'other' }] }],
     ['text', { ...good, entries: [{ ...good.entries[0], resource: '{"resourceType":' }] }],
     ['array', [1, 2, 3]],
+    ['v2 patient', { ...good, entries: [{ ...period, patient: null }] }],
+    ['v2 from', { ...good, entries: [{ ...period, from: 'yesterday' }] }],
+    ['v2 until', { ...good, entries: [{ ...period, from: 10, until: 5 }] }],
   ];
   for (const [name, value] of cases) {
     assert.throws(() => decodeBatch(cborEncode(value)), PayloadError, name);
