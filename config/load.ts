@@ -1,9 +1,11 @@
 // Loads the configuration: embedded defaults < the file given with --config < HDDT_* environment variables.
 // Anything invalid stops start-up with a message naming the key, the value and what was expected.
+// Paths come back absolute (config/paths.ts has the rule); server.issuer follows server.port unless set.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
+import { dataDirBase, resolvePaths } from './paths.ts';
 import type { GatewayConfig } from './types.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -25,6 +27,8 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Programmatic overrides applied last (tests, demo). */
   overrides?: Record<string, unknown>;
+  /** Base of relative paths that do not come from the file (defaults to process.cwd()). */
+  cwd?: string;
 }
 
 export function configSchema(): JsonObject {
@@ -103,11 +107,18 @@ function isTimeZone(tz: string): boolean {
   }
 }
 
-function validator() {
+function validator(schema: JsonObject) {
   // strictRequired off: "anyOf: [{required: [a]}, {required: [b]}]" names properties declared one level up
   const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
   ajv.addFormat('iana-timezone', { type: 'string', validate: isTimeZone });
-  return ajv.compile(configSchema());
+  // An annotation, no check: the path key is resolved against dataDir (config/paths.ts).
+  ajv.addKeyword({ keyword: 'relativeTo', schemaType: 'string', metaSchema: { enum: ['dataDir'] } });
+  return ajv.compile(schema);
+}
+
+/** The issuer when none is configured: this host on the configured port (443 is left out of the URL). */
+export function defaultIssuer(port: number): string {
+  return port === 443 ? 'https://localhost' : `https://localhost:${port}`;
 }
 
 function valueAt(obj: unknown, pointer: string): unknown {
@@ -144,36 +155,58 @@ function describe(err: ErrorObject, config: unknown, sources: Map<string, string
   return `configuration key '${key}'${origin} has value ${JSON.stringify(value) ?? 'undefined'}: expected ${expected}`;
 }
 
-export function loadConfig(opts: LoadOptions = {}): GatewayConfig {
-  let config = defaultConfig();
-  if (opts.file) {
-    let text: string;
-    try {
-      text = fs.readFileSync(opts.file, 'utf8');
-    } catch (err) {
-      throw new ConfigError(`cannot read configuration file ${opts.file}: ${(err as Error).message}`);
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      throw new ConfigError(`configuration file ${opts.file} is not valid JSON: ${(err as Error).message}`);
-    }
-    if (!isObject(parsed)) throw new ConfigError(`configuration file ${opts.file} must hold a JSON object`);
-    config = mergeConfig(config, parsed);
+function readConfigFile(file: string): JsonObject {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read configuration file ${file}: ${(err as Error).message}`);
   }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`configuration file ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isObject(parsed)) throw new ConfigError(`configuration file ${file} must hold a JSON object`);
+  return parsed;
+}
+
+export function loadConfig(opts: LoadOptions = {}): GatewayConfig {
+  const cwd = opts.cwd ?? process.cwd();
+  const fromFile = opts.file ? readConfigFile(opts.file) : {};
   const env = envOverrides(opts.env ?? process.env);
-  config = mergeConfig(config, env.values);
-  if (opts.overrides) config = mergeConfig(config, opts.overrides as JsonObject);
-  const validate = validator();
+  const overrides = (opts.overrides ?? {}) as JsonObject;
+  let config = mergeConfig(mergeConfig(mergeConfig(defaultConfig(), fromFile), env.values), overrides);
+  const schema = configSchema();
+  const validate = validator(schema);
   if (!validate(config)) {
     const messages = (validate.errors ?? []).map((e) => describe(e, config, env.sources));
     throw new ConfigError(messages.join('\n'));
   }
+  const base = dataDirBase({
+    file: opts.file,
+    fileSetsDataDir: 'dataDir' in fromFile,
+    envSetsDataDir: 'dataDir' in env.values,
+    overridesSetDataDir: 'dataDir' in overrides,
+    cwd,
+  });
+  const dataDir = path.resolve(base, config.dataDir as string);
+  config = resolvePaths(schema, { ...config, dataDir }, dataDir) as JsonObject;
+  const server = config.server as JsonObject;
+  if (server.issuer === undefined) server.issuer = defaultIssuer(server.port as number);
   return config as unknown as GatewayConfig;
 }
 
 /** Absolute path of a file in the data directory. */
 export function dataPath(config: Pick<GatewayConfig, 'dataDir'>, ...parts: string[]): string {
   return path.resolve(config.dataDir, ...parts);
+}
+
+/** Makes the data directory (0700) when it does not exist yet; true when it was made now. */
+export function ensureDataDir(config: Pick<GatewayConfig, 'dataDir'>): boolean {
+  const dir = dataPath(config);
+  if (fs.existsSync(dir)) return false;
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return true;
 }

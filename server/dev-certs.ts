@@ -98,6 +98,17 @@ export async function makeClientCertificate(
   return { certPem: cert.toString('pem') + '\n', keyPem: await keyPem(keys.privateKey) };
 }
 
+/** Configuration that points the HTTPS server at these files (absolute paths: they mean the same from anywhere). */
+export function devServerConfig(out: DevCertificates): { server: Record<string, unknown> } {
+  return {
+    server: {
+      enabled: true,
+      tls: { certFile: out.serverCertFile, keyFile: out.serverKeyFile },
+      directory: { source: out.directoryFile },
+    },
+  };
+}
+
 export async function generateDevCertificates(opts: DevCertOptions): Promise<DevCertificates> {
   const dir = path.resolve(opts.outDir);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });

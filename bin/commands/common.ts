@@ -1,6 +1,6 @@
 // Shared CLI plumbing: configuration loading and clean failures (exit code 2, one line, no stack trace).
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../../config/load.ts';
+import { ConfigError, dataPath, ensureDataDir, loadConfig } from '../../config/load.ts';
 import type { GatewayConfig } from '../../config/types.ts';
 
 export class UsageError extends Error {}
@@ -9,8 +9,21 @@ export function withConfigOption(cmd: Command): Command {
   return cmd.option('-c, --config <file>', 'configuration file (JSON) overriding the defaults');
 }
 
+/**
+ * Loads the configuration and makes the data directory. When it is made now, says so on stderr: a command
+ * run without --config would otherwise leave a ./data folder wherever it was started, unannounced.
+ */
 export function configFrom(opts: { config?: string }, overrides?: Record<string, unknown>): GatewayConfig {
-  return loadConfig({ file: opts.config, overrides });
+  const config = loadConfig({ file: opts.config, overrides });
+  if (ensureDataDir(config)) process.stderr.write(dataDirNotice(dataPath(config)));
+  return config;
+}
+
+function dataDirNotice(dir: string): string {
+  return (
+    `hddt-gateway: created the data directory ${dir} (database, keys, logs); ` +
+    `to keep data elsewhere set dataDir in a --config file or HDDT_DATA_DIR=<folder>\n`
+  );
 }
 
 /** Runs a command body; expected failures print one line and exit 2, unexpected ones exit 1. */
