@@ -12,6 +12,7 @@ import {
   getSession,
   insertSession,
   listSessions,
+  setSessionSerial,
   updateSessionCalibration,
   upsertDevice,
   type DeviceRow,
@@ -131,8 +132,13 @@ export function ingest(store: Store, readings: Reading[], opts: IngestOptions = 
           calibration_time: r.calibration?.time ?? null,
           device_fhir_id: ids.device,
           metric_fhir_id: ids.metric,
+          serial_number: r.device.serialNumber ?? null,
         });
         if (before && before.started_at < startedAt) previousOfNewSessions.push(before);
+      }
+      if (session.serial_number === null && r.device.serialNumber) {
+        setSessionSerial(store, session.id, r.device.serialNumber);
+        session = { ...session, serial_number: r.device.serialNumber };
       }
       // A calibration change is a new DeviceMetric version (same id, new versionId).
       if (

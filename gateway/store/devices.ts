@@ -28,6 +28,8 @@ export interface SessionRow {
   calibration_time: string | null;
   device_fhir_id: string;
   metric_fhir_id: string;
+  /** The serial number the session reported (null: not reported, or stored before sessions kept one). */
+  serial_number: string | null;
 }
 
 /** Inserts the device or refreshes what the device told us about itself; returns its row. */
@@ -96,8 +98,8 @@ export function insertSession(store: Store, s: NewSession): SessionRow {
   const info = store
     .prepare(
       `INSERT INTO device_sessions (device_id, started_at, expires_at, interval_s, lower_limit, upper_limit, unit,
-         calibration_state, calibration_time, device_fhir_id, metric_fhir_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         calibration_state, calibration_time, device_fhir_id, metric_fhir_id, serial_number)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       s.device_id,
@@ -111,6 +113,7 @@ export function insertSession(store: Store, s: NewSession): SessionRow {
       s.calibration_time,
       s.device_fhir_id,
       s.metric_fhir_id,
+      s.serial_number,
     );
   return { ...s, id: Number(info.lastInsertRowid) };
 }
@@ -119,6 +122,13 @@ export function updateSessionCalibration(store: Store, id: number, state: string
   store
     .prepare('UPDATE device_sessions SET calibration_state = ?, calibration_time = ? WHERE id = ?')
     .run(state, time, id);
+}
+
+/** Records the serial number of a session that had none (the first one reported stays). */
+export function setSessionSerial(store: Store, id: number, serial: string): void {
+  store
+    .prepare('UPDATE device_sessions SET serial_number = ? WHERE id = ? AND serial_number IS NULL')
+    .run(serial, id);
 }
 
 /** The session that follows this one on the same device, if any (it supersedes it). */

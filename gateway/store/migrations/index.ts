@@ -8,6 +8,7 @@ import { fhirSearchKeyset } from './0005-fhir-search-keyset.ts';
 import { resourcesRowid } from './0006-resources-rowid.ts';
 import { outboxEntryHeads } from './0007-outbox-entry-heads.ts';
 import { assignmentPeriods } from './0008-assignment-periods.ts';
+import { sessionSerial } from './0009-session-serial.ts';
 
 export const migrations: Migration[] = [
   coreSchema,
@@ -18,4 +19,5 @@ export const migrations: Migration[] = [
   resourcesRowid,
   outboxEntryHeads,
   assignmentPeriods,
+  sessionSerial,
 ];
