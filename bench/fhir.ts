@@ -188,7 +188,9 @@ export async function run(args: string[] = []): Promise<object> {
     const t0 = Date.now();
     const { start, patients } = fill(store, 30, end);
     const ingestMs = Date.now() - t0;
-    const certs = await generateDevCertificates({ outDir: path.join(dir, 'certs'), clients: 1 });
+    // Client certificates are checked for validity against the server clock (`end`).
+    const clientsValidFrom = new Date(end.getTime() - 60_000);
+    const certs = await generateDevCertificates({ outDir: path.join(dir, 'certs'), clients: 1, clientsValidFrom });
     const config = loadConfig({
       env: {},
       overrides: {
@@ -218,6 +220,8 @@ export async function run(args: string[] = []): Promise<object> {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const port = (app.server.address() as { port: number }).port;
     const url = `https://localhost:${port}`;
+    // links are made of the configured issuer, not the Host header: point it at the port we got
+    config.server.issuer = url;
     const client = certs.clients[0];
     const scope = [MIV_SCOPE.bloodGlucose, MIV_SCOPE.cgm, DEVICE_SCOPE, DEVICE_METRIC_SCOPE].join(' ');
     const auth = authorize(services, {

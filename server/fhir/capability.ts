@@ -11,6 +11,7 @@ const SEARCH_PARAM_DEFINITION: Record<string, string> = {
   code: 'http://hl7.org/fhir/SearchParameter/clinical-code',
   date: 'http://hl7.org/fhir/SearchParameter/clinical-date',
   'value-quantity': 'http://hl7.org/fhir/SearchParameter/Observation-value-quantity',
+  valueQuantity: 'http://hl7.org/fhir/SearchParameter/Observation-value-quantity',
   'device-name': 'http://hl7.org/fhir/SearchParameter/Device-device-name',
   type: 'http://hl7.org/fhir/SearchParameter/Device-type',
   manufacturer: 'http://hl7.org/fhir/SearchParameter/Device-manufacturer',
@@ -45,12 +46,13 @@ export function capabilityStatement(opts: CapabilityOptions): Record<string, unk
     ...(opts.mivs.includes('bloodGlucose') ? [PROFILE.bloodGlucose] : []),
     ...(opts.mivs.includes('cgm') ? [PROFILE.cgm] : []),
   ];
-  const interactions = [{ code: 'read' }, { code: 'search-type' }];
-  const resource = (type: SearchType, profiles: string[], versioned: boolean) => ({
+  // Every resource carries meta.versionId and every type serves vread (server/fhir/read.ts).
+  const interaction = [{ code: 'read' }, { code: 'vread' }, { code: 'search-type' }];
+  const resource = (type: SearchType, profiles: string[]) => ({
     type,
     supportedProfile: profiles,
-    interaction: versioned ? [...interactions, { code: 'vread' }] : interactions,
-    versioning: versioned ? 'versioned' : 'no-version',
+    interaction,
+    versioning: 'versioned',
     readHistory: false,
     updateCreate: false,
     conditionalCreate: false,
@@ -71,8 +73,11 @@ export function capabilityStatement(opts: CapabilityOptions): Record<string, unk
       : {}),
   });
   const observation = {
-    ...resource('Observation', observationProfiles, false),
-    documentation: `Sort: ${SORTS.Observation.join(', ')}. _count up to ${opts.maxCount}; paging by opaque next/previous links.`,
+    ...resource('Observation', observationProfiles),
+    documentation:
+      `Sort: ${SORTS.Observation.join(', ')}. _count up to ${opts.maxCount}; paging by opaque next/previous ` +
+      'links. vread serves the current version of an Observation (earlier versions are not kept; a CGM chunk ' +
+      'gets a new version with each backfill, found by _lastUpdated); Device and DeviceMetric keep every version.',
     ...(opts.mivs.includes('cgm')
       ? { operation: [{ name: 'hddt-cgm-summary', definition: CGM_SUMMARY_OPERATION }] }
       : {}),
@@ -113,8 +118,8 @@ export function capabilityStatement(opts: CapabilityOptions): Record<string, unk
         security,
         resource: [
           observation,
-          resource('Device', [PROFILE.device], true),
-          resource('DeviceMetric', [PROFILE.deviceMetric], true),
+          resource('Device', [PROFILE.device]),
+          resource('DeviceMetric', [PROFILE.deviceMetric]),
           ...(opts.mivs.includes('cgm')
             ? [{ type: 'Bundle', supportedProfile: [CGM_SUMMARY_BUNDLE_PROFILE] }]
             : []),

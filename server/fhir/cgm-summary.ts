@@ -89,7 +89,6 @@ export interface SummaryContext {
   scope: SearchScope;
   pairingId: string;
   nowMs: number;
-  timeZone: string;
   /** Oldest time served (historic data period of the CGM MIV). */
   historicCutoffMs: number;
   baseUrl: string;
@@ -130,7 +129,7 @@ export function cgmSummary(ctx: SummaryContext, req: SummaryRequest): Record<str
     if (obs.device?.reference) metricRefs.add(obs.device.reference);
   }
   const intervalMs = [...periods.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 60_000;
-  const metrics = cgmMetrics({ samples, fromMs, toMs, intervalMs, timeZone: ctx.timeZone });
+  const metrics = cgmMetrics({ samples, fromMs, toMs, intervalMs });
   if (!metrics)
     throw summaryError('MSG_NO_MATCH', 'No CGM summary observations found for the given effective period.');
   const bundle = summaryBundle(metrics, {

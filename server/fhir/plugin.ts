@@ -1,18 +1,14 @@
 // The HDDT FHIR resource server as a fastify plugin under the configured base (default /fhir):
 // /metadata (public), read/vread/search (GET and POST _search) of Observation, Device, DeviceMetric, and
 // POST /Observation/$hddt-cgm-summary. Every other request goes PEP → PDP → rate limits → handler; every
-// error is an OperationOutcome (never 403: 401 invalid_token or 404); JSON or XML; gzip/br; request log.
+// error is an OperationOutcome (never 403: 401 invalid_token, 404, or 405 for a wrong method); JSON or XML;
+// gzip/br; request log. Absolute URLs come from the configured base (fhirBaseUrl), never from a header.
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { dataPath } from '../../config/load.ts';
 import { MIV_CODES } from '../../gateway/hddt/codes.ts';
-import {
-  readVisible,
-  readVisibleVersion,
-  type SearchScope,
-  type SearchType,
-} from '../../gateway/store/fhir-search.ts';
+import type { SearchScope, SearchType } from '../../gateway/store/fhir-search.ts';
 import { RequestLog, type RequestLogFields } from '../audit/request-log.ts';
 import type { AccessContext } from '../oauth/access.ts';
 import { DEVICE_METRIC_SCOPE, DEVICE_SCOPE } from '../oauth/scopes.ts';
@@ -24,15 +20,15 @@ import type { ServerServices } from '../services.ts';
 import { capabilityStatement } from './capability.ts';
 import { cgmSummary, parseSummaryParameters, summaryError } from './cgm-summary.ts';
 import { bodyFormat, fromXml, MIME, negotiate, serialize, type Format } from './format.ts';
-import { badRequest, FhirError, invalidToken, notFound, throttled } from './outcome.ts';
+import { refuseOtherMethods } from './methods.ts';
+import { FhirError, invalidToken, notFound, throttled } from './outcome.ts';
+import { readRoutes } from './read.ts';
 import { runSearch } from './search.ts';
+import { queryPairs, searchBodyPairs } from './search-body.ts';
 import type { Miv } from './search-params.ts';
-import { fhirSettings } from './settings.ts';
+import { fhirBaseUrl, fhirSettings } from './settings.ts';
 
 const TYPES: SearchType[] = ['Observation', 'Device', 'DeviceMetric'];
-const VERSIONED: SearchType[] = ['Device', 'DeviceMetric'];
-const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
-const HOST_RE = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/;
 const DAY = 86_400_000;
 const gzip = promisify(zlib.gzip);
 const brotli = promisify(zlib.brotliCompress);
@@ -60,25 +56,6 @@ export interface FhirRoutesOptions {
   requestLog?: RequestLog | null;
 }
 
-/** Name/value pairs of a query string in order; `+` stays `+` (a time zone offset, not a space). */
-export function queryPairs(url: string): Array<[string, string]> {
-  const q = url.indexOf('?');
-  if (q < 0) return [];
-  const out: Array<[string, string]> = [];
-  for (const part of url.slice(q + 1).split('&')) {
-    if (!part) continue;
-    const eq = part.indexOf('=');
-    const k = eq < 0 ? part : part.slice(0, eq);
-    const v = eq < 0 ? '' : part.slice(eq + 1);
-    try {
-      out.push([decodeURIComponent(k), decodeURIComponent(v)]);
-    } catch {
-      throw badRequest(`Malformed query string near '${k.slice(0, 40)}'`, undefined, 'invalid');
-    }
-  }
-  return out;
-}
-
 /** The scope a token grants: its patient, and per granted MIV the codes and the historic period. */
 export function scopeOf(access: AccessContext, services: ServerServices, nowMs: number): SearchScope {
   const offered = services.config.server.mivs ?? ['bloodGlucose', 'cgm'];
@@ -102,13 +79,8 @@ async function fhirApi(app: FastifyInstance, opts: FhirRoutesOptions): Promise<v
   const { store, config, logger } = services;
   const settings = fhirSettings(config);
   const policy = policyConfig(config);
-  // Links and fullUrls: the configured public URL, else the host the client addressed, else the issuer.
-  const baseUrlOf = (req: FastifyRequest): string => {
-    if (settings.publicBaseUrl) return settings.publicBaseUrl.replace(/\/$/, '');
-    const host = req.headers.host;
-    if (host && HOST_RE.test(host)) return `https://${host}${settings.base}`;
-    return `${config.server.issuer}${settings.base}`;
-  };
+  // Read per request (not once): the issuer is configuration, and tests set it once the port is known.
+  const baseUrl = () => fhirBaseUrl(config, settings);
   const cursorSecret = store.secret('fhir-cursor-secret', 32);
   const perClient = new RateLimiter(settings.rateLimit.perClient);
   const perPairing = new RateLimiter(settings.rateLimit.perPairing);
@@ -132,20 +104,19 @@ async function fhirApi(app: FastifyInstance, opts: FhirRoutesOptions): Promise<v
     // an in-memory or read-only store keeps its defaults
   }
   const startedOn = new Date().toISOString().slice(0, 10);
-  const capabilities = new Map<string, object>();
-  const capabilityFor = (baseUrl: string): object => {
-    let c = capabilities.get(baseUrl);
-    if (!c) {
-      c = capabilityStatement({
-        baseUrl,
+  let capability: { baseUrl: string; statement: object } | undefined;
+  const capabilityFor = (url: string): object => {
+    if (capability?.baseUrl !== url) {
+      const statement = capabilityStatement({
+        baseUrl: url,
         mivs: (config.server.mivs ?? ['bloodGlucose', 'cgm']) as Miv[],
         maxCount: settings.maxCount,
         date: startedOn,
         softwareVersion: '0.1.0',
       });
-      if (capabilities.size < 16) capabilities.set(baseUrl, c);
+      capability = { baseUrl: url, statement };
     }
-    return c;
+    return capability.statement;
   };
 
   app.decorateRequest('fhir', null as unknown as FhirRequestState);
@@ -283,8 +254,9 @@ async function fhirApi(app: FastifyInstance, opts: FhirRoutesOptions): Promise<v
   app.get('/metadata', async (req, reply) => {
     req.fhir.interfaceId = 'fhir:metadata';
     req.fhir.eventType = 'Heartbeat';
-    return send(reply, 200, capabilityFor(baseUrlOf(req)));
+    return send(reply, 200, capabilityFor(baseUrl()));
   });
+  refuseOtherMethods(app, '/metadata', 'metadata', ['GET']);
 
   const search = (
     type: SearchType,
@@ -307,68 +279,36 @@ async function fhirApi(app: FastifyInstance, opts: FhirRoutesOptions): Promise<v
         mivs: access.mivs.filter((m) => effectiveScope.groups.some((g) => g.codes === MIV_CODES[m])),
         historicCutoffMs: cutoffs.length ? Math.min(...cutoffs) : nowMs,
       },
-      baseUrl: baseUrlOf(req),
+      baseUrl: baseUrl(),
       cursorSecret,
     });
     req.fhir.message = `search ${type}: ${result.matches} matches, ${result.included} included`;
     return send(reply, 200, result.body);
   };
 
+  const reads = {
+    store,
+    guard,
+    scopeFor: (req: FastifyRequest, type: SearchType) =>
+      typeAllowed(type, req.fhir.access!) ? context(req).scope : undefined,
+    send,
+  };
   for (const type of TYPES) {
     app.get(`/${type}`, { preHandler: guard }, async (req, reply) =>
       search(type, req, reply, queryPairs(req.url)),
     );
-
-    app.post(`/${type}/_search`, { preHandler: guard }, async (req, reply) => {
-      const body = req.body as Buffer | undefined;
-      if (body && body.length > 0) bodyFormat(req.headers['content-type'], ['form']);
-      const form = body && body.length > 0 ? [...new URLSearchParams(body.toString('utf8'))] : [];
-      return search(type, req, reply, [...queryPairs(req.url), ...form]);
-    });
-
-    app.get<{ Params: { id: string } }>(`/${type}/:id`, { preHandler: guard }, async (req, reply) => {
-      const { access, scope } = context(req);
-      req.fhir.interfaceId = `fhir:${type}:read`;
-      const { id } = req.params;
-      const row =
-        ID_RE.test(id) && typeAllowed(type, access) ? readVisible(store, type, id, scope) : undefined;
-      if (!row) throw notFound(`Resource ${type}/${id.slice(0, 64)} is not known`);
-      return sendVersioned(req, reply, row.json, row.version, row.last_updated_ms);
-    });
-
-    if (VERSIONED.includes(type)) {
-      app.get<{ Params: { id: string; vid: string } }>(
-        `/${type}/:id/_history/:vid`,
-        { preHandler: guard },
-        async (req, reply) => {
-          const { access, scope } = context(req);
-          req.fhir.interfaceId = `fhir:${type}:vread`;
-          const { id, vid } = req.params;
-          const version = /^\d{1,9}$/.test(vid) ? Number(vid) : NaN;
-          const row =
-            ID_RE.test(id) && Number.isInteger(version) && typeAllowed(type, access)
-              ? readVisibleVersion(store, type, id, version, scope)
-              : undefined;
-          if (!row)
-            throw notFound(`Version ${vid.slice(0, 12)} of resource ${type}/${id.slice(0, 64)} is not known`);
-          return sendVersioned(req, reply, row.json, row.version, row.last_updated_ms);
-        },
-      );
-    }
+    app.post(`/${type}/_search`, { preHandler: guard }, async (req, reply) =>
+      search(type, req, reply, [
+        ...queryPairs(req.url),
+        ...searchBodyPairs(req.headers['content-type'], req.body as Buffer | undefined),
+      ]),
+    );
+    readRoutes(app, type, reads);
+    refuseOtherMethods(app, `/${type}`, type, ['GET'], guard);
+    refuseOtherMethods(app, `/${type}/_search`, `${type}/_search`, ['POST'], guard);
+    refuseOtherMethods(app, `/${type}/:id`, `${type}/{id}`, ['GET'], guard);
+    refuseOtherMethods(app, `/${type}/:id/_history/:vid`, `${type}/{id}/_history/{vid}`, ['GET'], guard);
   }
-
-  const sendVersioned = (
-    req: FastifyRequest,
-    reply: FastifyReply,
-    json: string,
-    version: number,
-    lastMs: number,
-  ) => {
-    const etag = `W/"${version}"`;
-    reply.header('etag', etag).header('last-modified', new Date(lastMs).toUTCString());
-    if (req.headers['if-none-match'] === etag) return reply.code(304).send();
-    return send(reply, 200, json);
-  };
 
   app.post('/Observation/$hddt-cgm-summary', { preHandler: guard }, async (req, reply) => {
     const { access, nowMs, scope } = context(req);
@@ -391,15 +331,15 @@ async function fhirApi(app: FastifyInstance, opts: FhirRoutesOptions): Promise<v
         scope: { ...scope, groups: [cgm] },
         pairingId: access.pairingId,
         nowMs,
-        timeZone: config.timezone,
         historicCutoffMs: cgm.minEffectiveEndMs,
-        baseUrl: baseUrlOf(req),
+        baseUrl: baseUrl(),
       },
       parseSummaryParameters(body),
     );
     req.fhir.message = 'cgm summary computed';
     return send(reply, 200, bundle);
   });
+  refuseOtherMethods(app, '/Observation/$hddt-cgm-summary', 'Observation/$hddt-cgm-summary', ['POST'], guard);
 }
 
 interface FastifyErrorLike {

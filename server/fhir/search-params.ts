@@ -62,6 +62,11 @@ export const SEARCH_PARAMS: Record<
       type: 'quantity',
       documentation: 'blood glucose value, [prefix]number[|system|code]',
     },
+    {
+      name: 'valueQuantity',
+      type: 'quantity',
+      documentation: 'the same as value-quantity, spelt as the HDDT search parameter table writes it',
+    },
   ],
   Device: [
     { name: 'device-name', type: 'string', documentation: 'Device.deviceName.name (:exact, :contains)' },
@@ -89,6 +94,10 @@ export const INCLUDES: Record<SearchType, { include: string[]; iterate: string[]
 };
 
 const IGNORED = new Set(['_format', '_pretty']);
+/** Other spellings of a parameter, by type: HDDT's table writes `valueQuantity` for R4's `value-quantity`. */
+const ALIASES: Partial<Record<SearchType, ReadonlyMap<string, string>>> = {
+  Observation: new Map([['valueQuantity', 'value-quantity']]),
+};
 const UNIT_ALIASES: Record<string, string> = { 'mg/dl': 'mg/dL', 'mmol/l': 'mmol/L' };
 const NUMBER_RE = /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/;
 const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -204,7 +213,8 @@ export function parseSearch(
   };
 
   for (const [rawName, value] of params) {
-    const [name, modifier] = rawName.split(':', 2) as [string, string | undefined];
+    const [given, modifier] = rawName.split(':', 2) as [string, string | undefined];
+    const name = ALIASES[type]?.get(given) ?? given;
     const base = name.split('.')[0];
     if (IGNORED.has(rawName)) continue;
     if (base === 'subject' || base === 'patient') {

@@ -10,7 +10,7 @@ export interface RateLimitRule {
 export interface FhirSettings {
   /** Path prefix of the FHIR API, e.g. `/fhir`. */
   base: string;
-  /** Public absolute base URL (for fullUrl and paging links); null = derived from the server issuer. */
+  /** Public absolute base URL (for fullUrl, links, implementation.url); null = the issuer + `base`. */
   publicBaseUrl: string | null;
   defaultCount: number;
   maxCount: number;
@@ -44,4 +44,13 @@ export function fhirSettings(config: GatewayConfig): FhirSettings {
     },
     requestLog: { ...FHIR_DEFAULTS.requestLog, ...given.requestLog },
   } as FhirSettings;
+}
+
+/**
+ * The absolute FHIR base URL every link, fullUrl and implementation.url is made of: `publicBaseUrl`, else the
+ * issuer followed by the base path. Configuration only: a request's Host or X-Forwarded-* headers never
+ * decide it (they would let a client plant another origin in what the server hands out).
+ */
+export function fhirBaseUrl(config: GatewayConfig, settings: FhirSettings = fhirSettings(config)): string {
+  return (settings.publicBaseUrl ?? `${config.server.issuer}${settings.base}`).replace(/\/$/, '');
 }

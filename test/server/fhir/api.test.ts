@@ -67,13 +67,21 @@ test('GET /metadata is public (no token, no client certificate) and a valid R4 C
   const obs = cs.rest[0].resource[0];
   assert.deepEqual(
     obs.searchParam.map((p: Json) => p.name),
-    ['code', 'date', 'value-quantity', '_id', '_lastUpdated'],
+    ['code', 'date', 'value-quantity', 'valueQuantity', '_id', '_lastUpdated'],
   );
   assert.equal(
     obs.operation[0].definition,
     'https://gematik.de/fhir/hddt/OperationDefinition/hddt-cgm-summary-operation',
   );
-  assert.ok(cs.rest[0].resource[1].interaction.some((i: Json) => i.code === 'vread'));
+  // Every resource carries meta.versionId, and every type serves vread: the statement says so for each.
+  for (const res of cs.rest[0].resource.slice(0, 3)) {
+    assert.equal(res.versioning, 'versioned', res.type);
+    assert.ok(
+      res.interaction.some((i: Json) => i.code === 'vread'),
+      res.type,
+    );
+  }
+  assert.equal(cs.implementation.url, h.base);
   const xml = await h.request('/fhir/metadata?_format=xml', { cert: null });
   assert.match(xml.headers['content-type'] as string, /^application\/fhir\+xml/);
   assert.equal(fromXml(xml.body).resourceType, 'CapabilityStatement');
@@ -222,14 +230,16 @@ test('406 for unsupported Accept, _format or fhirVersion; 415 for unsupported Co
     (await get('/Observation?_count=1', tokenA, { accept: 'application/fhir+json; fhirVersion=4.0' })).status,
     200,
   );
-  const bad = await h.request('/fhir/Observation/_search', {
-    method: 'POST',
-    token: tokenA,
-    headers: { 'content-type': 'application/json' },
-    body: '{"code":"99504-3"}',
-  });
-  assert.equal(bad.status, 415);
-  assertOutcome(bad.body, 415);
+  for (const contentType of ['text/plain', 'application/fhir+xml']) {
+    const bad = await h.request('/fhir/Observation/_search', {
+      method: 'POST',
+      token: tokenA,
+      headers: { 'content-type': contentType },
+      body: 'code=99504-3',
+    });
+    assert.equal(bad.status, 415, contentType);
+    assertOutcome(bad.body, 415);
+  }
   const summary = await h.request('/fhir/Observation/$hddt-cgm-summary', {
     method: 'POST',
     token: tokenA,

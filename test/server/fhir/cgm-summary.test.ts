@@ -61,13 +61,14 @@ test('the default period (7 days back from now) yields the HL7 CGM summary membe
     fromMs: from,
     toMs: ds.end.getTime(),
     intervalMs: 60_000,
-    timeZone: h.config.timezone,
   })!;
   assert.equal(byCode(b, '97507-8').valueQuantity.value, expected.meanMgdl);
   assert.equal(byCode(b, '105273-7').valueQuantity.value, expected.meanMmoll);
   assert.equal(byCode(b, '97506-0').valueQuantity.value, expected.gmiPercent);
   assert.equal(byCode(b, '104638-2').valueQuantity.value, expected.cvPercent);
   assert.equal(byCode(b, '104636-6').valueQuantity.value, expected.daysOfWear);
+  // 7 days of data in a 7-day period (from 02:00 Berlin time, so 8 Berlin calendar days): 7 days of wear
+  assert.equal(expected.daysOfWear, 7);
   assert.equal(byCode(b, '104637-4').valueQuantity.value, 100);
   const tir = byCode(b, '106793-3').component.map((c: Json) => [
     c.code.coding[0].code,
@@ -99,9 +100,10 @@ test('an explicit period and XML Parameters; related=false has no Device', async
   const b = r.json();
   assert.ok(b.entry.every((e: Json) => e.resource.resourceType === 'Observation'));
   assert.equal(byCode(b, '107931-8').effectivePeriod.start, '2025-10-23T00:00:00.000Z');
-  // 8 UTC days are 9 Berlin days (the last hour falls on 31 October there)
+  // 8 days touch 9 Berlin calendar days (the last hour falls on 31 October there): days of wear are the
+  // period's days with data, never more than the period has
   assert.equal(h.config.timezone, 'Europe/Berlin');
-  assert.equal(byCode(b, '104636-6').valueQuantity.value, 9);
+  assert.equal(byCode(b, '104636-6').valueQuantity.value, 8);
 });
 
 test('errors are OperationOutcomes with the HDDT codes', async () => {

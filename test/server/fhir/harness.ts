@@ -65,7 +65,10 @@ export interface Harness {
 export async function startHarness(ds: Dataset, opts: HarnessOptions = {}): Promise<Harness> {
   const dataDir = path.join(ds.dir, 'server');
   fs.mkdirSync(dataDir, { recursive: true });
-  const certs = await generateDevCertificates({ outDir: path.join(dataDir, 'certs'), clients: 4 });
+  const clock = opts.clock ?? new ManualClock(ds.end);
+  // Client certificates are checked for validity against the server clock: valid from the data set's time.
+  const clientsValidFrom = new Date(clock.now().getTime() - 60_000);
+  const certs = await generateDevCertificates({ outDir: path.join(dataDir, 'certs'), clients: 4, clientsValidFrom });
   const config = loadConfig({
     env: {},
     overrides: {
@@ -83,7 +86,6 @@ export async function startHarness(ds: Dataset, opts: HarnessOptions = {}): Prom
       policy: { ...opts.policy },
     },
   });
-  const clock = opts.clock ?? new ManualClock(ds.end);
   const services = await createServices(config, {
     store: ds.store,
     clock,
@@ -94,6 +96,8 @@ export async function startHarness(ds: Dataset, opts: HarnessOptions = {}): Prom
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as { port: number }).port;
   const url = `https://localhost:${port}`;
+  // The issuer (and with it the FHIR base of every link) is configuration: now that the port is known.
+  config.server.issuer = url;
   const agents = new Map<number | null, https.Agent>();
   const agent = (client: number | null = 0) => {
     let a = agents.get(client);
@@ -146,7 +150,13 @@ export async function startHarness(ds: Dataset, opts: HarnessOptions = {}): Prom
         if (o.token) headers.authorization = `Bearer ${o.token}`;
         const req = https.request(
           target,
-          { method: o.method ?? 'GET', headers, agent: agent(o.cert === undefined ? 0 : o.cert) },
+          {
+            method: o.method ?? 'GET',
+            headers,
+            agent: agent(o.cert === undefined ? 0 : o.cert),
+            // TLS names the server the URL names, even when a test sends another Host header
+            servername: new URL(target).hostname,
+          },
           (res) => {
             const chunks: Buffer[] = [];
             res.on('data', (c: Buffer) => chunks.push(c));

@@ -1,0 +1,43 @@
+// Wrong methods on what the API knows answer 405 with `Allow` and an OperationOutcome (R4 http.html), not 404:
+// the server is read-only, so PUT/DELETE/PATCH/POST on a type or an instance, GET on an operation or _search.
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import { FhirError } from './outcome.ts';
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+const METHODS: readonly Method[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
+
+export function methodNotAllowed(method: string, what: string, allow: readonly string[]): FhirError {
+  return new FhirError(
+    405,
+    {
+      severity: 'error',
+      code: 'not-supported',
+      diagnostics: `Method ${method} is not allowed on ${what}; allowed: ${allow.join(', ')}`,
+    },
+    { headers: { allow: allow.join(', ') }, errorCode: 'method_not_allowed' },
+  );
+}
+
+/**
+ * Answers 405 for every method of `url` besides `allowed` (fastify serves HEAD wherever GET is allowed).
+ * `what` names the target in the OperationOutcome, e.g. `Observation/{id}`; `preHandler` is the guard of
+ * protected paths, so an unauthenticated caller still gets 401 first.
+ */
+export function refuseOtherMethods(
+  app: FastifyInstance,
+  url: string,
+  what: string,
+  allowed: readonly Method[],
+  preHandler?: preHandlerAsyncHookHandler,
+): void {
+  const allow = allowed.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
+  app.route({
+    method: METHODS.filter((m) => !allowed.includes(m)),
+    url,
+    ...(preHandler ? { preHandler } : {}),
+    handler: async (req) => {
+      req.fhir.interfaceId = 'fhir:method-not-allowed';
+      throw methodNotAllowed(req.method, what, allow);
+    },
+  });
+}
