@@ -138,6 +138,34 @@ test('405 with Allow and an OperationOutcome for wrong methods on known resource
   outcome(await h.request('/fhir/Patient/1', { method: 'DELETE', token }), 404);
 });
 
+test('an open hour of an active CGM session without samples is served as temp-unknown, and found as the current chunk', async () => {
+  // The data set ends at the clock's time, 00:00; at 00:10 the sensor has sent nothing for this hour yet.
+  refreshTimeDependent(h.services.store, ds.end.getTime() + 10 * 60_000, mappingFromConfig(h.config));
+  const current = await get('/Observation?code=99504-3&_sort=-date&_count=1');
+  assert.equal(current.status, 200);
+  validateR4(current.json());
+  const chunk = current.json().entry[0].resource;
+  assert.equal(chunk.status, 'preliminary');
+  assert.deepEqual(chunk.effectivePeriod, {
+    start: ds.end.toISOString().replace('.000', ''),
+    end: '2025-11-01T01:00:00Z',
+  });
+  assert.equal(chunk.valueSampledData, undefined);
+  assert.deepEqual(chunk.dataAbsentReason.coding, [
+    {
+      system: 'http://terminology.hl7.org/CodeSystem/data-absent-reason',
+      code: 'temp-unknown',
+      display: 'Temporarily Unknown',
+    },
+  ]);
+  const byId = await get(`/Observation/${chunk.id}`);
+  assert.deepEqual(byId.json(), chunk);
+  validateR4(byId.json());
+  // with its DeviceMetric, like any chunk
+  const withDevice = await get(`/Observation?_id=${chunk.id}&_include=Observation:device`);
+  assert.ok(withDevice.json().entry.some((e: Json) => e.resource.resourceType === 'DeviceMetric'));
+});
+
 test('vread serves every type: Observations their current version, Device and DeviceMetric each version', async () => {
   for (const type of ['Observation', 'Device', 'DeviceMetric']) {
     const res = (await get(`/${type}?_count=1`)).json().entry[0].resource;
