@@ -149,6 +149,10 @@ async function refreshGrant(
   if (grant && endIfConsentExpired(services, grant, nowMs)) {
     throw new OAuthError('invalid_grant', 'The consent for this pairing has expired');
   }
+  // Before the expiry check: revoking a chain also expires its refresh tokens, and it was revoked, not expired.
+  if (grant && (grant.revoked_ms !== null || grant.pairing_revoked_ms !== null)) {
+    throw new OAuthError('invalid_grant', 'The authorization was revoked');
+  }
   if (row.expires_ms <= nowMs) throw new OAuthError('invalid_grant', 'The refresh token expired');
   if (!grantUsable(grant, nowMs) || grant.activated_ms === null) {
     throw new OAuthError('invalid_grant', 'The authorization was revoked or has ended');
@@ -199,9 +203,12 @@ export async function tokenHandler(services: ServerServices, req: FastifyRequest
     body = await codeGrant(services, entry, params, nowMs);
   } else if (grantType === 'refresh_token') {
     body = await refreshGrant(services, entry, params, nowMs);
-  } else {
+  } else if (grantType === 'client_credentials') {
     // HDDT: only the authorization code flow (and its refresh) may be used by a DiGA.
     throw new OAuthError('unauthorized_client', `grant_type ${grantType} is not allowed for this client`);
+  } else {
+    // RFC 6749 §5.2: a grant type this server does not implement at all (password, implicit, device code...)
+    throw new OAuthError('unsupported_grant_type', `grant_type ${grantType.slice(0, 64)} is not supported`);
   }
   return noStore(reply).code(200).send(body);
 }

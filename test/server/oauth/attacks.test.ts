@@ -510,14 +510,14 @@ describe('/token', () => {
     expectError(r, 400, 'unauthorized_client');
   });
 
-  it('grant_type=password → 400 unauthorized_client', async () => {
+  it('grant_type=password → 400 unsupported_grant_type', async () => {
     const r = await post(h, '/token', A(), {
       grant_type: 'password',
       client_id: A().clientId,
       username: 'u',
       password: 'p',
     });
-    expectError(r, 400, 'unauthorized_client');
+    expectError(r, 400, 'unsupported_grant_type');
   });
 
   it('no client certificate → 401 invalid_client', async () => {
@@ -536,8 +536,10 @@ describe('/token', () => {
     assert.equal(r1.status, 200);
     const rotated = r1.json() as { access_token: string; refresh_token: string };
     expectError(await refresh(h, A(), t.refresh_token), 400, 'invalid_grant');
-    // The legitimate holder's newer tokens die with the grant.
-    expectError(await refresh(h, A(), rotated.refresh_token), 400, 'invalid_grant');
+    // The legitimate holder's newer tokens die with the grant, and are told it was revoked.
+    const chain = await refresh(h, A(), rotated.refresh_token);
+    expectError(chain, 400, 'invalid_grant');
+    assert.equal(chain.json().error_description, 'The authorization was revoked');
     await rejectedToken(rotated.access_token, 'grant_inactive');
   });
 
@@ -550,7 +552,9 @@ describe('/token', () => {
     const t = await pair(h, A());
     const rv = await post(h, '/revoke', A(), { client_id: A().clientId, token: t.refresh_token });
     assert.equal(rv.status, 200);
-    expectError(await refresh(h, A(), t.refresh_token), 400, 'invalid_grant');
+    const r = await refresh(h, A(), t.refresh_token);
+    expectError(r, 400, 'invalid_grant');
+    assert.equal(r.json().error_description, 'The authorization was revoked');
     await rejectedToken(t.access_token, 'grant_inactive');
   });
 
