@@ -7,7 +7,7 @@ import { openGatewayStore } from '../../gateway/app.ts';
 import { createBackup } from '../../gateway/backup/backup.ts';
 import { BackupError, type BackupKeySource } from '../../gateway/backup/format.ts';
 import { restoreBackup } from '../../gateway/backup/restore.ts';
-import { UsageError, action, configFrom, withConfigOption } from './common.ts';
+import { UsageError, action, configForReading, configFrom, withConfigOption } from './common.ts';
 
 interface KeyOptions {
   keyFile?: string;
@@ -92,7 +92,7 @@ export function register(program: Command): void {
       action(async (file: string, opts: KeyOptions & { config?: string }) => {
         if (!fs.existsSync(file)) throw new UsageError(`cannot read ${file}: no such file`);
         const key = keySource(opts);
-        const config = configFrom(opts);
+        const config = configForReading(opts);
         const bar = progressBar('restore');
         let started = false;
         try {

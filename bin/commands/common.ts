@@ -19,6 +19,11 @@ export function configFrom(opts: { config?: string }, overrides?: Record<string,
   return config;
 }
 
+/** Loads the configuration and makes nothing: for commands that only read (status) or make dataDir themselves (restore). */
+export function configForReading(opts: { config?: string }): GatewayConfig {
+  return loadConfig({ file: opts.config });
+}
+
 function dataDirNotice(dir: string): string {
   return (
     `hddt-gateway: created the data directory ${dir} (database, keys, logs); ` +

@@ -16,7 +16,7 @@ import {
   formatReading,
 } from '../../server/operator/format.ts';
 import { collectStatus, type StatusSnapshot } from '../../server/operator/status.ts';
-import { UsageError, action, configFrom, withConfigOption } from './common.ts';
+import { UsageError, action, configForReading, withConfigOption } from './common.ts';
 
 /** The operator server's status URL when this machine can ask it without a login, else null. */
 export function liveStatusUrl(config: GatewayConfig): string | null {
@@ -157,7 +157,7 @@ export function register(program: Command): void {
     .description('devices, last readings, sensor sessions, sync backlog, pairings and recent errors')
     .action(
       action(async (opts: { config?: string; json?: boolean; offline?: boolean }) => {
-        const config = configFrom(opts);
+        const config = configForReading(opts);
         const url = opts.offline ? null : liveStatusUrl(config);
         const live = url ? await fetchLive(url) : null;
         const status = live ?? fromDatabase(config);

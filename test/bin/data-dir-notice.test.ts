@@ -53,3 +53,18 @@ test('HDDT_DATA_DIR relative to the working directory: the notice names the abso
   assert.ok(r.stderr.includes(`created the data directory ${path.join(work, 'hub', 'state')} `), r.stderr);
   assert.ok(fs.existsSync(path.join(work, 'hub', 'state', 'hddt.sqlite')));
 });
+
+test('commands that only read, or make the directory themselves, make none and announce none', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const work = fs.realpathSync(dir);
+  const status = runIn(work, ['status', '--offline']);
+  assert.equal(status.status, 2, status.stderr);
+  assert.match(status.stderr, /no database at/);
+  fs.writeFileSync(path.join(work, 'passphrase'), 'wrong horse\n');
+  fs.writeFileSync(path.join(work, 'not-a-backup'), 'x'.repeat(100));
+  const restore = runIn(work, ['restore', 'not-a-backup', '--passphrase-file', 'passphrase']);
+  assert.equal(restore.status, 2, restore.stderr);
+  for (const r of [status, restore]) assert.doesNotMatch(r.stderr, /created the data directory/);
+  assert.equal(fs.existsSync(path.join(work, 'data')), false, 'a failed restore writes nothing');
+});
