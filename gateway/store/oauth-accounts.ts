@@ -1,12 +1,14 @@
 // Patient credentials (password hash, TOTP seed, lockout counters) and browser sessions of the patient
-// pages. Session ids reach this module only as hashes.
+// pages. Session ids reach this module only as hashes; TOTP secrets only encrypted (server/pages/totp-secrets.ts).
 import { closePeriodsOfPatient } from './assignments.ts';
 import type { Store } from './store.ts';
 
 export interface CredentialRow {
   patient_id: string;
   password_hash: string;
+  /** Encrypted (`v1.<key id>.<iv>.<ciphertext>`); plain base32 only in databases of earlier versions. */
   totp_secret: string | null;
+  /** The secret of an enrolment not yet confirmed, encrypted like totp_secret. */
   totp_pending: string | null;
   totp_last_step: number | null;
   failed_count: number;
@@ -70,6 +72,70 @@ export function confirmTotpPending(store: Store, patientId: string, step: number
       )
       .run(step, nowMs, patientId).changes === 1
   );
+}
+
+export interface TotpSecretRow {
+  patient_id: string;
+  totp_secret: string | null;
+  totp_pending: string | null;
+}
+
+/** Every stored TOTP secret, active or pending (to encrypt those an earlier version kept plain). */
+export function listTotpSecrets(store: Store): TotpSecretRow[] {
+  return store
+    .prepare<TotpSecretRow>(
+      `SELECT patient_id, totp_secret, totp_pending FROM patient_credentials
+       WHERE totp_secret IS NOT NULL OR totp_pending IS NOT NULL`,
+    )
+    .all();
+}
+
+/** True when a secret starts with `prefix` (the encrypted form's), i.e. a key must already exist. */
+export function hasTotpSecretWithPrefix(store: Store, prefix: string): boolean {
+  return (
+    store
+      .prepare(
+        `SELECT 1 FROM patient_credentials
+         WHERE substr(totp_secret, 1, length(@prefix)) = @prefix
+            OR substr(totp_pending, 1, length(@prefix)) = @prefix LIMIT 1`,
+      )
+      .get({ prefix }) !== undefined
+  );
+}
+
+/**
+ * Replaces secrets that still hold the values read (another process may have changed them since), with
+ * secure_delete on so the replaced text is zeroed in the database file, then truncates the WAL, which held
+ * the old pages: afterwards the old values are nowhere in the files. Returns the rows changed.
+ */
+export function replaceTotpSecrets(
+  store: Store,
+  changes: Array<{ old: TotpSecretRow; next: TotpSecretRow }>,
+): number {
+  const before = store.db.pragma('secure_delete', { simple: true }) as number;
+  store.db.pragma('secure_delete = ON');
+  let n = 0;
+  try {
+    const update = store.prepare(
+      `UPDATE patient_credentials SET totp_secret = @nextSecret, totp_pending = @nextPending
+       WHERE patient_id = @id AND totp_secret IS @oldSecret AND totp_pending IS @oldPending`,
+    );
+    store.transaction(() => {
+      for (const { old, next } of changes) {
+        n += update.run({
+          id: old.patient_id,
+          oldSecret: old.totp_secret,
+          oldPending: old.totp_pending,
+          nextSecret: next.totp_secret,
+          nextPending: next.totp_pending,
+        }).changes;
+      }
+    });
+  } finally {
+    store.db.pragma(`secure_delete = ${before ? 'ON' : 'OFF'}`);
+  }
+  if (n > 0) store.db.pragma('wal_checkpoint(TRUNCATE)');
+  return n;
 }
 
 export function setTotpLastStep(store: Store, patientId: string, step: number): void {

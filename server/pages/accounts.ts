@@ -1,19 +1,23 @@
 // Patient accounts: scrypt password hashes (node:crypto), TOTP second factor (otplib, RFC 6238, with
-// replay protection by time step), and lockout with exponential backoff after failed attempts.
+// replay protection by time step; secrets encrypted at rest by ./totp-secrets.ts), and lockout with exponential
+// backoff after failed attempts.
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
+import type { Logger } from 'pino';
 import {
   clearLoginFailures,
   getCredentials,
   recordLoginFailure,
   removePatientAccount,
   setCredentials,
+  setTotpPending,
   type CredentialRow,
 } from '../../gateway/store/oauth-accounts.ts';
 import { addPatient, getPatientByUsername, type PatientRow } from '../../gateway/store/patients.ts';
 import type { Store } from '../../gateway/store/store.ts';
 import type { Clock } from '../clock.ts';
 import { unpairPatient } from '../oauth/pairing.ts';
+import { decryptTotpSecret, encryptPlainTotpSecrets, encryptTotpSecret } from './totp-secrets.ts';
 
 function scrypt(password: string, salt: Buffer, keylen: number, opts: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) =>
@@ -91,6 +95,44 @@ export async function checkTotp(
   }
 }
 
+/**
+ * Checks a code against the patient's active secret (login, replay-protected by the last accepted step) or
+ * pending one (enrolment). Throws TotpKeyError when the secret cannot be decrypted: no code passes then.
+ */
+export async function checkPatientTotp(
+  store: Store,
+  cred: CredentialRow,
+  which: 'active' | 'pending',
+  code: string,
+  nowMs: number,
+): Promise<number | undefined> {
+  const stored = which === 'active' ? cred.totp_secret : cred.totp_pending;
+  if (stored === null) return undefined;
+  const secret = decryptTotpSecret(store, cred.patient_id, stored);
+  return checkTotp(secret, code, nowMs, which === 'active' ? cred.totp_last_step : null);
+}
+
+/** The secret of the patient's enrolment in clear (for the QR code): the pending one, or a new one stored. */
+export function enrolmentSecret(store: Store, cred: CredentialRow, nowMs: number): string {
+  if (cred.totp_pending !== null) return decryptTotpSecret(store, cred.patient_id, cred.totp_pending);
+  const secret = newTotpSecret();
+  setTotpPending(store, cred.patient_id, encryptTotpSecret(store, cred.patient_id, secret), nowMs);
+  return secret;
+}
+
+/**
+ * At server start: encrypts the secrets an earlier version stored plain. A key problem is logged (its message
+ * names the key file) and does not stop the gateway: readings keep flowing, logins fail until it is fixed.
+ */
+export function prepareTotpSecrets(store: Store, log: Pick<Logger, 'info' | 'error'>): void {
+  try {
+    const n = encryptPlainTotpSecrets(store);
+    if (n > 0) log.info({ patients: n }, 'TOTP secrets of an earlier version encrypted at rest');
+  } catch (err) {
+    log.error({ err }, 'TOTP secrets cannot be encrypted: patient logins will fail');
+  }
+}
+
 export interface NewAccount {
   patient: PatientRow;
   totpSecret: string;
@@ -113,7 +155,7 @@ export async function createAccount(
   const secret = newTotpSecret();
   const patient = store.transaction(() => {
     const p = addPatient(store, username, nowMs);
-    setCredentials(store, p.id, hash, secret, nowMs);
+    setCredentials(store, p.id, hash, encryptTotpSecret(store, p.id, secret), nowMs);
     return p;
   });
   return { patient, totpSecret: secret, totpUri: totpUri(username, secret) };

@@ -5,12 +5,7 @@
 import fastifyCsrf from '@fastify/csrf-protection';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
-import {
-  confirmTotpPending,
-  setTotpLastStep,
-  setTotpPending,
-  type SessionRow,
-} from '../../gateway/store/oauth-accounts.ts';
+import { confirmTotpPending, setTotpLastStep, type SessionRow } from '../../gateway/store/oauth-accounts.ts';
 import { listPairingsOfPatient } from '../../gateway/store/oauth-grants.ts';
 import {
   finishTransaction,
@@ -28,11 +23,12 @@ import { authorize, unpair, unpairPatient } from '../oauth/pairing.ts';
 import { formatScope, MIV_LABEL, MIV_SCOPE, mivOfScope, parseScope } from '../oauth/scopes.ts';
 import { hashSecret } from '../oauth/secrets.ts';
 import {
-  checkTotp,
+  checkPatientTotp,
   dummyPasswordHash,
+  enrolmentSecret,
   getCredentials,
   isLocked,
-  newTotpSecret,
+  prepareTotpSecrets,
   registerFailure,
   registerSuccess,
   totpUri,
@@ -104,6 +100,7 @@ export async function pageRoutes(app: FastifyInstance, opts: PageRoutesOptions):
   const { store } = services;
   const now = () => services.clock.now().getTime();
   const policy = services.config.server.login;
+  prepareTotpSecrets(store, services.logger);
 
   await app.register(fastifyCsrf, {
     sessionPlugin: '@fastify/cookie',
@@ -310,7 +307,7 @@ export async function pageRoutes(app: FastifyInstance, opts: PageRoutesOptions):
       });
       return totpPage(reply, 401, tx, LOGIN_FAILED);
     }
-    const step = await checkTotp(cred.totp_secret, field(req.body, 'code') ?? '', t, cred.totp_last_step);
+    const step = await checkPatientTotp(store, cred, 'active', field(req.body, 'code') ?? '', t);
     if (step === undefined) {
       registerFailure(store, cred, policy, t);
       appendPrivacyEvent(store, {
@@ -333,11 +330,7 @@ export async function pageRoutes(app: FastifyInstance, opts: PageRoutesOptions):
     const cred = session ? getCredentials(store, session.patient_id!) : undefined;
     if (!session || !cred || cred.totp_secret) return reply.redirect(`/account/login${txQuery(tx)}`, 303);
     const patient = getPatient(store, session.patient_id!)!;
-    let secret = cred.totp_pending;
-    if (!secret) {
-      secret = newTotpSecret();
-      setTotpPending(store, patient.id, secret, now());
-    }
+    const secret = enrolmentSecret(store, cred, now());
     const uri = totpUri(patient.username, secret);
     const svg = await QRCode.toString(uri, { type: 'svg', margin: 1, width: 220 });
     const csrf = reply.generateCsrf();
@@ -369,7 +362,7 @@ export async function pageRoutes(app: FastifyInstance, opts: PageRoutesOptions):
       return reply.redirect(`/account/login${txQuery(tx)}`, 303);
     }
     const t = now();
-    const step = await checkTotp(cred.totp_pending, field(req.body, 'code') ?? '', t, null);
+    const step = await checkPatientTotp(store, cred, 'pending', field(req.body, 'code') ?? '', t);
     if (step === undefined || !confirmTotpPending(store, cred.patient_id, step, t)) {
       registerFailure(store, cred, policy, t);
       appendPrivacyEvent(store, {
