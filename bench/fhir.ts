@@ -188,7 +188,13 @@ export async function run(args: string[] = []): Promise<object> {
     const t0 = Date.now();
     const { start, patients } = fill(store, 30, end);
     const ingestMs = Date.now() - t0;
-    const certs = await generateDevCertificates({ outDir: path.join(dir, 'certs'), clients: 1 });
+    // Client certificates are checked for validity against the server clock (`end`).
+    const clientsValidFrom = new Date(end.getTime() - 60_000);
+    const certs = await generateDevCertificates({
+      outDir: path.join(dir, 'certs'),
+      clients: 1,
+      clientsValidFrom,
+    });
     const config = loadConfig({
       env: {},
       overrides: {

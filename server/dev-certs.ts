@@ -42,6 +42,8 @@ export interface DevCertOptions {
   clients?: number;
   /** Validity of the client certificates in days (HDDT: 365–398). */
   days?: number;
+  /** Start of the client certificates' validity (default: a minute ago); tests on a mocked clock pass theirs. */
+  clientsValidFrom?: Date;
   /** DiGA ids of the clients: first id, counting up (default 10001). */
   firstDigaId?: number;
   hostnames?: string[];
@@ -66,8 +68,8 @@ function serial(): string {
   return b.toString('hex');
 }
 
-function validity(days: number): { notBefore: Date; notAfter: Date } {
-  const notBefore = new Date(Date.now() - 60_000);
+function validity(days: number, from?: Date): { notBefore: Date; notAfter: Date } {
+  const notBefore = from ?? new Date(Date.now() - 60_000);
   return { notBefore, notAfter: new Date(notBefore.getTime() + days * 86_400_000) };
 }
 
@@ -80,12 +82,13 @@ function write(file: string, text: string, mode: number): void {
 export async function makeClientCertificate(
   clientId: string,
   days = 365,
+  validFrom?: Date,
 ): Promise<{ certPem: string; keyPem: string }> {
   const keys = await keyPair();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: `CN=${clientId.split(':').pop()}, O=DiGA ${clientId}`,
-    ...validity(days),
+    ...validity(days, validFrom),
     keys,
     signingAlgorithm: ALG,
     extensions: [
@@ -171,7 +174,7 @@ export async function generateDevCertificates(opts: DevCertOptions): Promise<Dev
   for (let i = 0; i < (opts.clients ?? 2); i++) {
     const digaId = String(first + i).padStart(5, '0');
     const clientId = `urn:diga:bfarm:${digaId}`;
-    const { certPem, keyPem: kp } = await makeClientCertificate(clientId, days);
+    const { certPem, keyPem: kp } = await makeClientCertificate(clientId, days, opts.clientsValidFrom);
     const c: DevClient = {
       clientId,
       name: `Example DiGA ${digaId}`,

@@ -1,13 +1,15 @@
 // TLS settings of the HTTPS server, following BSI TR-02102-2: TLS 1.2 and 1.3 only; ECDHE with
 // AES-GCM (ECDSA or RSA certificates) for TLS 1.2, the AES-GCM suites for TLS 1.3; NIST and Brainpool
 // curves (OpenSSL 3.0 offers Brainpool for TLS 1.2 only). Client certificates are requested but not
-// chain-validated: HDDT pins the exact certificate per client_id (checked by the OAuth endpoints against
-// the DiGA directory), and DiGA certificates may be self-signed.
+// chain-validated: HDDT pins the exact certificate per client_id (checked by the OAuth endpoints and the PEP
+// against the DiGA directory, with its validity window), and DiGA certificates may be self-signed.
 import fs from 'node:fs';
+import type net from 'node:net';
 import tls from 'node:tls';
 import type https from 'node:https';
 import { dataPath } from '../config/load.ts';
 import type { GatewayConfig } from '../config/types.ts';
+import { certificateThumbprint, validityWindow } from './oauth/certificates.ts';
 
 export const TLS12_CIPHERS = [
   'ECDHE-ECDSA-AES256-GCM-SHA384',
@@ -60,14 +62,24 @@ export function readTlsMaterial(config: GatewayConfig): TlsMaterial {
   };
 }
 
-/** Client certificates (DER, null = none presented) of connections whose renegotiation is refused. */
-const peerCertificates = new WeakMap<tls.TLSSocket, Buffer | null>();
+/** The client certificate of a TLS connection, with what the access checks need of it. */
+export interface PeerCertificate {
+  der: Buffer;
+  /** Validity window (notBefore / notAfter), epoch milliseconds. */
+  notBeforeMs: number;
+  notAfterMs: number;
+  /** base64url of the SHA-256 of the DER: RFC 8705's `x5t#S256`. */
+  thumbprint: string;
+}
+
+/** Client certificates (null = none presented) of connections whose renegotiation is refused. */
+const peerCertificates = new WeakMap<tls.TLSSocket, PeerCertificate | null>();
 const renegotiationRefused = new WeakSet<tls.TLSSocket>();
 
 /**
  * Refuses TLS 1.2 renegotiation on every connection of `server` (TLS 1.3 has none): an attempt closes the
  * connection. The client certificate of a connection is then the one of its handshake for its whole life,
- * which lets peerCertificateDer() cache it per socket (getPeerCertificate() decodes the whole certificate).
+ * which lets peerCertificate() cache it per socket (getPeerCertificate() decodes the whole certificate).
  */
 export function refuseRenegotiation(server: tls.Server): void {
   server.on('secureConnection', (socket: tls.TLSSocket) => {
@@ -81,17 +93,29 @@ export function refuseRenegotiation(server: tls.Server): void {
   });
 }
 
-/** The DER client certificate of the connection, or undefined when none was presented. */
-export function peerCertificateDer(socket: Partial<tls.TLSSocket>): Buffer | undefined {
-  if (typeof socket.getPeerCertificate !== 'function') return undefined;
+function readPeerCertificate(socket: tls.TLSSocket): PeerCertificate | undefined {
+  const cert = socket.getPeerCertificate(false);
+  if (!cert || !cert.raw || cert.raw.length === 0) return undefined;
+  return {
+    der: cert.raw,
+    ...validityWindow(cert.valid_from, cert.valid_to),
+    thumbprint: certificateThumbprint(cert.raw),
+  };
+}
+
+/**
+ * The client certificate of the connection, or undefined when none was presented. The one certificate
+ * helper of the server: pass `req.raw.socket` of a fastify request.
+ */
+export function peerCertificate(socket: net.Socket): PeerCertificate | undefined {
+  if (typeof (socket as Partial<tls.TLSSocket>).getPeerCertificate !== 'function') return undefined;
   const tlsSocket = socket as tls.TLSSocket;
   const cacheable = renegotiationRefused.has(tlsSocket);
   if (cacheable) {
     const cached = peerCertificates.get(tlsSocket);
     if (cached !== undefined) return cached ?? undefined;
   }
-  const cert = tlsSocket.getPeerCertificate(false);
-  const der = cert && cert.raw && cert.raw.length > 0 ? cert.raw : undefined;
-  if (cacheable && !tlsSocket.destroyed) peerCertificates.set(tlsSocket, der ?? null);
-  return der;
+  const cert = readPeerCertificate(tlsSocket);
+  if (cacheable && !tlsSocket.destroyed) peerCertificates.set(tlsSocket, cert ?? null);
+  return cert;
 }

@@ -5,6 +5,7 @@ import type { Store } from '../gateway/store/store.ts';
 import type { Clock } from './clock.ts';
 import type { DigaDirectory } from './oauth/directory.ts';
 import type { SigningKeys } from './oauth/keys.ts';
+import type { DeviceTokenVerifier } from './policy/device-token.ts';
 
 export interface ServerServices {
   config: GatewayConfig;
@@ -13,4 +14,6 @@ export interface ServerServices {
   keys: SigningKeys;
   logger: Logger;
   clock: Clock;
+  /** Checks DSR device tokens against the configured issuer keys (holds their cache). */
+  deviceTokens: DeviceTokenVerifier;
 }

@@ -16,6 +16,7 @@ import { DigaDirectory } from './oauth/directory.ts';
 import { SigningKeys } from './oauth/keys.ts';
 import { expireConsents, revokeInactiveClients } from './oauth/pairing.ts';
 import { systemClients } from './oauth/system-clients.ts';
+import { deviceTokenVerifier } from './policy/device-token.ts';
 import type { ServerServices } from './services.ts';
 
 export interface ServicesOptions {
@@ -50,7 +51,8 @@ export async function createServices(
   });
   // System clients of the operator API: a bad entry (unreadable certificate, DiGA-like id) stops start-up.
   systemClients(config);
-  const services: ServerServices = { config, store, directory, keys, logger, clock };
+  const deviceTokens = deviceTokenVerifier(config, clock);
+  const services: ServerServices = { config, store, directory, keys, logger, clock, deviceTokens };
   directory.onRefresh((entries) => {
     revokeInactiveClients(services, entries);
   });

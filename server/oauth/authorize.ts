@@ -7,6 +7,7 @@ import { getPar, insertTransaction, markParUsed } from '../../gateway/store/oaut
 import type { ServerServices } from '../services.ts';
 import { appendPrivacyEvent } from '../audit/privacy-trail.ts';
 import { errorPage } from '../pages/html.ts';
+import { registrationViolation } from '../policy/pdp.ts';
 import { ensureSession } from '../pages/session.ts';
 import { lookupClient } from './client-auth.ts';
 import { CLIENT_ID_PATTERN } from './directory.ts';
@@ -52,8 +53,9 @@ export async function authorizeHandler(services: ServerServices, req: FastifyReq
       throw new OAuthError('invalid_request', 'client_id and request_uri are required');
     if (!CLIENT_ID_PATTERN.test(clientId)) throw new OAuthError('invalid_client', 'Unknown client');
     const entry = await lookupClient(services, clientId);
-    if (!entry || entry.status !== 'active')
+    if (!entry || entry.status !== 'active' || registrationViolation(entry.certificates, now)) {
       throw new OAuthError('invalid_client', 'Unknown or inactive client');
+    }
     const par = getPar(services.store, requestUri);
     if (!par || !safeEqual(par.client_id, clientId)) {
       throw new OAuthError('invalid_request_uri', 'request_uri is unknown or belongs to another client');

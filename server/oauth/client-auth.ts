@@ -1,18 +1,14 @@
 // tls_client_auth (RFC 8705 §2.1) with HDDT's pinning: the client names itself with client_id, the
 // directory must list it as active, and the certificate of the TLS handshake must be exactly the one
-// registered for that client_id (no chain validation; self-signed DiGA certificates are allowed).
-import type { TLSSocket } from 'node:tls';
+// registered for that client_id (no chain validation; self-signed DiGA certificates are allowed) and within
+// its validity window. An entry none of whose registered certificates is valid counts as not registered.
 import type { FastifyRequest } from 'fastify';
-import { peerCertificateDer as socketPeerCertificate } from '../https.ts';
+import { peerCertificate } from '../https.ts';
+import { certificateTimeViolation, registrationViolation } from '../policy/pdp.ts';
 import type { ServerServices } from '../services.ts';
 import { appendPrivacyEvent } from '../audit/privacy-trail.ts';
 import { CLIENT_ID_PATTERN, DirectoryUnavailableError, type DirectoryEntry } from './directory.ts';
 import { OAuthError } from './errors.ts';
-
-/** The DER bytes of the client certificate of this connection, if one was presented. */
-export function peerCertificateDer(req: FastifyRequest): Buffer | undefined {
-  return socketPeerCertificate(req.raw.socket as TLSSocket);
-}
 
 /** Directory lookup that turns an unreachable directory into a 503 for the client. */
 export async function lookupClient(
@@ -54,11 +50,12 @@ export async function authenticateClient(
   if (!clientId) throw new OAuthError('invalid_client', 'client_id is required for tls_client_auth');
   if (!CLIENT_ID_PATTERN.test(clientId)) throw new OAuthError('invalid_client', 'Unknown client');
   const entry = await lookupClient(services, clientId);
+  const nowMs = services.clock.now().getTime();
   const fail = (reason: string, description: string): never => {
     appendPrivacyEvent(services.store, {
       event: endpoint === 'par' ? 'pairing_failed' : 'unauthorized_access',
       outcome: 'failure',
-      atMs: services.clock.now().getTime(),
+      atMs: nowMs,
       clientId,
       reason: `${endpoint}:${reason}`,
     });
@@ -67,13 +64,16 @@ export async function authenticateClient(
   if (!entry) return fail('client_unknown', 'Unknown client');
   if (entry.status !== 'active')
     return fail('client_inactive', 'The client is not active in the DiGA directory');
-  const der = peerCertificateDer(req);
-  if (!der) return fail('no_certificate', 'No client certificate was presented');
-  if (!entry.matchesCertificate(der)) {
+  const cert = peerCertificate(req.raw.socket);
+  if (!cert) return fail('no_certificate', 'No client certificate was presented');
+  if (!entry.matchesCertificate(cert.der)) {
     return fail(
       'certificate_mismatch',
       'The client certificate is not the one registered for this client_id',
     );
   }
+  // Equal to the registered one is not enough: it must also be valid now (the same rule as the PDP's).
+  const bad = certificateTimeViolation(cert, nowMs) ?? registrationViolation(entry.certificates, nowMs);
+  if (bad) return fail(bad.error, bad.error_description);
   return entry;
 }

@@ -8,10 +8,11 @@ import type { FastifyRequest } from 'fastify';
 import { SignJWT } from 'jose';
 import type { ServerServices } from '../services.ts';
 import { operatorApiSettings, operatorAudience } from '../operator-api/settings.ts';
-import { peerCertificateDer, refuseOtherClientCredentials } from './client-auth.ts';
+import { peerCertificate } from '../https.ts';
+import { refuseOtherClientCredentials } from './client-auth.ts';
 import { OAuthError } from './errors.ts';
 import { parseScope } from './scopes.ts';
-import type { SystemClient } from './system-clients.ts';
+import { systemCertificateProblem, type SystemClient } from './system-clients.ts';
 
 export interface SystemTokenResponse {
   access_token: string;
@@ -20,14 +21,16 @@ export interface SystemTokenResponse {
   scope: string;
 }
 
-function authenticateSystemClient(req: FastifyRequest, params: Record<string, string>, client: SystemClient) {
+export function authenticateSystemClient(
+  services: ServerServices,
+  req: FastifyRequest,
+  params: Record<string, string>,
+  client: SystemClient,
+): void {
   refuseOtherClientCredentials(req, params);
-  if (!client.matchesCertificate(peerCertificateDer(req))) {
-    throw new OAuthError(
-      'invalid_client',
-      'The client certificate is not the one registered for this client_id',
-    );
-  }
+  const nowMs = services.clock.now().getTime();
+  const problem = systemCertificateProblem(client, peerCertificate(req.raw.socket), nowMs);
+  if (problem) throw new OAuthError('invalid_client', problem);
 }
 
 export async function systemClientToken(
@@ -36,7 +39,7 @@ export async function systemClientToken(
   params: Record<string, string>,
   client: SystemClient,
 ): Promise<SystemTokenResponse> {
-  authenticateSystemClient(req, params, client);
+  authenticateSystemClient(services, req, params, client);
   const log = services.logger;
   if (!params.grant_type) throw new OAuthError('invalid_request', 'grant_type is required');
   if (params.grant_type !== 'client_credentials') {

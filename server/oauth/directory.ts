@@ -4,10 +4,11 @@
 // After each successful refresh the listeners run; the server uses that to revoke everything of clients
 // that were removed or retired.
 import fs from 'node:fs';
-import https from 'node:https';
-import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
+import type { CertificateWindow } from '../policy/pdp.ts';
+import { matchesPinned, pinCertificates, type PinnedCertificates } from './certificates.ts';
+import { fetchHttps } from './fetch-https.ts';
 
 export const CLIENT_ID_PATTERN = /^urn:diga:bfarm:\d{5}$/;
 
@@ -24,6 +25,8 @@ export interface DirectoryEntry {
   scopes: string[];
   /** The registered client certificate(s), PEM; more than one during a renewal overlap. */
   certificatePem: string;
+  /** Validity windows of the registered certificates (an entry with none valid counts as not registered). */
+  certificates: CertificateWindow[];
   /** True when the DER certificate presented in the TLS handshake is exactly a registered one. */
   matchesCertificate(der: Buffer | undefined | null): boolean;
 }
@@ -59,13 +62,6 @@ export interface DirectoryOptions {
 
 export type DirectoryListener = (entries: ReadonlyMap<string, DirectoryEntry>) => void | Promise<void>;
 
-const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-
-/** SHA-256 fingerprint of a DER certificate. */
-export function certificateFingerprint(der: Buffer): Buffer {
-  return createHash('sha256').update(der).digest();
-}
-
 function makeEntry(raw: Record<string, unknown>, index: number): DirectoryEntry {
   const where = `directory entry ${index}`;
   const clientId = raw.client_id;
@@ -100,15 +96,11 @@ function makeEntry(raw: Record<string, unknown>, index: number): DirectoryEntry 
   const pem = raw.certificate;
   if (typeof pem !== 'string')
     throw new DirectoryFormatError(`${where} (${clientId}): certificate (PEM) missing`);
-  const blocks = pem.match(PEM_BLOCK) ?? [];
-  if (blocks.length === 0) throw new DirectoryFormatError(`${where} (${clientId}): certificate is not PEM`);
-  let fingerprints: Buffer[];
+  let pins: PinnedCertificates;
   try {
-    fingerprints = blocks.map((b) => certificateFingerprint(new X509Certificate(b).raw));
+    pins = pinCertificates(pem);
   } catch (err) {
-    throw new DirectoryFormatError(
-      `${where} (${clientId}): certificate does not parse: ${(err as Error).message}`,
-    );
+    throw new DirectoryFormatError(`${where} (${clientId}): certificate ${(err as Error).message}`);
   }
   const name = typeof raw.name === 'string' && raw.name.length > 0 ? raw.name : clientId;
   return Object.freeze({
@@ -118,14 +110,8 @@ function makeEntry(raw: Record<string, unknown>, index: number): DirectoryEntry 
     redirectUris,
     scopes,
     certificatePem: pem,
-    matchesCertificate(der: Buffer | undefined | null): boolean {
-      if (!der || der.length === 0) return false;
-      const presented = certificateFingerprint(der);
-      // Compare against every registered certificate without an early exit.
-      let match = false;
-      for (const fp of fingerprints) match = timingSafeEqual(fp, presented) || match;
-      return match;
-    },
+    certificates: pins.windows,
+    matchesCertificate: (der: Buffer | undefined | null) => matchesPinned(pins.fingerprints, der),
   });
 }
 
@@ -149,38 +135,6 @@ export function parseDirectory(text: string): Map<string, DirectoryEntry> {
     map.set(entry.clientId, entry);
   });
   return map;
-}
-
-function fetchHttps(url: string, ca: string | null | undefined, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = https.get(
-      url,
-      {
-        ca: ca ?? undefined,
-        timeout: timeoutMs,
-        minVersion: 'TLSv1.2',
-        headers: { accept: 'application/json' },
-      },
-      (res) => {
-        if (res.statusCode !== 200) {
-          res.resume();
-          reject(new Error(`HTTP ${res.statusCode}`));
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > 8 * 1024 * 1024) req.destroy(new Error('directory larger than 8 MiB'));
-          else chunks.push(c);
-        });
-        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-  });
 }
 
 export class DigaDirectory {
@@ -213,7 +167,7 @@ export class DigaDirectory {
   private async load(): Promise<Map<string, DirectoryEntry>> {
     const src = this.opts.source;
     const text = /^https:\/\//i.test(src)
-      ? await fetchHttps(src, this.opts.ca, this.opts.timeoutMs)
+      ? await fetchHttps(src, { ca: this.opts.ca, timeoutMs: this.opts.timeoutMs, maxBytes: 8 * 1024 * 1024 })
       : await fs.promises.readFile(src, 'utf8');
     return parseDirectory(text);
   }

@@ -4,12 +4,14 @@
 // exactly as DiGA certificates are (SHA-256 of the DER, no chain validation). A certificate file is read
 // again when it changes on disk, so a renewal needs no restart.
 import fs from 'node:fs';
-import { timingSafeEqual, X509Certificate } from 'node:crypto';
 import { ConfigError, dataPath } from '../../config/load.ts';
 import type { GatewayConfig, SystemClientConfig } from '../../config/types.ts';
 import { isOperatorScope } from '../operator-api/scopes.ts';
+import type { PeerCertificate } from '../https.ts';
 import { operatorApiSettings } from '../operator-api/settings.ts';
-import { CLIENT_ID_PATTERN, certificateFingerprint } from './directory.ts';
+import { certificateTimeViolation } from '../policy/pdp.ts';
+import { matchesPinned, pinCertificates } from './certificates.ts';
+import { CLIENT_ID_PATTERN } from './directory.ts';
 
 export interface SystemClient {
   clientId: string;
@@ -18,8 +20,6 @@ export interface SystemClient {
   /** True when the DER certificate of the TLS handshake is exactly one in the client's certificate file. */
   matchesCertificate(der: Buffer | undefined | null): boolean;
 }
-
-const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 interface Pinned {
   file: string;
@@ -38,13 +38,10 @@ function readPins(file: string, clientId: string): Pinned {
   } catch (err) {
     throw new ConfigError(`${where} cannot be read: ${(err as Error).message}`);
   }
-  const blocks = text.match(PEM_BLOCK) ?? [];
-  if (blocks.length === 0) throw new ConfigError(`${where} holds no PEM certificate`);
   try {
-    const fingerprints = blocks.map((b) => certificateFingerprint(new X509Certificate(b).raw));
-    return { file, mtimeMs: st.mtimeMs, size: st.size, fingerprints };
+    return { file, mtimeMs: st.mtimeMs, size: st.size, fingerprints: pinCertificates(text).fingerprints };
   } catch (err) {
-    throw new ConfigError(`${where} does not parse: ${(err as Error).message}`);
+    throw new ConfigError(`${where} ${(err as Error).message}`);
   }
 }
 
@@ -84,11 +81,7 @@ class ConfiguredClient implements SystemClient {
   }
 
   matchesCertificate(der: Buffer | undefined | null): boolean {
-    if (!der || der.length === 0) return false;
-    const presented = certificateFingerprint(der);
-    let match = false;
-    for (const fp of this.fingerprints()) match = timingSafeEqual(fp, presented) || match;
-    return match;
+    return matchesPinned(this.fingerprints(), der);
   }
 }
 
@@ -111,6 +104,18 @@ export class SystemClients {
   get size(): number {
     return this.byId.size;
   }
+}
+
+/** Why `cert` does not authenticate `client` at `nowMs` (not its pinned one, or out of its validity). */
+export function systemCertificateProblem(
+  client: SystemClient,
+  cert: PeerCertificate | undefined,
+  nowMs: number,
+): string | undefined {
+  if (!cert || !client.matchesCertificate(cert.der)) {
+    return 'The client certificate is not the one registered for this client_id';
+  }
+  return certificateTimeViolation(cert, nowMs)?.error_description;
 }
 
 const registries = new WeakMap<GatewayConfig, SystemClients>();

@@ -5,8 +5,8 @@
 import type { FastifyRequest } from 'fastify';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import type { ServerServices } from '../services.ts';
-import { peerCertificateDer } from '../oauth/client-auth.ts';
-import { systemClients } from '../oauth/system-clients.ts';
+import { peerCertificate } from '../https.ts';
+import { systemCertificateProblem, systemClients } from '../oauth/system-clients.ts';
 import { bearerToken } from '../policy/pep.ts';
 import { operatorAudience } from './settings.ts';
 import type { OperatorScope } from './scopes.ts';
@@ -67,9 +67,12 @@ export async function verifySystemAccess(
   // Still configured, and the same certificate as at the token endpoint (pinned per request).
   const client = systemClients(services.config).get(clientId);
   if (!client) throw invalid('The client is no longer registered');
-  if (!client.matchesCertificate(peerCertificateDer(req))) {
-    throw invalid('The client certificate is not the one registered for the client');
-  }
+  const problem = systemCertificateProblem(
+    client,
+    peerCertificate(req.raw.socket),
+    services.clock.now().getTime(),
+  );
+  if (problem) throw invalid(problem);
   // Scopes withdrawn from the configuration since the token was issued no longer count.
   const scopes = scope.split(' ').filter((s) => s.length > 0 && client.scopes.includes(s));
   return { clientId, scopes };

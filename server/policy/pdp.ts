@@ -1,5 +1,7 @@
 // Policy decision point: a pure function from the facts the PEP gathered to a verdict. No I/O, no clock
 // (the PEP passes `nowMs`), no exceptions: every failed check is a named violation.
+import { appApproved, deviceClaimsOf } from './device-claims.ts';
+import type { DeviceTokenFact } from './device-token.ts';
 import type { DevicePolicy, PolicyConfig } from './policy-config.ts';
 
 export interface Violation {
@@ -19,29 +21,17 @@ export interface Verdict {
   device?: VerdictPart;
 }
 
-/** Claims of a mobile device attestation (as verified by the attestation service). */
-export interface DeviceClaims {
-  platform: 'ios' | 'android' | string;
-  /** iOS: system version, e.g. "17.4.1". */
-  osVersion?: string;
-  /** Android: SDK_INT. */
-  apiLevel?: number;
-  /** Android: Build.VERSION.SECURITY_PATCH, YYYY-MM-DD. */
-  securityPatchLevel?: string;
-  /** Android: storage encryption active. */
-  encryptionEnabled?: boolean;
-  /** Android: Play Integrity deviceRecognitionVerdict. */
-  integrityVerdicts?: string[];
-  /** iOS: App Attest verified. */
-  appAttested?: boolean;
-  /** Bundle id / package name of the calling app. */
-  appId?: string;
+/** The validity window of a certificate (notBefore / notAfter), epoch milliseconds. */
+export interface CertificateWindow {
+  notBeforeMs: number;
+  notAfterMs: number;
 }
 
 export interface PolicyFacts {
   nowMs: number;
   request: { method: string; path: string; clientIp: string };
-  tls: { clientCertificatePresented: boolean };
+  /** The client certificate of the TLS connection (its validity window), null when none was presented. */
+  tls: { clientCertificate: CertificateWindow | null };
   /** Outcome of access token verification. */
   token:
     | { ok: true; clientId: string; scopes: string[]; expiresAtMs: number }
@@ -49,10 +39,20 @@ export interface PolicyFacts {
   /** DiGA directory facts for the token's client (absent when the token did not name one). */
   directory?:
     | { available: true; listed: false }
-    | { available: true; listed: true; status: 'active' | 'retired' | string; certificateMatches: boolean }
+    | {
+        available: true;
+        listed: true;
+        status: 'active' | 'retired' | string;
+        certificateMatches: boolean;
+        /** Validity windows of the certificates the directory registers for the client. */
+        registeredCertificates: CertificateWindow[];
+      }
     | { available: false };
-  /** Device attestation presented with the request: claims, or why they could not be read. */
-  device?: { claims: DeviceClaims } | { error: string };
+  /**
+   * The device token presented with the request, as the PEP checked it (signature, iat/exp, certificate
+   * binding): deviceTokenValid with its payload, or the named reason it is not valid. Absent: none presented.
+   */
+  device?: DeviceTokenFact;
 }
 
 const v = (error: string, error_description: string): Violation => ({ error, error_description });
@@ -72,10 +72,34 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
+/** A certificate outside its validity window (X.509: notBefore and notAfter inclusive), else undefined. */
+export function certificateTimeViolation(cert: CertificateWindow, nowMs: number): Violation | undefined {
+  if (nowMs > cert.notAfterMs) return v('client_certificate_expired', 'The client certificate has expired');
+  if (nowMs < cert.notBeforeMs) {
+    return v('client_certificate_not_yet_valid', 'The client certificate is not yet valid');
+  }
+  return undefined;
+}
+
+/**
+ * A directory entry none of whose certificates is valid now counts as not registered: its violation, else
+ * undefined. (During a renewal one valid certificate beside an expired one is enough.)
+ */
+export function registrationViolation(registered: CertificateWindow[], nowMs: number): Violation | undefined {
+  if (registered.some((c) => certificateTimeViolation(c, nowMs) === undefined)) return undefined;
+  return v(
+    'client_registration_expired',
+    'No certificate registered for the client in the DiGA directory is valid; the client counts as not registered',
+  );
+}
+
 function clientChecks(facts: PolicyFacts, policy: PolicyConfig): Violation[] {
   const out: Violation[] = [];
-  if (policy.checks.clientCertificate && !facts.tls.clientCertificatePresented) {
-    out.push(v('client_certificate_missing', 'No TLS client certificate was presented'));
+  const cert = facts.tls.clientCertificate;
+  if (policy.checks.clientCertificate) {
+    const bad = cert ? certificateTimeViolation(cert, facts.nowMs) : undefined;
+    if (!cert) out.push(v('client_certificate_missing', 'No TLS client certificate was presented'));
+    else if (bad) out.push(bad);
   }
   if (!facts.token.ok) return out; // without a verified token there is no client to look up
   const dir = facts.directory;
@@ -88,10 +112,15 @@ function clientChecks(facts: PolicyFacts, policy: PolicyConfig): Violation[] {
       out.push(v('client_unknown', 'The client is not listed in the DiGA directory'));
       return out;
     }
+    const unregistered = registrationViolation(dir.registeredCertificates, facts.nowMs);
+    if (unregistered) {
+      out.push(unregistered);
+      return out;
+    }
     if (policy.checks.directoryStatus && dir.status !== 'active') {
       out.push(v('client_inactive', 'The client is not active in the DiGA directory'));
     }
-    if (policy.checks.clientCertificate && facts.tls.clientCertificatePresented && !dir.certificateMatches) {
+    if (policy.checks.clientCertificate && cert && !dir.certificateMatches) {
       out.push(
         v('client_certificate_mismatch', 'The client certificate is not the one registered for the client'),
       );
@@ -114,12 +143,11 @@ function securityChecks(facts: PolicyFacts, policy: PolicyConfig): Violation[] {
 
 function deviceChecks(device: PolicyFacts['device'], policy: DevicePolicy): Violation[] | undefined {
   if (!device) {
-    return policy.required
-      ? [v('device_attestation_missing', 'A device attestation is required')]
-      : undefined;
+    return policy.required ? [v('device_attestation_missing', 'A device token is required')] : undefined;
   }
-  if ('error' in device) return [v('device_attestation_invalid', device.error)];
-  const c = device.claims;
+  // The device rules run only on a token the PEP found valid.
+  if (!device.deviceTokenValid) return [v(device.error, device.error_description)];
+  const c = deviceClaimsOf(device.deviceTokenPayload);
   const out: Violation[] = [];
   if (c.platform === 'ios') {
     if (!c.osVersion || compareVersions(c.osVersion, policy.ios.minVersion) < 0) {
@@ -163,7 +191,7 @@ function deviceChecks(device: PolicyFacts['device'], policy: DevicePolicy): Viol
   } else {
     out.push(v('device_unknown_platform', `Unknown device platform ${String(c.platform).slice(0, 32)}`));
   }
-  if (policy.approvedApps.length > 0 && (!c.appId || !policy.approvedApps.includes(c.appId))) {
+  if (policy.approvedApps.length > 0 && !appApproved(c, policy.approvedApps)) {
     out.push(v('device_unknown_app', 'The app is not an approved app'));
   }
   return out;

@@ -1,25 +1,21 @@
-// Policy enforcement point: gathers the facts of one request (TLS client certificate, token claims, DiGA
-// directory status, grant/pairing status, device attestation, method/path/client IP), asks the PDP, logs the
-// verdict (never the token, never patient data) and hands the handler the access context when allowed.
-import type { TLSSocket } from 'node:tls';
+// Policy enforcement point: gathers the facts of one request (TLS client certificate and its validity, token
+// claims, DiGA directory status, grant/pairing status, the device token checked for signature, validity and
+// certificate binding, method/path/client IP), asks the PDP, logs the verdict (never a token, never patient
+// data) and hands the handler the access context when allowed.
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { peerCertificateDer } from '../https.ts';
+import { peerCertificate } from '../https.ts';
 import { AccessTokenError, verifyAccessToken, type AccessContext } from '../oauth/access.ts';
 import { DirectoryUnavailableError } from '../oauth/directory.ts';
 import type { ServerServices } from '../services.ts';
-import { decide, type DeviceClaims, type PolicyFacts, type Verdict } from './pdp.ts';
+import type { DeviceTokenFact } from './device-token.ts';
+import { decide, type PolicyFacts, type Verdict } from './pdp.ts';
 import type { PolicyConfig } from './policy-config.ts';
 
 export interface Enforcement {
   verdict: Verdict;
   /** Present when the token verified (even if another check denied). */
   access?: AccessContext;
-}
-
-/** The DER client certificate of the TLS connection, or undefined when none was presented. */
-export function peerCertificate(req: FastifyRequest): Buffer | undefined {
-  return peerCertificateDer(req.raw.socket as Partial<TLSSocket>);
 }
 
 export function bearerToken(req: FastifyRequest): string {
@@ -29,25 +25,20 @@ export function bearerToken(req: FastifyRequest): string {
   return m ? m[1] : '';
 }
 
-/** Device attestation claims from the configured header: base64url-encoded JSON (verified upstream). */
-export function deviceFacts(req: FastifyRequest, header: string): PolicyFacts['device'] {
+/** The device token of the request (configured header) as a PDP fact; undefined when none was sent. */
+export async function deviceFact(
+  services: ServerServices,
+  req: FastifyRequest,
+  header: string,
+  thumbprint: string | undefined,
+  now: Date,
+): Promise<DeviceTokenFact | undefined> {
   const raw = req.headers[header.toLowerCase()];
   if (raw === undefined) return undefined;
-  if (typeof raw !== 'string' || raw.length > 8192)
-    return { error: 'Device attestation header is malformed' };
-  try {
-    const claims = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
-    if (
-      typeof claims !== 'object' ||
-      claims === null ||
-      typeof (claims as DeviceClaims).platform !== 'string'
-    ) {
-      return { error: 'Device attestation lacks a platform' };
-    }
-    return { claims: claims as DeviceClaims };
-  } catch {
-    return { error: 'Device attestation is not base64url-encoded JSON' };
+  if (typeof raw !== 'string') {
+    return { deviceTokenValid: false, error: 'device_token_malformed', error_description: 'Sent twice' };
   }
+  return services.deviceTokens.verify(raw.trim(), thumbprint, now);
 }
 
 export async function enforce(
@@ -57,7 +48,7 @@ export async function enforce(
   log: Logger,
 ): Promise<Enforcement> {
   const now = services.clock.now();
-  const cert = peerCertificate(req);
+  const cert = peerCertificate(req.raw.socket);
   let access: AccessContext | undefined;
   let token: PolicyFacts['token'];
   try {
@@ -76,7 +67,8 @@ export async function enforce(
             available: true,
             listed: true,
             status: entry.status,
-            certificateMatches: entry.matchesCertificate(cert),
+            certificateMatches: entry.matchesCertificate(cert?.der),
+            registeredCertificates: entry.certificates,
           }
         : { available: true, listed: false };
     } catch (err) {
@@ -87,10 +79,12 @@ export async function enforce(
   const facts: PolicyFacts = {
     nowMs: now.getTime(),
     request: { method: req.method, path: req.url.split('?')[0], clientIp: req.ip },
-    tls: { clientCertificatePresented: cert !== undefined },
+    tls: {
+      clientCertificate: cert ? { notBeforeMs: cert.notBeforeMs, notAfterMs: cert.notAfterMs } : null,
+    },
     token,
     directory,
-    device: deviceFacts(req, policy.device.header),
+    device: await deviceFact(services, req, policy.device.header, cert?.thumbprint, now),
   };
   const verdict = decide(facts, policy);
   // The verdict and the non-personal facts only: no token, no pairing or patient id, no IP.

@@ -1,12 +1,28 @@
-// Access policies as data (config section `policy`): which checks the PDP runs, and the device rules for
-// requests that carry a mobile device attestation (patient app on iOS/Android, gematik DSR-style rules).
+// Access policies as data (config section `policy`, docs/policy.md): which checks the PDP runs, and the device
+// rules for requests that carry a DSR device token (patient app on iOS/Android, gematik DSR rules).
 import type { GatewayConfig } from '../../config/types.ts';
 
+/** Where device tokens come from and how far they are trusted (the PEP's structural check). */
+export interface DeviceTokenTrust {
+  /** Accepted `iss` values (the DSR device management service, e.g. "DSR GMS 1.0.0"). */
+  issuers: string[];
+  /** The DSR issuer keys: a JWKS file (relative to dataDir) or an https:// URL; null = none configured. */
+  jwks: string | null;
+  /** Extra CA certificate (PEM file) for an https:// JWKS. */
+  caFile: string | null;
+  /** The keys are used at most this long before they are read again (unreadable then: tokens refused). */
+  cacheSeconds: number;
+  timeoutMs: number;
+  /** Leeway for iat/exp against the server clock. */
+  clockToleranceSeconds: number;
+}
+
 export interface DevicePolicy {
-  /** Refuse requests without an attestation (false: check it only when one is presented). */
+  /** Refuse requests without a device token (false: check it only when one is presented). */
   required: boolean;
-  /** Request header carrying the attestation claims. */
+  /** Request header carrying the device token (a signed JWT, docs/policy.md). */
   header: string;
+  trust: DeviceTokenTrust;
   ios: {
     /** Minimum iOS version, dotted (e.g. "17.0"). */
     minVersion: string;
@@ -46,6 +62,14 @@ export const POLICY_DEFAULTS: PolicyConfig = {
   device: {
     required: false,
     header: 'x-device-attestation',
+    trust: {
+      issuers: ['DSR GMS 1.0.0'],
+      jwks: null,
+      caFile: null,
+      cacheSeconds: 3600,
+      timeoutMs: 5000,
+      clockToleranceSeconds: 30,
+    },
     ios: { minVersion: '17.0', requireAppAttest: true },
     android: {
       minApiLevel: 33,
@@ -61,9 +85,10 @@ export const POLICY_DEFAULTS: PolicyConfig = {
 export function policyConfig(config: GatewayConfig): PolicyConfig {
   const given = ((config as unknown as Record<string, unknown>).policy ?? {}) as {
     checks?: Partial<PolicyConfig['checks']>;
-    device?: Partial<Omit<DevicePolicy, 'ios' | 'android'>> & {
+    device?: Partial<Omit<DevicePolicy, 'ios' | 'android' | 'trust'>> & {
       ios?: Partial<DevicePolicy['ios']>;
       android?: Partial<DevicePolicy['android']>;
+      trust?: Partial<DeviceTokenTrust>;
     };
   };
   return {
@@ -73,6 +98,7 @@ export function policyConfig(config: GatewayConfig): PolicyConfig {
       ...given.device,
       ios: { ...POLICY_DEFAULTS.device.ios, ...given.device?.ios },
       android: { ...POLICY_DEFAULTS.device.android, ...given.device?.android },
+      trust: { ...POLICY_DEFAULTS.device.trust, ...given.device?.trust },
     },
   };
 }

@@ -65,7 +65,13 @@ export async function startHardeningServer(
   const ds = buildDataset({ days: 1, cgmIntervalMinutes: 5 });
   const dataDir = path.join(ds.dir, 'server');
   fs.mkdirSync(dataDir, { recursive: true });
-  const certs = await generateDevCertificates({ outDir: path.join(dataDir, 'certs'), clients: 1 });
+  // Client certificates are checked for validity against the server clock: valid from the data set's time.
+  const clientsValidFrom = new Date(ds.end.getTime() - 60_000);
+  const certs = await generateDevCertificates({
+    outDir: path.join(dataDir, 'certs'),
+    clients: 1,
+    clientsValidFrom,
+  });
   const config = loadConfig({
     env: {},
     overrides: {

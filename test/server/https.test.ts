@@ -11,7 +11,7 @@ import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { generateDevCertificates, type DevCertificates } from '../../server/dev-certs.ts';
 import {
-  peerCertificateDer,
+  peerCertificate,
   refuseRenegotiation,
   supportedCurves,
   tlsServerOptions,
@@ -107,7 +107,7 @@ describe('client certificate per connection', () => {
     pinned = https.createServer(
       tlsServerOptions({ cert: certs.serverCertPem, key: certs.serverKeyPem }),
       (req, res) => {
-        const der = peerCertificateDer(req.socket as tls.TLSSocket);
+        const der = peerCertificate(req.socket)?.der;
         res.end(der ? crypto.createHash('sha256').update(der).digest('hex') : 'none');
       },
     );

@@ -65,7 +65,14 @@ export interface Harness {
 export async function startHarness(ds: Dataset, opts: HarnessOptions = {}): Promise<Harness> {
   const dataDir = path.join(ds.dir, 'server');
   fs.mkdirSync(dataDir, { recursive: true });
-  const certs = await generateDevCertificates({ outDir: path.join(dataDir, 'certs'), clients: 4 });
+  const clock = opts.clock ?? new ManualClock(ds.end);
+  // Client certificates are checked for validity against the server clock: valid from the data set's time.
+  const clientsValidFrom = new Date(clock.now().getTime() - 60_000);
+  const certs = await generateDevCertificates({
+    outDir: path.join(dataDir, 'certs'),
+    clients: 4,
+    clientsValidFrom,
+  });
   const config = loadConfig({
     env: {},
     overrides: {
@@ -83,7 +90,6 @@ export async function startHarness(ds: Dataset, opts: HarnessOptions = {}): Prom
       policy: { ...opts.policy },
     },
   });
-  const clock = opts.clock ?? new ManualClock(ds.end);
   const services = await createServices(config, {
     store: ds.store,
     clock,

@@ -207,7 +207,9 @@ let certCache: { dir: string; certs: DevCertificates; stranger: { cert: string; 
 async function certificates() {
   if (!certCache) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hddt-oauth-certs-'));
-    const certs = await generateDevCertificates({ outDir: dir, clients: 3, firstDigaId: 10001 });
+    // Ten years, not HDDT's 365-398 days: client certificates are checked for validity against the server
+    // clock, and tests let one-year consents run out, several in a row, on the same harness.
+    const certs = await generateDevCertificates({ outDir: dir, clients: 3, firstDigaId: 10001, days: 3650 });
     const s = await makeClientCertificate('urn:diga:bfarm:99999');
     certCache = { dir, certs, stranger: { cert: s.certPem, key: s.keyPem } };
   }

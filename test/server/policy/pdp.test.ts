@@ -1,33 +1,90 @@
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareVersions, decide, primaryViolation, type PolicyFacts } from '../../../server/policy/pdp.ts';
+import type { DeviceTokenFact } from '../../../server/policy/device-token.ts';
 import { POLICY_DEFAULTS, type PolicyConfig } from '../../../server/policy/policy-config.ts';
 
 const NOW = 1_760_000_000_000;
+const DAY = 86_400_000;
+/** A certificate valid for a year around NOW. */
+const valid = { notBeforeMs: NOW - 100 * DAY, notAfterMs: NOW + 265 * DAY };
+const expired = { notBeforeMs: NOW - 400 * DAY, notAfterMs: NOW - DAY };
+const future = { notBeforeMs: NOW + DAY, notAfterMs: NOW + 366 * DAY };
+const listed = (registeredCertificates = [valid], certificateMatches = true) => ({
+  available: true as const,
+  listed: true as const,
+  status: 'active',
+  certificateMatches,
+  registeredCertificates,
+});
 const ok: PolicyFacts = {
   nowMs: NOW,
   request: { method: 'GET', path: '/fhir/Observation', clientIp: '10.0.0.1' },
-  tls: { clientCertificatePresented: true },
+  tls: { clientCertificate: valid },
   token: {
     ok: true,
     clientId: 'urn:diga:bfarm:10001',
     scopes: ['patient/Device.rs'],
     expiresAtMs: NOW + 60_000,
   },
-  directory: { available: true, listed: true, status: 'active', certificateMatches: true },
+  directory: listed(),
 };
-const ios = { platform: 'ios', osVersion: '17.4.1', appAttested: true, appId: 'de.example.diga' };
-const android = {
-  platform: 'android',
-  apiLevel: 34,
-  securityPatchLevel: '2025-03-05',
-  encryptionEnabled: true,
-  integrityVerdicts: ['MEETS_DEVICE_INTEGRITY'],
-  appId: 'de.example.diga',
-};
+const IOS_APP = 'ABCDE12345.de.example.diga';
+/** App Attest's rpID: SHA-256 of the App ID, base64 without padding (as the DSR service passes it on). */
+const RP_ID = createHash('sha256').update(IOS_APP).digest('base64').replace(/=+$/, '');
+
+/** A verified DSR device token of an iOS device (the PEP found it valid). */
+function ios(o: { systemVersion?: string; assertion?: boolean; rpID?: string } = {}): DeviceTokenFact {
+  const health: Record<string, unknown> = {
+    deviceAttributes: {
+      systemName: 'iOS',
+      systemVersion: o.systemVersion ?? '17.4.1',
+      systemModel: 'iPhone15,3',
+    },
+  };
+  if (o.assertion !== false)
+    health.assertion = { counter: 1, rpID: o.rpID ?? RP_ID, riskMetric: 'unavailable' };
+  return payload('IOS', health);
+}
+
+/** A verified DSR device token of an Android device. */
+function android(
+  o: { sdkInt?: number; securityPatch?: string; crypto?: unknown; verdicts?: string[]; pkg?: string } = {},
+): DeviceTokenFact {
+  return payload('ANDROID', {
+    integrityVerdict: {
+      appIntegrity: { packageName: o.pkg ?? 'de.example.diga', versionCode: 1 },
+      deviceIntegrity: { deviceRecognitionVerdict: o.verdicts ?? ['MEETS_DEVICE_INTEGRITY'] },
+    },
+    deviceAttributes: {
+      build: {
+        version: { sdkInt: o.sdkInt ?? 34, securityPatch: o.securityPatch ?? '2025-03-05' },
+        model: 'Pixel 8',
+      },
+      ro: { crypto: { state: 'crypto' in o ? o.crypto : true } },
+    },
+  });
+}
+
+function payload(type: string, deviceHealth: Record<string, unknown>): DeviceTokenFact {
+  return {
+    deviceTokenValid: true,
+    deviceTokenPayload: {
+      iss: 'DSR GMS 1.0.0',
+      sub: 'device-1',
+      iat: NOW / 1000 - 60,
+      exp: NOW / 1000 + 3600,
+      cnf: { 'x5t#S256': 'thumbprint' },
+      type,
+      deviceHealth,
+    },
+  };
+}
+
 const withApps: PolicyConfig = {
   ...POLICY_DEFAULTS,
-  device: { ...POLICY_DEFAULTS.device, approvedApps: ['de.example.diga'] },
+  device: { ...POLICY_DEFAULTS.device, approvedApps: ['de.example.diga', IOS_APP] },
 };
 const deviceRequired: PolicyConfig = {
   ...POLICY_DEFAULTS,
@@ -51,18 +108,60 @@ const rows: Row[] = [
   ['all facts good', {}, POLICY_DEFAULTS, true, []],
   [
     'no client certificate',
-    { tls: { clientCertificatePresented: false } },
+    { tls: { clientCertificate: null } },
     POLICY_DEFAULTS,
     false,
     ['client_certificate_missing'],
   ],
-  ['no client certificate, check off', { tls: { clientCertificatePresented: false } }, noCertCheck, true, []],
+  ['no client certificate, check off', { tls: { clientCertificate: null } }, noCertCheck, true, []],
   [
     'certificate of another client',
-    { directory: { available: true, listed: true, status: 'active', certificateMatches: false } },
+    { directory: listed([valid], false) },
     POLICY_DEFAULTS,
     false,
     ['client_certificate_mismatch'],
+  ],
+  [
+    'expired client certificate, even the registered one',
+    { tls: { clientCertificate: expired }, directory: listed([expired, valid]) },
+    POLICY_DEFAULTS,
+    false,
+    ['client_certificate_expired'],
+  ],
+  [
+    'client certificate not yet valid',
+    { tls: { clientCertificate: future }, directory: listed([future, valid]) },
+    POLICY_DEFAULTS,
+    false,
+    ['client_certificate_not_yet_valid'],
+  ],
+  [
+    'certificate valid up to its last millisecond',
+    { tls: { clientCertificate: { notBeforeMs: NOW, notAfterMs: NOW } }, directory: listed([valid]) },
+    POLICY_DEFAULTS,
+    true,
+    [],
+  ],
+  [
+    'directory entry with only expired certificates counts as not registered',
+    { directory: listed([expired]) },
+    POLICY_DEFAULTS,
+    false,
+    ['client_registration_expired'],
+  ],
+  [
+    'directory entry with only future certificates counts as not registered',
+    { directory: listed([future, expired]) },
+    POLICY_DEFAULTS,
+    false,
+    ['client_registration_expired'],
+  ],
+  [
+    'certificate check off: an expired client certificate passes',
+    { tls: { clientCertificate: expired }, directory: listed([expired, valid], false) },
+    { ...POLICY_DEFAULTS, checks: { ...POLICY_DEFAULTS.checks, clientCertificate: false } },
+    true,
+    [],
   ],
   [
     'client not in directory',
@@ -73,7 +172,7 @@ const rows: Row[] = [
   ],
   [
     'retired client',
-    { directory: { available: true, listed: true, status: 'retired', certificateMatches: true } },
+    { directory: { ...listed(), status: 'retired' } },
     POLICY_DEFAULTS,
     false,
     ['client_inactive'],
@@ -110,73 +209,86 @@ const rows: Row[] = [
     'missing token and no certificate',
     {
       token: { ok: false, code: 'token_missing', description: 'none' },
-      tls: { clientCertificatePresented: false },
+      tls: { clientCertificate: null },
     },
     POLICY_DEFAULTS,
     false,
     ['client_certificate_missing', 'token_missing'],
   ],
-  ['iOS device fine', { device: { claims: ios } }, withApps, true, []],
+  ['iOS device fine', { device: ios() }, withApps, true, []],
   [
     'iOS too old',
-    { device: { claims: { ...ios, osVersion: '16.7.2' } } },
+    { device: ios({ systemVersion: '16.7.2' }) },
     withApps,
     false,
     ['device_ios_invalid_version'],
   ],
+  ['iOS 17.10 is newer than 17.9', { device: ios({ systemVersion: '17.10' }) }, withApps, true, []],
   [
-    'iOS 17.10 is newer than 17.9',
-    { device: { claims: { ...ios, osVersion: '17.10' } } },
+    'iOS without App Attest assertion',
+    { device: ios({ assertion: false }) },
+    withApps,
+    false,
+    ['device_ios_app_attest_failed', 'device_unknown_app'],
+  ],
+  [
+    'iOS app of another App ID',
+    { device: ios({ rpID: createHash('sha256').update('X.other.app').digest('base64') }) },
+    withApps,
+    false,
+    ['device_unknown_app'],
+  ],
+  ['Android device fine', { device: android() }, withApps, true, []],
+  [
+    'Android device fine, DSR proof-of-concept spelling sdkInit and ro.crypto.state "encrypted"',
+    {
+      device: payload('ANDROID', {
+        integrityVerdict: {
+          appIntegrity: { packageName: 'de.example.diga' },
+          deviceIntegrity: { deviceRecognitionVerdict: ['MEETS_STRONG_INTEGRITY'] },
+        },
+        deviceAttributes: {
+          build: { version: { sdkInit: 34, securityPatch: '2025-01-05' } },
+          ro: { crypto: { state: 'encrypted' } },
+        },
+      }),
+    },
     withApps,
     true,
     [],
   ],
   [
-    'iOS without App Attest',
-    { device: { claims: { ...ios, appAttested: false } } },
-    withApps,
-    false,
-    ['device_ios_app_attest_failed'],
-  ],
-  ['Android device fine', { device: { claims: android } }, withApps, true, []],
-  [
     'Android API level too low',
-    { device: { claims: { ...android, apiLevel: 30 } } },
+    { device: android({ sdkInt: 30 }) },
     withApps,
     false,
     ['device_android_api_level_violation'],
   ],
   [
     'Android patch level too old',
-    { device: { claims: { ...android, securityPatchLevel: '2023-06-01' } } },
+    { device: android({ securityPatch: '2023-06-01' }) },
     withApps,
     false,
     ['device_android_patch_level_violation'],
   ],
   [
     'Android unencrypted',
-    { device: { claims: { ...android, encryptionEnabled: false } } },
+    { device: android({ crypto: false }) },
     withApps,
     false,
     ['device_android_encryption_disabled'],
   ],
   [
     'Android basic integrity only',
-    { device: { claims: { ...android, integrityVerdicts: ['MEETS_BASIC_INTEGRITY'] } } },
+    { device: android({ verdicts: ['MEETS_BASIC_INTEGRITY'] }) },
     withApps,
     false,
     ['device_android_integrity_violation'],
   ],
-  [
-    'unknown app',
-    { device: { claims: { ...android, appId: 'com.evil' } } },
-    withApps,
-    false,
-    ['device_unknown_app'],
-  ],
+  ['unknown app', { device: android({ pkg: 'com.evil' }) }, withApps, false, ['device_unknown_app']],
   [
     'everything wrong on Android, each named',
-    { device: { claims: { platform: 'android', apiLevel: 21, appId: 'x' } } },
+    { device: payload('ANDROID', { deviceAttributes: { build: { version: { sdkInt: 21 } } } }) },
     withApps,
     false,
     [
@@ -189,20 +301,26 @@ const rows: Row[] = [
   ],
   [
     'unknown platform',
-    { device: { claims: { platform: 'symbian' } } },
+    { device: payload('SYMBIAN', {}) },
     POLICY_DEFAULTS,
     false,
     ['device_unknown_platform'],
   ],
   [
-    'unreadable attestation',
-    { device: { error: 'bad' } },
-    POLICY_DEFAULTS,
+    'an invalid device token: its reason, and no device rule runs',
+    {
+      device: {
+        deviceTokenValid: false,
+        error: 'device_token_expired',
+        error_description: 'The device token expired',
+      },
+    },
+    withApps,
     false,
-    ['device_attestation_invalid'],
+    ['device_token_expired'],
   ],
-  ['attestation required but absent', {}, deviceRequired, false, ['device_attestation_missing']],
-  ['device checks off', { device: { claims: { ...android, apiLevel: 1 } } }, noDevice, true, []],
+  ['device token required but absent', {}, deviceRequired, false, ['device_attestation_missing']],
+  ['device checks off', { device: android({ sdkInt: 1 }) }, noDevice, true, []],
 ];
 
 for (const [name, facts, policy, allow, errors] of rows) {

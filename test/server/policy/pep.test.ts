@@ -1,5 +1,5 @@
-// PEP over HTTP: device attestation rules, per-pairing/per-client rate limits (429 + Retry-After +
-// OperationOutcome), and the request log each request leaves (HDDT fields, chained, no secrets).
+// PEP over HTTP: per-pairing/per-client rate limits (429 + Retry-After + OperationOutcome), and the request
+// log each request leaves (HDDT fields, chained, no secrets). Device tokens: pep-device-token.test.ts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -27,44 +27,6 @@ after(async () => {
   ds?.cleanup();
 });
 
-const attestation = (claims: object) => Buffer.from(JSON.stringify(claims)).toString('base64url');
-
-test('a device attestation violating the DSR rules is refused with 401 naming the violation', async () => {
-  const good = {
-    platform: 'android',
-    apiLevel: 34,
-    securityPatchLevel: '2025-03-01',
-    encryptionEnabled: true,
-    integrityVerdicts: ['MEETS_DEVICE_INTEGRITY'],
-    appId: 'de.example.diga',
-  };
-  const ok = await h.request('/fhir/Device', {
-    token,
-    headers: { 'x-device-attestation': attestation(good) },
-  });
-  assert.equal(ok.status, 200);
-  const old = await h.request('/fhir/Device', {
-    token,
-    headers: { 'x-device-attestation': attestation({ ...good, securityPatchLevel: '2022-01-01' }) },
-  });
-  assert.equal(old.status, 401);
-  assert.match(old.headers['www-authenticate'] as string, /Security patch level 2022-01-01 is older/);
-  assert.equal(old.json().resourceType, 'OperationOutcome');
-  const iosOld = await h.request('/fhir/Device', {
-    token,
-    headers: {
-      'x-device-attestation': attestation({
-        platform: 'ios',
-        osVersion: '15.0',
-        appAttested: true,
-        appId: 'de.example.diga',
-      }),
-    },
-  });
-  assert.equal(iosOld.status, 401);
-  assert.match(iosOld.headers['www-authenticate'] as string, /iOS 15.0 is older than 17.0/);
-});
-
 test('per-pairing rate limit: 429 with Retry-After and a throttled OperationOutcome', async () => {
   const other = await h.token(ds.patients.b, ['cgm']);
   const statuses: number[] = [];
@@ -84,6 +46,7 @@ test('every request leaves one chained log line with the HDDT fields and nothing
   const r = await h.request('/fhir/Observation?_count=3', { token, headers: { 'x-request-id': 'abc' } });
   assert.equal(r.status, 200);
   await h.request('/fhir/Observation/nope', { token });
+  await h.request('/fhir/Device', { token: 'not-a-token' }); // a 401 over mTLS
   await h.request('/fhir/metadata', { cert: null });
   await new Promise((res) => setImmediate(res));
   const dir = path.join(h.dataDir, 'logs', 'requests');
