@@ -1,21 +1,31 @@
-// The `hddt-gateway` command. Only the module of the sub-command being run is loaded; help loads them all.
-import { Command, CommanderError } from 'commander';
-import { commands, type CommandLoader } from './commands/index.ts';
+// The `hddt-gateway` command. Only the module of the sub-command being run is loaded; the top-level help and
+// an unknown name list the commands from the static table in commands/index.ts without loading any of them.
+import fs from 'node:fs';
+import { Command, CommanderError, Help } from 'commander';
+import { commands } from './commands/index.ts';
 
 const program = new Command('hddt-gateway')
   .description('Edge gateway for glucose devices: BLE/serial drivers, HDDT FHIR + OAuth2 server, MQTT sync')
+  .version(packageVersion())
   .showHelpAfterError()
   .exitOverride();
 
-const wanted = process.argv.slice(2).find((a) => !a.startsWith('-'));
-const loaders: CommandLoader[] =
-  wanted && commands[wanted] ? [commands[wanted]] : [...new Set(Object.values(commands))];
-const registered = new Set<unknown>();
-for (const load of loaders) {
-  const mod = await load();
-  if (registered.has(mod.register)) continue;
-  registered.add(mod.register);
-  mod.register(program);
+const args = process.argv.slice(2);
+const first = args.findIndex((a) => !a.startsWith('-'));
+// `hddt-gateway help decode` shows decode's help: load decode
+const named = args[first] === 'help' ? args.slice(first + 1).find((a) => !a.startsWith('-')) : args[first];
+const entry = named !== undefined && Object.hasOwn(commands, named) ? commands[named] : undefined;
+if (entry) {
+  (await entry.load()).register(program);
+} else {
+  for (const [name, e] of Object.entries(commands)) program.command(name).description(e.description);
+  const help = new Help();
+  program.configureHelp({
+    subcommandTerm: (cmd) =>
+      Object.hasOwn(commands, cmd.name())
+        ? `${cmd.name()} ${commands[cmd.name()].args}`.trimEnd()
+        : help.subcommandTerm(cmd),
+  });
 }
 
 try {
@@ -27,4 +37,14 @@ try {
     console.error(`hddt-gateway: ${err instanceof Error ? err.message : String(err)}`);
     process.exitCode = 1;
   }
+}
+
+// bin/cli.ts in a checkout, dist/bin/cli.js when compiled: the package's root is one or two folders up.
+function packageVersion(): string {
+  for (const rel of ['../package.json', '../../package.json']) {
+    const file = new URL(rel, import.meta.url);
+    if (fs.existsSync(file))
+      return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
 }

@@ -1,19 +1,52 @@
 // Which parts run, decided by the configuration. The one list to extend when a part is added.
+// A part's module is imported only when the part starts, so `run` loads the code of the enabled parts only
+// (the BLE stack, serialport, fastify and mqtt.js each cost start-up time on a Pi).
 import type { GatewayConfig } from '../config/types.ts';
-import { createBleComponent } from '../drivers/ble/component.ts';
-import { createSerialComponent } from '../drivers/serial/component.ts';
-import { serverComponent } from '../server/component.ts';
-import { operatorComponent } from '../server/operator/component.ts';
 import { operatorProbes } from '../server/operator/probes.ts';
 import { retentionJob, timeKeeper, type Component } from './app.ts';
-import { createSyncComponent } from './sync/component.ts';
+
+interface Part {
+  enabled(config: GatewayConfig): boolean;
+  load(): Promise<Component>;
+}
+
+/** The optional parts by name; each name is the loaded component's name (test/gateway/components.test.ts). */
+export const parts = {
+  'mqtt-sync': {
+    enabled: (c) => c.mqtt.enabled,
+    load: async () => (await import('./sync/component.ts')).createSyncComponent(operatorProbes.setPublisher),
+  },
+  ble: {
+    enabled: (c) => c.ble.enabled,
+    load: async () => (await import('../drivers/ble/component.ts')).createBleComponent(operatorProbes.setBle),
+  },
+  serial: {
+    enabled: (c) => c.serial.enabled,
+    load: async () => (await import('../drivers/serial/component.ts')).createSerialComponent(),
+  },
+  server: {
+    enabled: (c) => c.server.enabled,
+    load: async () => (await import('../server/component.ts')).serverComponent,
+  },
+  operator: {
+    enabled: (c) => c.operator.enabled,
+    load: async () => (await import('../server/operator/component.ts')).operatorComponent,
+  },
+} satisfies Record<string, Part>;
 
 export function components(config: GatewayConfig): Component[] {
-  const list: Component[] = [timeKeeper, retentionJob];
-  if (config.mqtt.enabled) list.unshift(createSyncComponent(operatorProbes.setPublisher));
-  if (config.ble.enabled) list.push(createBleComponent(operatorProbes.setBle));
-  if (config.serial.enabled) list.push(createSerialComponent());
-  if (config.server.enabled) list.push(serverComponent);
-  if (config.operator.enabled) list.push(operatorComponent);
-  return list;
+  const part = (name: keyof typeof parts): Component[] => {
+    const { enabled, load } = parts[name];
+    return enabled(config) ? [{ name, start: async (ctx) => (await load()).start(ctx) }] : [];
+  };
+  // the sync part first: it is connecting while the rest starts
+  return [
+    ...part('mqtt-sync'),
+    timeKeeper,
+    retentionJob,
+    ...part('ble'),
+    ...part('serial'),
+    ...part('server'),
+    ...part('operator'),
+  ];
 }

@@ -1,26 +1,49 @@
-// The sub-commands, loaded lazily: `hddt-gateway decode ...` must not pay for loading fastify, noble and
-// serialport. Adding a command = one file in this folder + one line here, `name: () => import('./file.ts')`
-// (a file that registers several commands appears once per name).
+// The sub-commands. Each module is imported only when its command runs (`hddt-gateway decode ...` must not pay
+// for fastify, noble and serialport); `hddt-gateway --help` lists them from this table without loading any.
+// Adding a command = one file in this folder + one entry here (a file that registers several commands appears
+// once per name). `args` and `description` are what the module registers (test/bin/commands/index.test.ts).
 import type { Command } from 'commander';
 
 export type RegisterCommand = (program: Command) => void;
 export type CommandLoader = () => Promise<{ register: RegisterCommand }>;
 
+export interface CommandEntry {
+  /** options and arguments as the top-level help shows them after the name */
+  args: string;
+  description: string;
+  load: CommandLoader;
+}
+
 // prettier-ignore
-export const commands: Record<string, CommandLoader> = {
-  run: () => import('./run.ts'),
-  import: () => import('./import.ts'),
-  backup: () => import('./backup.ts'),
-  restore: () => import('./backup.ts'),
-  certs: () => import('./certs.ts'),
-  patient: () => import('./patient.ts'),
-  device: () => import('./device.ts'),
-  decode: () => import('./decode.ts'),
-  logs: () => import('./logs.ts'),
-  dump: () => import('./dump.ts'),
-  simulate: () => import('./simulate.ts'),
-  status: () => import('./status.ts'),
-  consume: () => import('./consume.ts'),
-  'diga-client': () => import('./diga-client.ts'),
-  demo: () => import('./demo.ts'),
+export const commands: Record<string, CommandEntry> = {
+  run: { args: '[options]', load: () => import('./run.ts'),
+    description: 'start the gateway: drivers, HDDT server and MQTT sync as configured; stops on SIGINT/SIGTERM' },
+  import: { args: '[options] <file>', load: () => import('./import.ts'),
+    description: 'ingest readings from a JSON-lines file; bad lines are reported by line number and skipped' },
+  backup: { args: '[options] <file>', load: () => import('./backup.ts'),
+    description: 'consistent online snapshot of the database and data directory, encrypted (AES-256-GCM)' },
+  restore: { args: '[options] <file>', load: () => import('./backup.ts'),
+    description: 'decrypt and unpack a backup into an empty data directory (refuses wrong keys and damaged files)' },
+  certs: { args: '', load: () => import('./certs.ts'),
+    description: 'Certificates for development and tests' },
+  patient: { args: '', load: () => import('./patient.ts'),
+    description: 'Patient accounts (pseudonymous; password and TOTP)' },
+  device: { args: '', load: () => import('./device.ts'),
+    description: 'Device assignments (periods)' },
+  decode: { args: '[options] <kind> <hex>', load: () => import('./decode.ts'),
+    description: 'decode a device value given as hex and print it as JSON' },
+  logs: { args: '', load: () => import('./logs.ts'),
+    description: 'HDDT request log: verify the hash chain, query lines' },
+  dump: { args: '[options]', load: () => import('./dump.ts'),
+    description: 'read all records from a serial glucose meter into the store' },
+  simulate: { args: '[options]', load: () => import('./simulate.ts'),
+    description: 'simulate BLE glucose sensors from a scenario file on a virtual HCI controller; prints the pty for noble' },
+  status: { args: '[options]', load: () => import('./status.ts'),
+    description: 'devices, last readings, sensor sessions, sync backlog, pairings and recent errors' },
+  consume: { args: '[options]', load: () => import('./consume.ts'),
+    description: 'recorder: consume hub batches from MQTT into a store (stops on SIGINT/SIGTERM)' },
+  'diga-client': { args: '', load: () => import('./diga-client.ts'),
+    description: 'reference DiGA client: pairing (PAR, PKCE, mTLS), HDDT polling, JSON lines output' },
+  demo: { args: '[options]', load: () => import('./demo.ts'),
+    description: 'run the gateway with a simulated BLE CGM and glucose meter, a simulated serial meter, a demo patient and the reference DiGA client; Ctrl-C stops' },
 };
