@@ -1,10 +1,12 @@
-// Wrong methods on what the API knows answer 405 with `Allow` and an OperationOutcome (R4 http.html), not 404:
-// the server is read-only, so PUT/DELETE/PATCH/POST on a type or an instance, GET on an operation or _search.
+// Wrong methods on what the API knows answer 405 with `Allow` and an OperationOutcome (R4 http.html), not
+// 404: the server is read-only, so PUT/DELETE/PATCH/POST/OPTIONS on a type or an instance, GET on an
+// operation or _search.
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { FhirError } from './outcome.ts';
 
-type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
-const METHODS: readonly Method[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'OPTIONS';
+// OPTIONS too: R4 has no OPTIONS interaction, and a 404 would say the resource is unknown
+const METHODS: readonly Method[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
 
 export function methodNotAllowed(method: string, what: string, allow: readonly string[]): FhirError {
   return new FhirError(

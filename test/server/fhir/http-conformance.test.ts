@@ -104,6 +104,8 @@ test('405 with Allow and an OperationOutcome for wrong methods on known resource
     ['GET', '/Observation/_search', 'POST'],
     ['DELETE', '/Device/_search', 'POST'],
     ['POST', '/metadata', 'GET, HEAD'],
+    ['OPTIONS', '/metadata', 'GET, HEAD'],
+    ['OPTIONS', '/Observation', 'GET, HEAD'],
   ];
   for (const [type, id] of [
     ['Observation', obs.id],
@@ -119,7 +121,7 @@ test('405 with Allow and an OperationOutcome for wrong methods on known resource
       method,
       token,
       headers: { 'content-type': 'application/fhir+json' },
-      body: method === 'GET' || method === 'DELETE' ? undefined : JSON.stringify(obs),
+      body: ['POST', 'PUT', 'PATCH'].includes(method) ? JSON.stringify(obs) : undefined,
     });
     const what = `${method} ${path}`;
     const oo = outcome(r, 405);
