@@ -1,6 +1,7 @@
 // The HTTPS application: fastify on node:https with the TLS profile of server/https.ts, security headers,
 // form bodies, rate limiting and cookies; each API area is a plugin registered with its prefix. Shared
 // services are decorated onto the instance (`app.services`).
+import { randomUUID } from 'node:crypto';
 import type { Server as TlsServer } from 'node:tls';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
@@ -115,6 +116,8 @@ export async function buildServer(
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     trustProxy: false,
+    // A unique id per request: the request log's transaction_id, and the reqId of the application's log lines.
+    genReqId: () => randomUUID(),
     return503OnClosing: true,
     // Requests refused before routing still get an OperationOutcome / OAuth error (server/client-errors.ts).
     frameworkErrors: frameworkErrors(fhirSettings(config).base),
@@ -126,6 +129,9 @@ export async function buildServer(
   app.decorate('services', services);
   // HTTP and token metrics for the operator server's /metrics (server/operator/http-metrics.ts).
   await app.register((await import('./operator/http-metrics.ts')).httpMetrics);
+
+  // HDDT request log of the authorization server and the FHIR API, 429 answers included (server/audit).
+  await app.register((await import('./audit/request-log-plugin.ts')).requestLogPlugin, { services });
 
   // The security headers @fastify/helmet gives, worked out once: the plugin would rebuild helmet (and parse
   // the CSP directives) on every request, a visible share of a small FHIR read.

@@ -1,20 +1,26 @@
-// `hddt-gateway logs verify|query`: the HDDT request log (server/audit/request-log.ts) — check the hash
-// chain, and filter lines by period, client, status (JSON lines on stdout).
+// `hddt-gateway logs verify|query`: the HDDT request log (server/audit/request-log.ts) — check the chain against
+// the key and head kept in the database, and filter lines by period, client, interface, status, transaction.
+import fs from 'node:fs';
 import type { Command } from 'commander';
-import { dataPath } from '../../config/load.ts';
-import { queryLogs, verifyLogs } from '../../server/audit/request-log.ts';
-import { fhirSettings } from '../../server/fhir/settings.ts';
-import { action, configFrom, UsageError, withConfigOption } from './common.ts';
+import { dataPath, loadConfig } from '../../config/load.ts';
+import type { GatewayConfig } from '../../config/types.ts';
+import { requestLogSettings } from '../../server/audit/request-log-settings.ts';
+import { queryLogs, verifyLogsAt, type VerifyResult } from '../../server/audit/request-log-verify.ts';
+import { action, UsageError, withConfigOption } from './common.ts';
 
 interface DirOpts {
   config?: string;
   dir?: string;
+  db?: string;
 }
 
-function logDir(opts: DirOpts): string {
-  if (opts.dir) return opts.dir;
-  const config = configFrom(opts);
-  return dataPath(config, fhirSettings(config).requestLog.dir);
+/** Reading the log creates nothing: no data directory, no database. */
+function configOf(opts: DirOpts): GatewayConfig {
+  return loadConfig({ file: opts.config });
+}
+
+function logDir(opts: DirOpts, config: GatewayConfig): string {
+  return opts.dir ?? dataPath(config, requestLogSettings(config).dir);
 }
 
 function time(name: string, value: string | undefined): number | undefined {
@@ -25,22 +31,38 @@ function time(name: string, value: string | undefined): number | undefined {
   return ms;
 }
 
+export function verifyReport(r: VerifyResult): string {
+  if (!r.ok) {
+    const e = r.error!;
+    return `broken: ${e.file}${e.line > 0 ? ` line ${e.line}` : ''}: ${e.reason}\n`;
+  }
+  const extra = [
+    r.prunedDays > 0 ? `${r.prunedDays} earlier days deleted by retention (recorded)` : '',
+    r.unrecordedLines > 0 ? `${r.unrecordedLines} lines past the recorded head` : '',
+  ].filter(Boolean);
+  return `ok: ${r.lines} lines in ${r.files} files, chain intact through sequence ${r.lastSeq}${extra.length ? `; ${extra.join('; ')}` : ''}\n`;
+}
+
 export function register(program: Command): void {
-  const logs = program.command('logs').description('HDDT request log: verify the hash chain, query lines');
+  const logs = program.command('logs').description('HDDT request log: verify the chain, query lines');
 
   withConfigOption(logs.command('verify'))
-    .description('recompute the checksum chain over all daily files; exit 1 at the first broken line')
+    .description(
+      'check every line against the key and head in the database; exit 1 at the first edited, missing or deleted line',
+    )
     .option('--dir <dir>', 'log directory (default: from the configuration)')
+    .option('--db <file>', 'database holding the key and head (default: from the configuration)')
     .action(
       action((opts: DirOpts) => {
-        const result = verifyLogs(logDir(opts));
-        if (result.ok) {
-          process.stdout.write(`ok: ${result.lines} lines in ${result.files} files, chain intact\n`);
-        } else {
-          const e = result.error!;
-          process.stdout.write(`broken: ${e.file} line ${e.line}: ${e.reason}\n`);
-          process.exitCode = 1;
-        }
+        const config = configOf(opts);
+        const db = opts.db ?? dataPath(config, config.store.file);
+        if (!fs.existsSync(db))
+          throw new UsageError(`no database at ${db}: it holds the request log's key and head (--db FILE)`);
+        const result = verifyLogsAt(logDir(opts, config), db, {
+          retentionDays: requestLogSettings(config).retentionDays,
+        });
+        process.stdout.write(verifyReport(result));
+        if (!result.ok) process.exitCode = 1;
       }),
     );
 
@@ -49,7 +71,8 @@ export function register(program: Command): void {
     .option('--dir <dir>', 'log directory (default: from the configuration)')
     .option('--from <time>', 'ISO date or date-time (inclusive)')
     .option('--to <time>', 'ISO date or date-time (inclusive)')
-    .option('--client <client_id>', 'partner (DiGA client_id)')
+    .option('--client <client_id>', 'the DiGA client_id')
+    .option('--interface <id>', 'interface, e.g. oauth:token or fhir:Observation:search-type')
     .option('--status <code>', 'HTTP status')
     .option('--transaction <id>', 'transaction id')
     .action(
@@ -59,6 +82,7 @@ export function register(program: Command): void {
             from?: string;
             to?: string;
             client?: string;
+            interface?: string;
             status?: string;
             transaction?: string;
           },
@@ -70,10 +94,11 @@ export function register(program: Command): void {
           let toMs = time('to', opts.to);
           // a date alone means the whole day
           if (toMs !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(opts.to!)) toMs += 86_399_999;
-          for (const line of queryLogs(logDir(opts), {
+          for (const line of queryLogs(logDir(opts, configOf(opts)), {
             fromMs,
             toMs,
             client: opts.client,
+            interfaceId: opts.interface,
             status: opts.status === undefined ? undefined : Number(opts.status),
             transactionId: opts.transaction,
           })) {

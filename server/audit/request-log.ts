@@ -1,239 +1,387 @@
-// HDDT self-logged monitoring (spec/hddt.md §4.5): one JSON line per request/response with the 13 HDDT
-// fields, in daily files `requests-YYYY-MM-DD.jsonl` (UTC days), kept `retentionDays` and then deleted.
-// Each line's checksum is SHA-256 over the previous line's checksum and the line itself, so removing,
-// reordering or editing a line breaks the chain (`hddt-gateway logs verify`). Never tokens, never patient ids.
+// HDDT self-logged monitoring (spec/hddt.md §4.5): one JSON line per request/response (request-log-line.ts), in
+// daily files `requests-YYYY-MM-DD.jsonl` (UTC days), kept `retentionDays` and then deleted, each deletion
+// recorded in the database. Lines are chained by an HMAC under a key in the database, and the head (sequence,
+// checksum, size per day) is recorded there too (gateway/store/request-log-head.ts; at most once a second and at
+// every stop), so edits, lines cut off the end and deleted files show in `hddt-gateway logs verify`.
+//
+// The log cannot fill the disk: past `maxTotalBytes` over all daily files it stops writing request lines and
+// counts them instead (one `dropped` line a minute, an alarm), until retention deletes a day; old days are never
+// deleted early, HDDT wants 30 days audit-proof. A write that fails (disk full) keeps up to `maxQueuedLines`
+// lines for the next attempt and counts the rest the same way; nothing throws into the server.
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
-import { createHash } from 'node:crypto';
+import {
+  markRequestLogDayPruned,
+  recordRequestLogDays,
+  requestLogKey,
+  type RequestLogDayHead,
+} from '../../gateway/store/request-log-head.ts';
+import type { Store } from '../../gateway/store/store.ts';
+import { appendWhole, fileSize, logFileOf, logFiles } from './log-files.ts';
+import { encodeLine, GENESIS, type DroppedInfo, type RequestLogFields } from './request-log-line.ts';
+import { resumePoint } from './request-log-resume.ts';
+import { REQUEST_LOG_DEFAULTS } from './request-log-settings.ts';
 
-export interface RequestLogFields {
-  timestamp: string;
-  transaction_id: string;
-  pairing_id: string | null;
-  partner_id: string | null;
-  interface_id: string;
-  event_type: 'Transfer' | 'Connection' | 'Heartbeat';
-  status: number;
-  error_code: string | null;
-  error_description: string | null;
-  response_time_ms: number;
-  data_volume_bytes: number;
+export { logFiles } from './log-files.ts';
+export { GENESIS, type RequestLogFields, type RequestLogLine } from './request-log-line.ts';
+
+const DAY_MS = 86_400_000;
+const RETRY_MS = 1_000;
+const REPEAT_ALARM_MS = 60_000;
+/** The head is recorded at most this often (a commit costs ~50 µs), at every new day, at prune and at close. */
+const HEAD_INTERVAL_MS = 1_000;
+
+export type DropReason = DroppedInfo['reason'];
+
+export interface RequestLogAlarm {
+  reason: DropReason | 'write_failed';
+  /** true when the condition starts (or goes on: repeated at most once a minute), false when it ends. */
+  active: boolean;
   message: string;
-}
-
-export interface RequestLogLine extends RequestLogFields {
-  prev_checksum: string;
-  checksum: string;
-}
-
-export const GENESIS = '0'.repeat(64);
-const FILE_RE = /^requests-(\d{4}-\d{2}-\d{2})\.jsonl$/;
-const FIELD_ORDER: Array<keyof RequestLogFields> = [
-  'timestamp',
-  'transaction_id',
-  'pairing_id',
-  'partner_id',
-  'interface_id',
-  'event_type',
-  'status',
-  'error_code',
-  'error_description',
-  'response_time_ms',
-  'data_volume_bytes',
-  'message',
-];
-
-/** The checksum of a line: over the previous checksum and the fields in a fixed order. */
-export function lineChecksum(prev: string, fields: RequestLogFields): string {
-  const h = createHash('sha256').update(prev).update('\n');
-  h.update(JSON.stringify(FIELD_ORDER.map((k) => fields[k])));
-  return h.digest('hex');
-}
-
-export function logFiles(dir: string): Array<{ day: string; file: string }> {
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .map((n) => ({ n, m: FILE_RE.exec(n) }))
-    .filter((x): x is { n: string; m: RegExpExecArray } => x.m !== null)
-    .map((x) => ({ day: x.m[1], file: path.join(dir, x.n) }))
-    .sort((a, b) => a.day.localeCompare(b.day));
-}
-
-function lastChecksum(dir: string): string {
-  const files = logFiles(dir);
-  for (let i = files.length - 1; i >= 0; i--) {
-    const lines = fs.readFileSync(files[i].file, 'utf8').split('\n').filter(Boolean);
-    const last = lines.at(-1);
-    if (last) {
-      try {
-        return (JSON.parse(last) as RequestLogLine).checksum;
-      } catch {
-        return GENESIS;
-      }
-    }
-  }
-  return GENESIS;
 }
 
 export interface RequestLogOptions {
   dir: string;
+  /** Holds the HMAC key and the recorded head. */
+  store: Store;
   retentionDays: number;
+  /** Cap over all daily files (default REQUEST_LOG_DEFAULTS). */
+  maxTotalBytes?: number;
+  /** Lines kept in memory while writes fail. */
+  maxQueuedLines?: number;
   now?: () => Date;
-  /** A write that failed (disk full, folder gone): the lines stay queued and are retried with the next. */
-  onError?: (err: Error) => void;
+  onAlarm?: (alarm: RequestLogAlarm) => void;
+  /** Called for every line not written (metrics). */
+  onDrop?: (reason: DropReason) => void;
 }
+
+export interface RequestLogStatus {
+  totalBytes: number;
+  capped: boolean;
+  writeFailing: boolean;
+  queued: number;
+  seq: number;
+}
+
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export class RequestLog {
   private readonly dir: string;
+  private readonly store: Store;
+  private readonly key: Buffer;
   private readonly retentionDays: number;
+  private readonly maxTotalBytes: number;
+  private readonly maxQueuedLines: number;
   private readonly now: () => Date;
-  private prev: string;
-  private pending: Array<{ day: string; text: string }> = [];
+  private readonly onAlarm: (alarm: RequestLogAlarm) => void;
+  private readonly onDrop: (reason: DropReason) => void;
+  private seq = 0;
+  private prev = GENESIS;
+  private current: RequestLogDayHead | undefined;
+  private readonly unrecorded = new Map<string, RequestLogDayHead>();
+  private totalBytes = 0;
+  private queue: RequestLogFields[] = [];
+  private readonly drops = new Map<DropReason, { count: number; sinceMs: number }>();
+  private capped = false;
+  private failingSinceMs: number | null = null;
+  private lastFailAlarmMs = 0;
+  private lastRecordMs = 0;
+  private lastSummaryMs = 0;
+  private prunedThrough = '';
   private scheduled = false;
-  private readonly onError?: (err: Error) => void;
-  private currentDay = '';
+  private closed = false;
 
   constructor(opts: RequestLogOptions) {
     this.dir = opts.dir;
+    this.store = opts.store;
     this.retentionDays = opts.retentionDays;
+    this.maxTotalBytes = opts.maxTotalBytes ?? REQUEST_LOG_DEFAULTS.maxTotalBytes;
+    this.maxQueuedLines = opts.maxQueuedLines ?? REQUEST_LOG_DEFAULTS.maxQueuedLines;
     this.now = opts.now ?? (() => new Date());
-    this.onError = opts.onError;
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    this.prev = lastChecksum(this.dir);
+    this.onAlarm = opts.onAlarm ?? (() => undefined);
+    this.onDrop = opts.onDrop ?? (() => undefined);
+    this.key = requestLogKey(this.store);
+    this.resume();
+    this.prune();
+    if (this.totalBytes >= this.maxTotalBytes) this.enterCap();
   }
 
-  /** Chains and queues one line; lines are written together once per event-loop turn. */
-  append(fields: RequestLogFields): RequestLogLine {
-    const checksum = lineChecksum(this.prev, fields);
-    const line: RequestLogLine = { ...fields, prev_checksum: this.prev, checksum };
-    this.prev = checksum;
-    const day = fields.timestamp.slice(0, 10);
-    this.pending.push({ day, text: `${JSON.stringify(line)}\n` });
-    if (!this.scheduled) {
-      this.scheduled = true;
-      // a failed write must not become an uncaught exception that takes the server down
-      setImmediate(() => {
-        try {
-          this.flush();
-        } catch (err) {
-          this.onError?.(err as Error);
-        }
-      });
+  /** Continues the chain where it stopped (request-log-resume.ts). */
+  private resume(): void {
+    const point = resumePoint(this.dir, this.store, this.key);
+    [this.seq, this.prev, this.current, this.totalBytes] = [
+      point.seq,
+      point.prev,
+      point.current,
+      point.totalBytes,
+    ];
+    if (point.current && point.unrecorded) this.unrecorded.set(point.current.day, { ...point.current });
+    if (point.cut) {
+      const { bytes, day } = point.cut;
+      this.queue.push(
+        this.auditLine(
+          `removed ${bytes} bytes of an incomplete last line of ${day} (the gateway stopped during a write)`,
+        ),
+      );
     }
-    return line;
   }
 
+  /** Queues one line; lines are chained and written together once per event-loop turn. */
+  append(fields: RequestLogFields): void {
+    if (this.closed) return;
+    if (this.capped) return this.drop('cap');
+    if (this.queue.length >= this.maxQueuedLines) return this.drop('queue_full');
+    this.queue.push(fields);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    const run = () => {
+      if (!this.closed) this.flush();
+    };
+    if (this.failingSinceMs === null) setImmediate(run);
+    else setTimeout(run, RETRY_MS).unref();
+  }
+
+  private drop(reason: DropReason): void {
+    let d = this.drops.get(reason);
+    if (!d) {
+      d = { count: 0, sinceMs: this.now().getTime() };
+      // the first count of what is dropped is written a minute later
+      if (this.drops.size === 0) this.lastSummaryMs = d.sinceMs;
+      this.drops.set(reason, d);
+    }
+    d.count++;
+    this.onDrop(reason);
+  }
+
+  private enterCap(): void {
+    if (this.capped) return;
+    this.capped = true;
+    this.onAlarm({
+      reason: 'cap',
+      active: true,
+      message:
+        `request log at its cap: ${this.totalBytes} bytes in daily files (maxTotalBytes ${this.maxTotalBytes}); ` +
+        'request lines are counted, not written, until retention deletes the oldest day',
+    });
+  }
+
+  /** Chains and writes what is queued; a failed write keeps the unwritten lines queued. */
   flush(): void {
     this.scheduled = false;
-    const batch = this.pending;
-    this.pending = [];
-    const byDay = new Map<string, string>();
-    for (const p of batch) byDay.set(p.day, (byDay.get(p.day) ?? '') + p.text);
-    for (const [day, text] of byDay) {
+    if (this.queue.length === 0) return;
+    const groups = this.chain(this.queue.splice(0));
+    let wrote = false;
+    for (let g = 0; g < groups.length; g++) {
+      const group = groups[g]!;
+      const file = logFileOf(this.dir, group.day);
       try {
-        fs.appendFileSync(path.join(this.dir, `requests-${day}.jsonl`), text, { mode: 0o600 });
+        // made here, not once: a folder removed while running comes back with the next line
+        fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+        appendWhole(file, group.text);
       } catch (err) {
-        // keep this day's and later days' lines, in order, for the next attempt
-        this.pending = [...batch.filter((p) => p.day >= day), ...this.pending];
-        throw err;
+        this.queue = [...groups.slice(g).flatMap((x) => x.fields), ...this.queue];
+        this.writeFailed(err as Error);
+        return;
       }
-      if (day !== this.currentDay) {
-        this.currentDay = day;
-        this.prune();
+      wrote = true;
+      this.seq = group.lastSeq;
+      this.prev = group.checksum;
+      this.totalBytes += group.bytes;
+      const sameDay = this.current?.day === group.day;
+      this.current = {
+        day: group.day,
+        firstSeq: sameDay ? this.current!.firstSeq : group.firstSeq,
+        lastSeq: group.lastSeq,
+        lastChecksum: group.checksum,
+        bytes: fileSize(file),
+      };
+      this.unrecorded.set(group.day, { ...this.current });
+      if (!sameDay) this.prune();
+    }
+    if (wrote) this.written();
+  }
+
+  /** Sequence numbers and checksums for a batch, in runs of one day each; lines past the cap are dropped. */
+  private chain(batch: RequestLogFields[]) {
+    const groups: Array<{
+      day: string;
+      text: string;
+      bytes: number;
+      fields: RequestLogFields[];
+      firstSeq: number;
+      lastSeq: number;
+      checksum: string;
+    }> = [];
+    let [seq, prev, day, bytes] = [this.seq, this.prev, this.current?.day ?? '', 0];
+    for (const f of batch) {
+      // the counts of what was dropped are written past the cap: at most one line a minute
+      if (!f.dropped && this.totalBytes + bytes >= this.maxTotalBytes) {
+        this.enterCap();
+        this.drop('cap');
+        continue;
+      }
+      const lineDay = f.timestamp.slice(0, 10);
+      if (lineDay > day) day = lineDay; // a clock stepping back does not reopen yesterday's file
+      seq++;
+      const { text, checksum } = encodeLine(this.key, seq, prev, f);
+      prev = checksum;
+      const size = Buffer.byteLength(text, 'utf8');
+      bytes += size;
+      let g = groups.at(-1);
+      if (!g || g.day !== day) {
+        g = { day, text: '', bytes: 0, fields: [], firstSeq: seq, lastSeq: seq, checksum };
+        groups.push(g);
+      }
+      g.text += text;
+      g.bytes += size;
+      g.fields.push(f);
+      g.lastSeq = seq;
+      g.checksum = checksum;
+    }
+    return groups;
+  }
+
+  private writeFailed(err: Error): void {
+    const nowMs = this.now().getTime();
+    if (this.failingSinceMs === null || nowMs - this.lastFailAlarmMs >= REPEAT_ALARM_MS) {
+      this.failingSinceMs ??= nowMs;
+      this.lastFailAlarmMs = nowMs;
+      this.onAlarm({
+        reason: 'write_failed',
+        active: true,
+        message: `request log write failed (${err.message}); ${this.queue.length} lines kept for retry, at most ${this.maxQueuedLines}`,
+      });
+    }
+    this.schedule();
+  }
+
+  /** After a successful write: record the head, end a write failure. */
+  private written(): void {
+    if (this.now().getTime() - this.lastRecordMs >= HEAD_INTERVAL_MS) this.recordHeads();
+    if (this.failingSinceMs !== null) {
+      this.failingSinceMs = null;
+      this.onAlarm({ reason: 'write_failed', active: false, message: 'request log writes again' });
+    }
+    if (this.queue.length > 0) this.schedule();
+  }
+
+  private recordHeads(): void {
+    if (this.unrecorded.size === 0) return;
+    try {
+      this.lastRecordMs = this.now().getTime();
+      recordRequestLogDays(this.store, [...this.unrecorded.values()], this.lastRecordMs);
+      this.unrecorded.clear();
+    } catch (err) {
+      // the file is ahead of the recorded head, which verify accepts; tried again after the next write
+      const nowMs = this.now().getTime();
+      if (nowMs - this.lastFailAlarmMs >= REPEAT_ALARM_MS) {
+        this.lastFailAlarmMs = nowMs;
+        this.onAlarm({
+          reason: 'write_failed',
+          active: true,
+          message: `request log head not recorded in the database (${(err as Error).message})`,
+        });
       }
     }
   }
 
-  /** Deletes files of days older than the retention period. */
+  /** Housekeeping, once a second from the server: retention at a new day, the minute's count of drops. */
+  tick(): void {
+    const nowMs = this.now().getTime();
+    if (dayOf(nowMs) !== this.prunedThrough) this.prune();
+    if (this.drops.size > 0 && nowMs - this.lastSummaryMs >= 60_000) this.queueDropCounts();
+    if (this.failingSinceMs === null) this.recordHeads();
+  }
+
+  private queueDropCounts(): void {
+    const now = this.now();
+    this.lastSummaryMs = now.getTime();
+    const lines = [...this.drops].map(([reason, d]) => {
+      const what = reason === 'cap' ? 'the log reached its cap' : 'writes failed and the queue was full';
+      return {
+        ...this.auditLine(`${d.count} request lines not written: ${what}`),
+        error_code: `log_${reason}`,
+        dropped: {
+          reason,
+          count: d.count,
+          period_start: new Date(d.sinceMs).toISOString(),
+          period_end: now.toISOString(),
+        },
+      };
+    });
+    this.drops.clear();
+    this.queue.unshift(...lines);
+    this.schedule();
+  }
+
+  private auditLine(message: string): RequestLogFields {
+    return {
+      timestamp: this.now().toISOString(),
+      transaction_id: randomUUID(),
+      pairing_id: null,
+      partner_id: null,
+      client_id: null,
+      interface_id: 'request-log',
+      event_type: 'Audit',
+      status: 0,
+      error_code: null,
+      error_description: null,
+      response_time_ms: 0,
+      data_volume_bytes: 0,
+      message,
+    };
+  }
+
+  /** Deletes the files of days past the retention period, recording each deletion first. */
   prune(): string[] {
-    const cutoff = new Date(this.now().getTime() - this.retentionDays * 86_400_000)
-      .toISOString()
-      .slice(0, 10);
+    const nowMs = this.now().getTime();
+    const cutoff = dayOf(nowMs - this.retentionDays * DAY_MS);
     const removed: string[] = [];
+    this.recordHeads();
     for (const f of logFiles(this.dir)) {
-      if (f.day < cutoff) {
+      if (f.day >= cutoff) break;
+      try {
+        markRequestLogDayPruned(this.store, f.day, nowMs);
+        const size = fileSize(f.file);
         fs.rmSync(f.file, { force: true });
+        this.totalBytes -= size;
         removed.push(f.file);
+      } catch {
+        break; // recorded or deleted next time; the file stays until then
       }
+    }
+    this.prunedThrough = dayOf(nowMs);
+    if (this.capped && this.totalBytes < this.maxTotalBytes) {
+      this.capped = false;
+      this.onAlarm({
+        reason: 'cap',
+        active: false,
+        message: `request log below its cap again (${this.totalBytes} bytes): request lines are written again`,
+      });
     }
     return removed;
   }
 
+  status(): RequestLogStatus {
+    return {
+      totalBytes: this.totalBytes,
+      capped: this.capped,
+      writeFailing: this.failingSinceMs !== null,
+      queued: this.queue.length,
+      seq: this.seq,
+    };
+  }
+
+  /** Writes what is queued and the counts of what was dropped; later appends are ignored. */
   close(): void {
-    if (this.pending.length > 0) this.flush();
-  }
-}
-
-export interface VerifyResult {
-  ok: boolean;
-  files: number;
-  lines: number;
-  /** The first broken place. */
-  error?: { file: string; line: number; reason: string };
-}
-
-/**
- * Recomputes the chain over all files, oldest first. The oldest line's predecessor may have been deleted
- * by retention; from there on every link must hold, across file boundaries too.
- */
-export function verifyLogs(dir: string): VerifyResult {
-  const files = logFiles(dir);
-  let prev: string | null = null;
-  let lines = 0;
-  for (const f of files) {
-    const text = fs.readFileSync(f.file, 'utf8');
-    const rows = text.split('\n');
-    if (rows.at(-1) === '') rows.pop();
-    for (let i = 0; i < rows.length; i++) {
-      const fail = (reason: string): VerifyResult => ({
-        ok: false,
-        files: files.length,
-        lines,
-        error: { file: f.file, line: i + 1, reason },
-      });
-      let line: RequestLogLine;
-      try {
-        line = JSON.parse(rows[i]) as RequestLogLine;
-      } catch {
-        return fail('not JSON');
-      }
-      if (prev !== null && line.prev_checksum !== prev) return fail('does not chain to the previous line');
-      if (lineChecksum(line.prev_checksum, line) !== line.checksum)
-        return fail('checksum does not match the content');
-      if (line.timestamp.slice(0, 10) !== f.day) return fail('line belongs to another day');
-      prev = line.checksum;
-      lines++;
-    }
-  }
-  return { ok: true, files: files.length, lines };
-}
-
-export interface LogQuery {
-  fromMs?: number;
-  toMs?: number;
-  client?: string;
-  status?: number;
-  transactionId?: string;
-  interfaceId?: string;
-}
-
-export function* queryLogs(dir: string, q: LogQuery): Generator<RequestLogLine> {
-  const fromDay = q.fromMs !== undefined ? new Date(q.fromMs).toISOString().slice(0, 10) : '';
-  const toDay = q.toMs !== undefined ? new Date(q.toMs).toISOString().slice(0, 10) : '9999';
-  for (const f of logFiles(dir)) {
-    if (f.day < fromDay || f.day > toDay) continue;
-    for (const row of fs.readFileSync(f.file, 'utf8').split('\n')) {
-      if (!row) continue;
-      const line = JSON.parse(row) as RequestLogLine;
-      const t = Date.parse(line.timestamp);
-      if (q.fromMs !== undefined && t < q.fromMs) continue;
-      if (q.toMs !== undefined && t > q.toMs) continue;
-      if (q.client !== undefined && line.partner_id !== q.client) continue;
-      if (q.status !== undefined && line.status !== q.status) continue;
-      if (q.transactionId !== undefined && line.transaction_id !== q.transactionId) continue;
-      if (q.interfaceId !== undefined && line.interface_id !== q.interfaceId) continue;
-      yield line;
-    }
+    if (this.closed) return;
+    if (this.drops.size > 0) this.queueDropCounts();
+    this.flush();
+    this.recordHeads();
+    this.closed = true;
   }
 }

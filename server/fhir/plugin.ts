@@ -2,14 +2,14 @@
 // /metadata (public), read/vread/search (GET and POST _search) of Observation, Device, DeviceMetric, and
 // POST /Observation/$hddt-cgm-summary. Every other request goes PEP → PDP → rate limits → handler; every
 // error is an OperationOutcome (never 403: 401 invalid_token, 404, or 405 for a wrong method); JSON or XML;
-// gzip/br; request log. Absolute URLs come from the configured base (fhirBaseUrl), never from a header.
+// gzip/br; server/audit/request-log-plugin.ts writes the request log from `req.fhir`. Absolute URLs come
+// from the configured base (fhirBaseUrl), never from a header.
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { dataPath } from '../../config/load.ts';
 import { MIV_CODES } from '../../gateway/hddt/codes.ts';
 import type { SearchScope, SearchType } from '../../gateway/store/fhir-search.ts';
-import { RequestLog, type RequestLogFields } from '../audit/request-log.ts';
+import type { RequestLogFields } from '../audit/request-log.ts';
 import type { AccessContext } from '../oauth/access.ts';
 import { DEVICE_METRIC_SCOPE, DEVICE_SCOPE } from '../oauth/scopes.ts';
 import { primaryViolation } from '../policy/pdp.ts';
@@ -52,8 +52,6 @@ declare module 'fastify' {
 
 export interface FhirRoutesOptions {
   services: ServerServices;
-  /** Request log; default: daily files under the data dir as configured (null disables). */
-  requestLog?: RequestLog | null;
 }
 
 /** The scope a token grants: its patient, and per granted MIV the codes and the historic period. */
@@ -84,19 +82,6 @@ async function fhirApi(app: FastifyInstance, opts: FhirRoutesOptions): Promise<v
   const cursorSecret = store.secret('fhir-cursor-secret', 32);
   const perClient = new RateLimiter(settings.rateLimit.perClient);
   const perPairing = new RateLimiter(settings.rateLimit.perPairing);
-  const requestLog =
-    opts.requestLog !== undefined
-      ? opts.requestLog
-      : settings.requestLog.enabled
-        ? new RequestLog({
-            dir: dataPath(config, settings.requestLog.dir),
-            retentionDays: settings.requestLog.retentionDays,
-            now: () => services.clock.now(),
-            onError: (err) =>
-              app.log.error({ err: err.message }, 'request log write failed; lines kept for retry'),
-          })
-        : null;
-  if (requestLog && opts.requestLog === undefined) app.addHook('onClose', async () => requestLog.close());
   // Reads dominate: map the database instead of copying pages through read() (per connection, harmless).
   try {
     store.db.pragma('mmap_size = 268435456');
@@ -196,28 +181,6 @@ async function fhirApi(app: FastifyInstance, opts: FhirRoutesOptions): Promise<v
     }
     return payload;
   });
-
-  if (requestLog) {
-    app.addHook('onResponse', async (req, reply) => {
-      const f = req.fhir;
-      if (!f) return;
-      const length = Number(reply.getHeader('content-length') ?? 0);
-      requestLog.append({
-        timestamp: services.clock.now().toISOString(),
-        transaction_id: req.id,
-        pairing_id: f.access?.pairingId ?? null,
-        partner_id: f.access?.clientId ?? null,
-        interface_id: f.interfaceId,
-        event_type: reply.statusCode === 401 ? 'Connection' : f.eventType,
-        status: reply.statusCode,
-        error_code: f.errorCode ?? null,
-        error_description: f.errorDescription ?? null,
-        response_time_ms: Math.round(Number(process.hrtime.bigint() - f.startNs) / 1e4) / 100,
-        data_volume_bytes: Number.isFinite(length) ? length : 0,
-        message: f.message ?? `${req.method} ${f.interfaceId}`,
-      });
-    });
-  }
 
   /** PEP → PDP, then the rate limits; leaves the access context on the request. */
   const guard = async (req: FastifyRequest) => {

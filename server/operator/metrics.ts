@@ -79,6 +79,12 @@ export class GatewayMetrics {
     labelNames: ['grant_type', 'error'] as const,
     registers: [this.registry],
   });
+  readonly requestLogDropped = new Counter({
+    name: 'hddt_request_log_dropped_lines_total',
+    help: 'Request log lines not written (counted in the log instead), by reason: cap, queue_full',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly racpDuration = new Histogram({
     name: 'hddt_ble_racp_duration_seconds',
     help: 'Duration of RACP procedures (record backfill) by service and outcome',
