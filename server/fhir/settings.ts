@@ -17,7 +17,6 @@ export interface FhirSettings {
   /** Responses at least this large are compressed (gzip/br) when the client accepts it. */
   compressMinBytes: number;
   rateLimit: { perClient: RateLimitRule; perPairing: RateLimitRule };
-  requestLog: { enabled: boolean; dir: string; retentionDays: number };
 }
 
 export const FHIR_DEFAULTS: FhirSettings = {
@@ -27,7 +26,6 @@ export const FHIR_DEFAULTS: FhirSettings = {
   maxCount: 500,
   compressMinBytes: 1024,
   rateLimit: { perClient: { max: 6000, windowSeconds: 60 }, perPairing: { max: 600, windowSeconds: 60 } },
-  requestLog: { enabled: true, dir: 'logs/requests', retentionDays: 30 },
 };
 
 type Partial2<T> = { [K in keyof T]?: T[K] extends object ? Partial2<T[K]> : T[K] };
@@ -42,7 +40,6 @@ export function fhirSettings(config: GatewayConfig): FhirSettings {
       perClient: { ...FHIR_DEFAULTS.rateLimit.perClient, ...given.rateLimit?.perClient },
       perPairing: { ...FHIR_DEFAULTS.rateLimit.perPairing, ...given.rateLimit?.perPairing },
     },
-    requestLog: { ...FHIR_DEFAULTS.requestLog, ...given.requestLog },
   } as FhirSettings;
 }
 
