@@ -25,6 +25,7 @@ import { startSimulation, type CgmScenario, type Scenario } from '../firmware-br
 import { startSimulationProcess } from '../firmware-bridge/peripherals/simulation-process.ts';
 import { createLogger } from '../gateway/log.ts';
 import { openStore } from '../gateway/store/store.ts';
+import { storePort } from '../gateway/readings/port.ts';
 
 const TARGET = { maxSeconds: 30, minRatio: 0.8 };
 const ADDRESS = 'c0:11:22:33:44:55';
@@ -114,7 +115,7 @@ export async function run(args: string[]): Promise<object> {
   const quiet = new Writable({ write: (_c, _e, cb) => cb() });
   const log = createLogger('error', quiet);
   const central = new BleCentral(NobleRadio.create(ble, log), {
-    store,
+    port: storePort(store),
     log,
     config: ble,
     timeZone: 'Europe/Berlin',

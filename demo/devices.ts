@@ -13,6 +13,7 @@ import { syntheticRecords } from '../firmware-bridge/meters/scenario.ts';
 import { startMeter, type RunningMeter } from '../firmware-bridge/meters/simulator.ts';
 import type { IngestOptions } from '../gateway/readings/ingest.ts';
 import type { Store } from '../gateway/store/store.ts';
+import { storePort } from '../gateway/readings/port.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SCENARIO = path.join(here, '../firmware-bridge/peripherals/scenarios/demo.json');
@@ -125,9 +126,8 @@ export async function startSerialMeter(opts: {
       running ??= dumpMeter({
         path: pty.gatewayPath,
         protocol: 'onetouch-ultra2',
-        store: opts.store,
+        port: storePort(opts.store, opts.ingest),
         timeZone: opts.timeZone,
-        ingest: opts.ingest,
       }).finally(() => (running = undefined));
       return running;
     },

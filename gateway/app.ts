@@ -2,7 +2,8 @@
 // Each part is a Component that starts and stops; nothing downstream calls back upstream.
 import { dataPath } from '../config/load.ts';
 import type { GatewayConfig } from '../config/types.ts';
-import { mappingFromConfig, refreshTimeDependent } from './hddt/materialize.ts';
+import { ingestOptionsFromConfig, mappingFromConfig, refreshTimeDependent } from './hddt/materialize.ts';
+import { storePort, type ReadingPort } from './readings/port.ts';
 import { purgeExpired } from './hddt/retention.ts';
 import type { Logger } from './log.ts';
 import { openStore, type Store } from './store/store.ts';
@@ -11,6 +12,8 @@ import { attachOutbox } from './sync/outbox-writer.ts';
 export interface GatewayContext {
   config: GatewayConfig;
   store: Store;
+  /** Where drivers hand over readings (ingest with the configuration's mapping and retention). */
+  port: ReadingPort;
   log: Logger;
 }
 
@@ -82,7 +85,7 @@ export const retentionJob: Component = {
  */
 export function openGatewayStore(config: GatewayConfig, file = dataPath(config, config.store.file)): Store {
   const store = openStore({ path: file });
-  if (config.mqtt.enabled) attachOutbox(store, { format: config.mqtt.format });
+  if (config.mqtt.enabled) attachOutbox(store);
   return store;
 }
 
@@ -92,7 +95,7 @@ export async function startGateway(
   components: Component[] = [timeKeeper],
 ): Promise<RunningGateway> {
   const store = openGatewayStore(config);
-  const ctx: GatewayContext = { config, store, log };
+  const ctx: GatewayContext = { config, store, port: storePort(store, ingestOptionsFromConfig(config)), log };
   const stops: Array<{ name: string; stop: () => Promise<void> }> = [];
   try {
     for (const c of components) {

@@ -9,6 +9,8 @@ import { assertTimeZone, TimeZoneError } from '../../drivers/serial/local-time.t
 import { SERIAL_PROTOCOLS, type SerialProtocol } from '../../drivers/serial/meter-session.ts';
 import { dumpMeter } from '../../drivers/serial/run-dump.ts';
 import { openGatewayStore } from '../../gateway/app.ts';
+import { ingestOptionsFromConfig } from '../../gateway/hddt/materialize.ts';
+import { storePort } from '../../gateway/readings/port.ts';
 import { UsageError, action, configFrom, withConfigOption } from './common.ts';
 
 interface DumpCliOptions {
@@ -74,7 +76,7 @@ export function register(program: Command): void {
           const result = await dumpMeter({
             path: opts.port,
             protocol: opts.protocol,
-            store,
+            port: storePort(store, ingestOptionsFromConfig(config)),
             timeZone: opts.timezone,
             baudRate,
             session: { retries, timeouts: { replyMs, quietMs: Math.max(50, Math.round(replyMs / 6)) } },
@@ -94,6 +96,7 @@ export function register(program: Command): void {
             read: result.read,
             stored: result.stored,
             duplicates: result.duplicates,
+            expired: result.expired,
             rejected: result.rejected.length,
             error: result.error ? `${result.error.code}: ${result.error.message}` : null,
           };
@@ -103,7 +106,7 @@ export function register(program: Command): void {
             opts.json
               ? `${JSON.stringify(summary)}\n`
               : `${summary.device ?? opts.port}: read ${summary.read}, stored ${summary.stored}, ` +
-                  `duplicate ${summary.duplicates}, rejected ${summary.rejected}\n`,
+                  `duplicate ${summary.duplicates}, expired ${summary.expired}, rejected ${summary.rejected}\n`,
           );
           if (result.error) {
             if (result.error.code === 'ERR_PORT_OPEN') throw new UsageError(`dump: ${result.error.message}`);

@@ -14,7 +14,6 @@ import {
 import { decodeCgmStatus } from '../codecs/cgm-status.ts';
 import { dateTimeToEpochMs, isDateKnown } from '../codecs/date-time.ts';
 import type { Reading, SensorSession, Specimen } from '../../gateway/readings/reading.ts';
-import { lastRecordNumber } from '../../gateway/store/readings.ts';
 import { zoneOffsetMs } from '../serial/local-time.ts';
 import { cgmNotificationToReadings, type CgmRecordContext } from './cgm-records.ts';
 import { DeviceDriver, type DeviceIdentity, type DriverDeps } from './device-driver.ts';
@@ -80,7 +79,7 @@ export class CgmDriver extends DeviceDriver {
     await this.racp.subscribe();
   }
 
-  protected async readConfig(link: GattLink): Promise<void> {
+  protected async readFamilyConfig(link: GattLink): Promise<void> {
     const feature = decodeCgmFeature(await link.read(SERVICE.cgm, CHAR.cgmFeature));
     if (feature.crc === 'mismatch') throw new SensorConfigError('CGM Feature: E2E-CRC mismatch');
     this.crc = cgmSupportsE2eCrc(feature);
@@ -146,7 +145,7 @@ export class CgmDriver extends DeviceDriver {
     };
     this.sensorNow = sensorNow;
     this.receivedMs = NaN; // the new context has no receive time yet
-    this.intervalKnown = lastRecordNumber(this.deps.store, this.device.key, startedAt) !== null;
+    this.intervalKnown = this.deps.port.lastRecordNumber(this.device.key, startedAt) !== null;
     this.log.info(
       { sessionStart: startedAt, expiresAt, sensorNow, crc: this.crc, clockOffsetMs },
       'CGM session read',
@@ -156,11 +155,11 @@ export class CgmDriver extends DeviceDriver {
     for (const v of early) this.onMeasurement(v);
   }
 
-  protected async fetch(): Promise<void> {
+  protected async fetchRecords(): Promise<void> {
     const ctx = this.ctx;
     const racp = this.racp;
     if (!ctx || !racp) return;
-    const last = lastRecordNumber(this.deps.store, this.device.key, ctx.session.startedAt);
+    const last = this.deps.port.lastRecordNumber(this.device.key, ctx.session.startedAt);
     const request = reportFrom(last === null ? null : last + 1, 'time-offset');
     if (!request) return;
     this.holdAbove = this.sensorNow;
@@ -219,7 +218,7 @@ export class CgmDriver extends DeviceDriver {
   private deliver(readings: Reading[]): void {
     if (readings.length === 0) return;
     if (this.intervalKnown) {
-      this.handOver(readings);
+      this.pushReadings(readings);
       return;
     }
     for (const r of readings) this.awaitingInterval.push(r);
@@ -240,6 +239,6 @@ export class CgmDriver extends DeviceDriver {
     this.intervalKnown = true;
     const waiting = this.awaitingInterval;
     this.awaitingInterval = [];
-    if (waiting.length > 0) this.handOver(waiting);
+    if (waiting.length > 0) this.pushReadings(waiting);
   }
 }

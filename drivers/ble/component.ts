@@ -1,6 +1,5 @@
 // The BLE central as a gateway Component (registered in gateway/components.ts when ble.enabled).
 import type { Component } from '../../gateway/app.ts';
-import { mappingFromConfig } from '../../gateway/hddt/materialize.ts';
 import { BleCentral } from './central.ts';
 import { NobleRadio } from './noble-transport.ts';
 
@@ -13,11 +12,10 @@ export function createBleComponent(onRunning?: (central: BleCentral | null) => v
       const log = ctx.log.child({ component: 'ble' });
       const radio = NobleRadio.create(config, log);
       const central = new BleCentral(radio, {
-        store: ctx.store,
+        port: ctx.port,
         log,
         config,
         timeZone: ctx.config.timezone,
-        mapping: mappingFromConfig(ctx.config),
         cgmLimits: ctx.config.hddt.cgmDefaultLimits,
       });
       try {

@@ -1,33 +1,29 @@
-// What every BLE device family shares, Tidepool-style: the same small steps on every connection
-// (subscribe → read config/clock → fetch → process → hand over → live or disconnect); a family fills in the
-// steps. The class owns no timers beyond its sink, and its run() never rejects: a failure is an outcome.
+// What every BLE device family shares: the visit's steps (drivers/visit.ts) on every connection — subscribe →
+// read Device Information and the family's config/clock → fetch → hand over → live or disconnect; a family
+// fills in subscribe, config and fetch. The class owns no timers beyond its sink, and run() never rejects: a
+// failure is an outcome.
+import type { ReadingPort } from '../../gateway/readings/port.ts';
 import type { DeviceInfo, IngestResult, Reading } from '../../gateway/readings/reading.ts';
 import type { Logger } from '../../gateway/log.ts';
-import type { MappingOptions } from '../../gateway/hddt/materialize.ts';
-import { touchDevice } from '../../gateway/store/devices.ts';
-import type { Store } from '../../gateway/store/store.ts';
 import type { BleConfig } from '../../config/types.ts';
 import type { Refusal } from './cgm-records.ts';
 import { ReadingSink } from './reading-sink.ts';
 import type { RejectionCounters } from './rejections.ts';
 import { CHAR, SERVICE } from './uuids.ts';
 import type { GattLink } from './transport.ts';
+import { runVisit, type DeviceVisit, type VisitOutcome } from '../visit.ts';
 
-export type DriverOutcome =
-  /** fetched everything and hung up on purpose (meters) */
-  | 'synced'
-  /** the link went down (by the device, the radio, or a stop) */
-  | 'disconnected'
-  /** a step failed; the link was closed */
-  | 'failed';
+/** synced: fetched everything and hung up on purpose (meters); disconnected: the link went down (by the
+ * device, the radio, or a stop); failed: a step failed and the link was closed. */
+export type DriverOutcome = VisitOutcome;
 
 export interface DriverDeps {
-  store: Store;
+  /** Where readings go and what the core already has (the core's port). */
+  port: ReadingPort;
   log: Logger;
   config: BleConfig;
   /** The gateway's IANA zone: meters' wall clocks and unknown CGM zones are read in it. */
   timeZone: string;
-  mapping?: MappingOptions;
   /** CGM LO/HI values (the HDDT default detection limits). */
   cgmLimits: { lower: number; upper: number };
   counters: RejectionCounters;
@@ -41,11 +37,12 @@ export interface DeviceIdentity {
   name?: string;
 }
 
-export abstract class DeviceDriver {
+export abstract class DeviceDriver implements DeviceVisit {
   readonly device: DeviceInfo;
   protected readonly sink: ReadingSink;
   protected readonly log: Logger;
   protected link: GattLink | null = null;
+  private down: Promise<'disconnected'> = Promise.resolve('disconnected');
 
   constructor(
     protected readonly deps: DriverDeps,
@@ -59,10 +56,9 @@ export abstract class DeviceDriver {
       ...(id.name ? { name: id.name } : {}),
     };
     this.log = deps.log.child({ device: this.device.key });
-    this.sink = new ReadingSink(deps.store, {
+    this.sink = new ReadingSink(deps.port, {
       batchSize: deps.config.batchSize,
       flushMs: deps.config.flushMs,
-      ...(deps.mapping ? { mapping: deps.mapping } : {}),
       onResult: (batch, result) => this.onIngested(batch, result),
       onError: (batch, err) => {
         this.log.error({ err, records: batch.length }, 'ingest failed; the next sync fetches these again');
@@ -78,36 +74,63 @@ export abstract class DeviceDriver {
     return this.deps.now?.() ?? new Date();
   }
 
-  /** Runs the steps on a connected link; resolves when the session with the device is over. */
+  /** Runs the visit's steps on a connected link; resolves when the session with the device is over. */
   async run(link: GattLink): Promise<DriverOutcome> {
     this.link = link;
-    const down = new Promise<'disconnected'>((resolve) => link.onDisconnect(() => resolve('disconnected')));
+    this.down = new Promise<'disconnected'>((resolve) => link.onDisconnect(() => resolve('disconnected')));
     link.onDisconnect(() => this.onLinkDown());
-    try {
-      await this.subscribe(link);
-      await this.readDeviceInformation(link);
-      await this.readConfig(link);
-      touchDevice(this.deps.store, this.device.key, this.now().getTime());
-      await this.fetch(link);
-      this.sink.flush();
-      if (!link.connected) return 'disconnected';
-      if (this.hangUpAfterSync()) {
-        await link.disconnect();
-        return 'synced';
-      }
-      this.log.info('backfill done; receiving live values');
-      return await down;
-    } catch (err) {
-      if (!link.connected) {
-        this.log.info({ reason: (err as Error).message }, 'link went down during the sync');
-        return 'disconnected';
-      }
-      this.log.warn({ err }, 'BLE sync step failed; disconnecting');
+    return runVisit(this, this.deps.port, () => this.now());
+  }
+
+  get deviceKey(): string {
+    return this.device.key;
+  }
+
+  async connect(): Promise<void> {
+    await this.subscribe(this.connected());
+  }
+
+  async readConfig(): Promise<void> {
+    await this.readDeviceInformation(this.connected());
+    await this.readFamilyConfig(this.connected());
+  }
+
+  async fetch(): Promise<void> {
+    await this.fetchRecords(this.connected());
+  }
+
+  handOver(): void {
+    this.sink.flush();
+  }
+
+  async afterSync(): Promise<DriverOutcome> {
+    const link = this.connected();
+    if (!link.connected) return 'disconnected';
+    if (this.hangUpAfterSync()) {
       await link.disconnect();
-      return 'failed';
-    } finally {
-      this.sink.flush();
+      return 'synced';
     }
+    this.log.info('backfill done; receiving live values');
+    return await this.down;
+  }
+
+  async failed(err: unknown): Promise<DriverOutcome> {
+    const link = this.connected();
+    if (!link.connected) {
+      this.log.info({ reason: (err as Error).message }, 'link went down during the sync');
+      return 'disconnected';
+    }
+    this.log.warn({ err }, 'BLE sync step failed; disconnecting');
+    await link.disconnect();
+    return 'failed';
+  }
+
+  /** The link is let go of by afterSync/failed (or it went down by itself): nothing more to do. */
+  async release(): Promise<void> {}
+
+  private connected(): GattLink {
+    if (!this.link) throw new Error('no link: run() sets it');
+    return this.link;
   }
 
   /** Ends the session (gateway stop). */
@@ -117,8 +140,8 @@ export abstract class DeviceDriver {
   }
 
   protected abstract subscribe(link: GattLink): Promise<void>;
-  protected abstract readConfig(link: GattLink): Promise<void>;
-  protected abstract fetch(link: GattLink): Promise<void>;
+  protected abstract readFamilyConfig(link: GattLink): Promise<void>;
+  protected abstract fetchRecords(link: GattLink): Promise<void>;
   protected hangUpAfterSync(): boolean {
     return false;
   }
@@ -151,7 +174,7 @@ export abstract class DeviceDriver {
     }
   }
 
-  protected handOver(readings: Reading[]): void {
+  protected pushReadings(readings: Reading[]): void {
     this.sink.push(readings);
   }
 

@@ -6,7 +6,6 @@ import { CodecError } from '../codecs/codec-error.ts';
 import { decodeGlucoseContext } from '../codecs/glucose-context.ts';
 import { decodeGlucoseFeature } from '../codecs/glucose-feature.ts';
 import { decodeGlucoseMeasurement, type GlucoseMeasurement } from '../codecs/glucose-measurement.ts';
-import { lastRecordNumber } from '../../gateway/store/readings.ts';
 import { DeviceDriver, type DeviceIdentity, type DriverDeps } from './device-driver.ts';
 import { glucoseToReading } from './glucose-records.ts';
 import { RacpClient, reportFrom } from './racp-client.ts';
@@ -40,20 +39,20 @@ export class GlucoseMeterDriver extends DeviceDriver {
     await this.racp.subscribe();
   }
 
-  protected async readConfig(link: GattLink): Promise<void> {
+  protected async readFamilyConfig(link: GattLink): Promise<void> {
     if (link.has(SERVICE.glucose, CHAR.glucoseFeature)) {
       this.features = decodeGlucoseFeature(await link.read(SERVICE.glucose, CHAR.glucoseFeature)).features;
     }
     this.log.info({ features: this.features }, 'glucose meter read');
   }
 
-  protected async fetch(): Promise<void> {
+  protected async fetchRecords(): Promise<void> {
     if (!this.racp) return;
-    const last = lastRecordNumber(this.deps.store, this.device.key);
+    const last = this.deps.port.lastRecordNumber(this.device.key);
     const request = reportFrom(last === null ? null : last + 1, 'sequence-number');
     if (!request) return;
     const answer = await this.racp.request(request);
-    this.release();
+    this.releaseWaiting();
     if (
       answer.opCode === 'response-code' &&
       answer.response !== 'success' &&
@@ -67,13 +66,13 @@ export class GlucoseMeterDriver extends DeviceDriver {
   }
 
   protected override onLinkDown(): void {
-    this.release();
+    this.releaseWaiting();
     super.onLinkDown();
   }
 
   private onMeasurement(value: Buffer): void {
     this.racp?.touch();
-    this.release(); // a new measurement: the previous one gets no context any more
+    this.releaseWaiting(); // a new measurement: the previous one gets no context any more
     const raw = value.toString('hex');
     let m: GlucoseMeasurement;
     try {
@@ -87,7 +86,7 @@ export class GlucoseMeterDriver extends DeviceDriver {
       this.emit(m, raw);
       return;
     }
-    this.waiting = { m, raw, timer: setTimeout(() => this.release(), CONTEXT_WAIT_MS) };
+    this.waiting = { m, raw, timer: setTimeout(() => this.releaseWaiting(), CONTEXT_WAIT_MS) };
   }
 
   private onContext(value: Buffer): void {
@@ -114,7 +113,7 @@ export class GlucoseMeterDriver extends DeviceDriver {
   }
 
   /** Hands over a measurement still waiting for its context, without it. */
-  private release(): void {
+  private releaseWaiting(): void {
     const w = this.waiting;
     if (!w) return;
     clearTimeout(w.timer);
@@ -130,6 +129,6 @@ export class GlucoseMeterDriver extends DeviceDriver {
       receivedAt: new Date().toISOString(),
     });
     if ('refused' in out) this.refuse([out.refused]);
-    else this.handOver([out.reading]);
+    else this.pushReadings([out.reading]);
   }
 }

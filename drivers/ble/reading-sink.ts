@@ -1,10 +1,8 @@
-// The "hand over" step: decoded Readings go to ingest() in batches, either when a batch is full (backfill) or
-// at most flushMs after the first one arrived (live values reach the store well within a second).
+// The "hand over" step: decoded Readings go to the core's port in batches, either when a batch is full
+// (backfill) or at most flushMs after the first one arrived (live values reach the store well within a second).
 import { EventEmitter } from 'node:events';
-import { ingest } from '../../gateway/readings/ingest.ts';
+import type { ReadingPort } from '../../gateway/readings/port.ts';
 import type { IngestResult, Reading } from '../../gateway/readings/reading.ts';
-import type { MappingOptions } from '../../gateway/hddt/materialize.ts';
-import type { Store } from '../../gateway/store/store.ts';
 
 /** Observers (metrics, the BLE bench) learn how long each ingest() call took: (records, seconds). */
 export const ingestTimings = new EventEmitter<{ batch: [records: number, seconds: number] }>();
@@ -12,8 +10,7 @@ export const ingestTimings = new EventEmitter<{ batch: [records: number, seconds
 export interface ReadingSinkOptions {
   batchSize: number;
   flushMs: number;
-  mapping?: MappingOptions;
-  /** Called after each ingest() with the batch it stored. */
+  /** Called after each hand-over with the batch the core stored. */
   onResult(batch: Reading[], result: IngestResult): void;
   /** ingest() threw (database trouble): the batch is not stored; the driver re-fetches it on the next sync. */
   onError(batch: Reading[], err: unknown): void;
@@ -24,7 +21,7 @@ export class ReadingSink {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly store: Store,
+    private readonly port: ReadingPort,
     private readonly opts: ReadingSinkOptions,
   ) {}
 
@@ -52,7 +49,7 @@ export class ReadingSink {
       let result: IngestResult;
       const started = performance.now();
       try {
-        result = ingest(this.store, batch, this.opts.mapping ? { mapping: this.opts.mapping } : {});
+        result = this.port.push(batch);
       } catch (err) {
         this.opts.onError(batch, err);
         continue;

@@ -1,7 +1,6 @@
 // Serial meters as a gateway part: watches the configured lines (and known cables), dumps each meter once
 // when it appears, and logs each dump's summary. A failed dump keeps what was complete.
 import type { Component } from '../../gateway/app.ts';
-import { ingestOptionsFromConfig } from '../../gateway/hddt/materialize.ts';
 import { MeterWatcher } from './meter-watcher.ts';
 import { KNOWN_CABLES, type ListPorts, type MeterPortRule } from './port-discovery.ts';
 
@@ -17,11 +16,10 @@ export function createSerialComponent(opts: { list?: ListPorts } = {}): Componen
       const log = ctx.log.child({ component: 'serial' });
       const watcher = new MeterWatcher({
         rules,
-        store: ctx.store,
+        port: ctx.port,
         timeZone: cfg.timezone ?? ctx.config.timezone,
         intervalMs: cfg.pollMs,
         list: opts.list,
-        ingest: ingestOptionsFromConfig(ctx.config),
         onDump: (port, r) => {
           const summary = {
             port: port.path,

@@ -1,6 +1,6 @@
-// The shape every serial meter driver has (after Tidepool's uploader): connect → read config/clock → fetch →
-// process → hand over → disconnect. A driver implements the protocol steps; run-dump.ts owns the sequence,
-// so adding a meter is adding one session class, not touching the pipeline.
+// The protocol steps of a serial meter (after Tidepool's uploader): connect → read config/clock → fetch →
+// disconnect. The sequence is the visit's (drivers/visit.ts, the same for BLE), run by run-dump.ts, so adding a
+// meter is adding one session class, not touching the pipeline.
 import type { GlucoseUnit, ReadingFlag } from '../../gateway/readings/reading.ts';
 import type { SerialLink } from './serial-link.ts';
 

@@ -1,7 +1,6 @@
 // Hub mode for serial meters: port discovery + one dump per plug-in. A meter cable that appears is dumped
 // into the store once; pulling it out mid-dump aborts that dump cleanly (what was complete is stored).
-import type { IngestOptions } from '../../gateway/readings/ingest.ts';
-import type { Store } from '../../gateway/store/store.ts';
+import type { ReadingPort } from '../../gateway/readings/port.ts';
 import type { MeterError } from './meter-error.ts';
 import type { SessionOptions } from './meter-session.ts';
 import type { DiscoveredPort, ListPorts, MeterPortRule } from './port-discovery.ts';
@@ -10,13 +9,11 @@ import { dumpMeter, type DumpResult } from './run-dump.ts';
 
 export interface MeterWatcherOptions {
   rules: MeterPortRule[];
-  store: Store;
+  port: ReadingPort;
   timeZone: string;
   list?: ListPorts;
   intervalMs?: number;
   session?: Partial<SessionOptions>;
-  /** Passed to ingest: mapping and retention from the configuration. */
-  ingest?: IngestOptions;
   onDump?: (port: DiscoveredPort, result: DumpResult) => void;
   /** A dump that could not even start (port not openable): reported, retried on the next plug-in. */
   onError?: (port: DiscoveredPort, err: Error) => void;
@@ -39,10 +36,9 @@ export class MeterWatcher {
     const job = dumpMeter({
       path: port.path,
       protocol: port.protocol,
-      store: this.opts.store,
+      port: this.opts.port,
       timeZone: this.opts.timeZone,
       session: this.opts.session,
-      ingest: this.opts.ingest,
       signal,
     }).then(
       (result) => this.opts.onDump?.(port, result),

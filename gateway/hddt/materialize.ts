@@ -95,7 +95,7 @@ export function renderSessionResources(
           name: device.name ?? device.model,
           manufacturer: device.manufacturer,
           model: device.model,
-          serialNumber: device.serial_number,
+          serialNumber: s.serial_number ?? device.serial_number,
           expiresMs: s.expires_at ? Date.parse(s.expires_at) : null,
         },
         meta,

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { createMeterPty } from '../../firmware-bridge/meters/pty-pair.ts';
 import { syntheticRecords } from '../../firmware-bridge/meters/scenario.ts';
 import { startMeter } from '../../firmware-bridge/meters/simulator.ts';
+import { utcToLocalTime } from '../../drivers/serial/local-time.ts';
 import { openStore } from '../../gateway/store/store.ts';
 import { listReadings } from '../../gateway/store/readings.ts';
 import { spawnCli, type CliResult } from '../helpers/cli.ts';
@@ -30,13 +31,24 @@ function run(args: string[]): Promise<CliResult> {
 test('dump: summary line, records in the store; invalid input exits 2 with one line', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dump-cli-'));
   const pty = await createMeterPty();
-  const records = syntheticRecords(120, { newest: '2024-10-27T12:00:00', controlEvery: 10, flagEvery: 17 });
+  // 110 records of the last days and 10 older than the 30-day historic data period
+  const now = Date.now();
+  const local = (ms: number) => utcToLocalTime(new Date(ms), 'Europe/Berlin');
+  const records = [
+    ...syntheticRecords(110, {
+      newest: local(now - 3_600_000),
+      stepMinutes: 60,
+      controlEvery: 10,
+      flagEvery: 17,
+    }),
+    ...syntheticRecords(10, { newest: local(now - 40 * 86_400_000), stepMinutes: 60, seed: 3 }),
+  ];
   const meter = await startMeter(
     {
       protocol: 'onetouch-ultra2',
       serial: 'ABCDEFGHY',
       unit: 'mg/dL',
-      clock: '2024-10-27T12:05:00',
+      clock: local(now),
       records,
     },
     { path: pty.meterPath },
@@ -56,7 +68,7 @@ test('dump: summary line, records in the store; invalid input exits 2 with one l
   assert.equal(ok.status, 0, ok.stderr);
   assert.equal(
     ok.stdout,
-    'serial:onetouch-ultra2:ABCDEFGHY: read 120, stored 120, duplicate 0, rejected 0\n',
+    'serial:onetouch-ultra2:ABCDEFGHY: read 120, stored 110, duplicate 0, expired 10, rejected 0\n',
   );
   for (const [r, why] of [
     [badZone, /unknown time zone "Mars\/Olympus"/],
@@ -69,8 +81,8 @@ test('dump: summary line, records in the store; invalid input exits 2 with one l
   const store = openStore({ path: db });
   try {
     const rows = listReadings(store, 'serial:onetouch-ultra2:ABCDEFGHY');
-    assert.equal(rows.length, 120);
-    assert.equal(rows.filter((r) => r.controlSolution).length, 12);
+    assert.equal(rows.length, 110);
+    assert.equal(rows.filter((r) => r.controlSolution).length, 11);
   } finally {
     store.close();
   }
@@ -80,7 +92,8 @@ test('dump: summary line, records in the store; invalid input exits 2 with one l
     device: 'serial:onetouch-ultra2:ABCDEFGHY',
     read: 120,
     stored: 0,
-    duplicates: 120,
+    duplicates: 110,
+    expired: 10,
     rejected: 0,
     error: null,
   });

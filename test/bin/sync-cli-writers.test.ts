@@ -11,6 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createMeterPty } from '../../firmware-bridge/meters/pty-pair.ts';
 import { syntheticRecords } from '../../firmware-bridge/meters/scenario.ts';
 import { startMeter } from '../../firmware-bridge/meters/simulator.ts';
+import { utcToLocalTime } from '../../drivers/serial/local-time.ts';
 import { bgSeries, cgmSeries } from '../../firmware-bridge/synthetic-readings.ts';
 import { allPeriods } from '../../gateway/store/assignments.ts';
 import { listReadings } from '../../gateway/store/readings.ts';
@@ -136,8 +137,11 @@ test('import, dump, assign, unassign and patient removal beside a syncing gatewa
       protocol: 'onetouch-ultra2',
       serial: 'ABCDEFGHY',
       unit: 'mg/dL',
-      clock: '2024-10-27T12:05:00',
-      records: syntheticRecords(40, { newest: '2024-10-27T12:00:00' }),
+      clock: utcToLocalTime(new Date(), 'Europe/Berlin'),
+      records: syntheticRecords(40, {
+        newest: utcToLocalTime(new Date(Date.now() - 3_600_000), 'Europe/Berlin'),
+        stepMinutes: 90,
+      }),
     },
     { path: pty.meterPath },
   );

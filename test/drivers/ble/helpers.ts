@@ -12,6 +12,7 @@ import { VirtualController, type ControllerOptions } from '../../../firmware-bri
 import { createLogger, type Logger } from '../../../gateway/log.ts';
 import { countReadings } from '../../../gateway/store/readings.ts';
 import { openStore, type Store } from '../../../gateway/store/store.ts';
+import { storePort } from '../../../gateway/readings/port.ts';
 
 export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -78,7 +79,7 @@ export function testBleConfig(driver: Partial<BleConfig>, overrides: Partial<Ble
 /** The gateway's central over `radio` into `store`, as the BLE component builds it (Berlin, default limits). */
 export function testCentral(radio: NobleRadio, store: Store, config: BleConfig, log: Logger): BleCentral {
   return new BleCentral(radio, {
-    store,
+    port: storePort(store),
     log,
     config,
     timeZone: 'Europe/Berlin',

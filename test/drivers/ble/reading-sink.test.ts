@@ -11,6 +11,7 @@ import { encodeCgmMeasurement } from '../../../drivers/codecs/cgm-measurement.ts
 import { sfloatFromNumber } from '../../../drivers/codecs/sfloat.ts';
 import { countReadings } from '../../../gateway/store/readings.ts';
 import { openStore } from '../../../gateway/store/store.ts';
+import { storePort } from '../../../gateway/readings/port.ts';
 
 const start = '2025-03-01T07:00:00.000Z';
 
@@ -22,7 +23,7 @@ test('batches of batchSize go to ingest(); every ingest() call is timed for obse
   ingestTimings.on('batch', onBatch);
   try {
     const stored: number[] = [];
-    const sink = new ReadingSink(store, {
+    const sink = new ReadingSink(storePort(store), {
       batchSize: 3,
       flushMs: 60_000,
       onResult: (batch, result) => stored.push(batch.length, result.stored),

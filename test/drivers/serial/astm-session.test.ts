@@ -6,6 +6,7 @@ import { dumpMeter } from '../../../drivers/serial/run-dump.ts';
 import { listReadings } from '../../../gateway/store/readings.ts';
 import { berlinToUtc, dumpSuite, scenarioFor, TZ, type SuiteOptions } from './dump-suite.ts';
 import { FAST, meterRig } from './serial-harness.ts';
+import { storePort } from '../../../gateway/readings/port.ts';
 
 const suite: SuiteOptions = {
   protocol: 'astm',
@@ -32,7 +33,7 @@ test('astm: meter answers ENQ with NAK (busy) → the gateway asks again', async
   const r = await dumpMeter({
     path: rig.pty.gatewayPath,
     protocol: 'astm',
-    store: rig.store,
+    port: storePort(rig.store),
     timeZone: TZ,
     session: FAST,
   });
@@ -48,7 +49,7 @@ test('astm: meter busy beyond the retry budget → clean failure, nothing stored
   const r = await dumpMeter({
     path: rig.pty.gatewayPath,
     protocol: 'astm',
-    store: rig.store,
+    port: storePort(rig.store),
     timeZone: TZ,
     session: FAST,
   });
@@ -71,7 +72,7 @@ test('astm: bad checksum is NAKed and the frame resent; mmol/L values keep their
   const r = await dumpMeter({
     path: rig.pty.gatewayPath,
     protocol: 'astm',
-    store: rig.store,
+    port: storePort(rig.store),
     timeZone: TZ,
     session: FAST,
   });

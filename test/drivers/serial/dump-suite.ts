@@ -9,6 +9,7 @@ import { listReadings, type StoredReading } from '../../../gateway/store/reading
 import type { FaultKind, Scenario, ScenarioRecord } from '../../../firmware-bridge/meters/scenario.ts';
 import { syntheticRecords } from '../../../firmware-bridge/meters/scenario.ts';
 import { FAST, meterRig, type MeterRig } from './serial-harness.ts';
+import { storePort } from '../../../gateway/readings/port.ts';
 
 export const TZ = 'Europe/Berlin';
 
@@ -88,7 +89,7 @@ async function dump(rig: MeterRig, o: SuiteOptions, retries = 3): Promise<DumpRe
   return dumpMeter({
     path: rig.pty.gatewayPath,
     protocol: o.protocol,
-    store: rig.store,
+    port: storePort(rig.store),
     timeZone: TZ,
     session: { ...FAST, retries },
   });

@@ -11,6 +11,7 @@ import { startMeter } from '../../../firmware-bridge/meters/simulator.ts';
 import { listReadings } from '../../../gateway/store/readings.ts';
 import { openStore } from '../../../gateway/store/store.ts';
 import { FAST } from './serial-harness.ts';
+import { storePort } from '../../../gateway/readings/port.ts';
 
 const until = async (cond: () => boolean, ms = 20_000): Promise<void> => {
   const end = Date.now() + ms;
@@ -27,7 +28,7 @@ test('a meter plugged in later is dumped once; plugged in again, nothing new is 
   const errors: string[] = [];
   const watcher = new MeterWatcher({
     rules: [{ protocol: 'astm', path: path.join(dir, 'ttyCONTOUR') }],
-    store,
+    port: storePort(store),
     timeZone: 'Europe/Berlin',
     intervalMs: 20,
     session: FAST,
@@ -72,7 +73,7 @@ test('the cable pulled mid-dump aborts it cleanly: records complete so far are s
   const results: DumpResult[] = [];
   const watcher = new MeterWatcher({
     rules: [{ protocol: 'onetouch-ultraeasy', path: path.join(dir, 'ttyONETOUCH') }],
-    store,
+    port: storePort(store),
     timeZone: 'Europe/Berlin',
     intervalMs: 20,
     session: FAST,

@@ -8,6 +8,7 @@ import { TimeZoneError } from '../../../drivers/serial/local-time.ts';
 import { parseScenario } from '../../../firmware-bridge/meters/scenario.ts';
 import { listReadings } from '../../../gateway/store/readings.ts';
 import { FAST, meterRig } from './serial-harness.ts';
+import { storePort } from '../../../gateway/readings/port.ts';
 
 const demo = parseScenario(
   fs.readFileSync(
@@ -28,7 +29,7 @@ test('DST-crossing dump: gap and overlap wall times land on the right UTC instan
   const r = await dumpMeter({
     path: rig.pty.gatewayPath,
     protocol: 'onetouch-ultra2',
-    store: rig.store,
+    port: storePort(rig.store),
     timeZone: 'Europe/Berlin',
     session: FAST,
   });
@@ -63,7 +64,7 @@ test('the same meter read in another zone gives other UTC times (the zone is con
   const r = await dumpMeter({
     path: rig.pty.gatewayPath,
     protocol: 'onetouch-ultra2',
-    store: rig.store,
+    port: storePort(rig.store),
     timeZone: 'America/New_York',
     session: FAST,
   });
@@ -77,7 +78,7 @@ test('an unknown time zone is refused before the port is touched', async () => {
     dumpMeter({
       path: '/nonexistent',
       protocol: 'astm',
-      store: undefined as never,
+      port: undefined as never,
       timeZone: 'Mars/Olympus',
     }),
     TimeZoneError,
@@ -87,7 +88,7 @@ test('an unknown time zone is refused before the port is touched', async () => {
 test('a port that cannot be opened is a MeterError ERR_PORT_OPEN', async (t) => {
   const rig = await meterRig(t, { ...demo, faults: [] });
   await assert.rejects(
-    dumpMeter({ path: '/nonexistent/tty', protocol: 'astm', store: rig.store, timeZone: 'UTC' }),
+    dumpMeter({ path: '/nonexistent/tty', protocol: 'astm', port: storePort(rig.store), timeZone: 'UTC' }),
     (err: Error & { code?: string }) => err.code === 'ERR_PORT_OPEN',
   );
 });
