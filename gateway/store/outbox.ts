@@ -1,7 +1,7 @@
-// The outbox: changes that must travel upward, in commit order. Rows are written inside the transaction of the
-// change (see gateway/sync/outbox-writer.ts), counted as sent once the broker's PUBACK moved the sent mark past
-// them, and pruned once the recorder confirmed them end to end (or right after PUBACK when end-to-end acks are
-// off).
+// The outbox: changes that must travel upward, in commit order, as rows (gateway/sync encodes them). Rows are
+// written inside the transaction of the change (see gateway/sync/outbox-writer.ts), counted as sent once the
+// broker's PUBACK moved the sent mark past them, and pruned once the recorder confirmed them end to end (or
+// right after PUBACK when end-to-end acks are off).
 import type { ResourceRow } from './resources.ts';
 import { boundLimit, type Store } from './store.ts';
 
@@ -30,52 +30,17 @@ export interface OutboxRow {
   sent_ms: number | null;
 }
 
-/**
- * An entry's wire bytes without its resource JSON, in one payload format, made for the sequence number the
- * entry gets (see gateway/sync/payload.ts encodeEntryHead).
- */
-export interface EntryHeadMaker {
-  format: 'cbor' | 'json';
-  make(seq: number): Buffer;
-}
-
-/**
- * The sequence number the next entry gets, as AUTOINCREMENT would assign it. Only inside the transaction
- * that then inserts it: that transaction already wrote the change, so it holds the write lock and no other
- * connection can take the number in between.
- */
-function nextSeq(store: Store): number {
-  return store
-    .prepare<number>(
-      `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0),
-           coalesce((SELECT max(seq) FROM outbox), 0)) + 1`,
-    )
-    .pluck()
-    .get()! as number;
-}
-
-/** seq, head and head_format of a new entry: all null (AUTOINCREMENT numbers it) without a head maker. */
-function headColumns(
-  store: Store,
-  head: EntryHeadMaker | undefined,
-): [number | null, Buffer | null, string | null] {
-  if (!head) return [null, null, null];
-  const seq = nextSeq(store);
-  return [seq, head.make(seq), head.format];
-}
-
-/** Queues a resource version with its search columns and, given a head maker, its wire head. */
-export function enqueueResource(store: Store, row: ResourceRow, nowMs: number, head?: EntryHeadMaker): void {
-  const [seq, headBytes, headFormat] = headColumns(store, head);
+/** Queues a resource version with its search columns (AUTOINCREMENT numbers it). */
+export function enqueueResource(store: Store, row: ResourceRow, nowMs: number): void {
   store
     .prepare(
-      `INSERT INTO outbox (seq, created_ms, kind, device_key, res_type, res_id, version, last_updated_ms, code,
-         effective_start_ms, effective_end_ms, value, unit, ref, status, json, head, head_format)
-       VALUES (@seq, @created_ms, 'resource', @device_key, @type, @id, @version, @last_updated_ms, @code,
-         @effective_start_ms, @effective_end_ms, @value, @unit, @ref, @status, @json, @head, @head_format)`,
+      `INSERT INTO outbox (created_ms, kind, device_key, res_type, res_id, version, last_updated_ms, code,
+         effective_start_ms, effective_end_ms, value, unit, ref, status, json)
+       VALUES (@created_ms, 'resource', @device_key, @type, @id, @version, @last_updated_ms, @code,
+         @effective_start_ms, @effective_end_ms, @value, @unit, @ref, @status, @json)`,
     )
     // The row's columns bound by name, as writeResourceRow binds them.
-    .run({ ...row, seq, created_ms: nowMs, head: headBytes, head_format: headFormat });
+    .run({ ...row, created_ms: nowMs });
 }
 
 /** An assignment period as it travels: the patient as its pseudonymous handle, never the internal id. */
@@ -86,121 +51,21 @@ export interface PeriodEntry {
   untilMs: number | null;
 }
 
-/** Queues an assignment period (opened or closed at `atMs`) and, given a head maker, its wire head. */
-export function enqueueAssignment(
-  store: Store,
-  period: PeriodEntry,
-  atMs: number,
-  nowMs: number,
-  head?: EntryHeadMaker,
-): void {
-  const [seq, headBytes, headFormat] = headColumns(store, head);
+/** Queues an assignment period (opened or closed at `atMs`). */
+export function enqueueAssignment(store: Store, period: PeriodEntry, atMs: number, nowMs: number): void {
   store
     .prepare(
-      `INSERT INTO outbox (seq, created_ms, kind, device_key, patient, at_ms, from_ms, until_ms, head, head_format)
-       VALUES (?, ?, 'assignment', ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO outbox (created_ms, kind, device_key, patient, at_ms, from_ms, until_ms)
+       VALUES (@created_ms, 'assignment', @device_key, @patient, @at_ms, @from_ms, @until_ms)`,
     )
-    .run(
-      seq,
-      nowMs,
-      period.deviceKey,
-      period.patientHandle,
-      atMs,
-      period.fromMs,
-      period.untilMs,
-      headBytes,
-      headFormat,
-    );
-}
-
-/** The next unsent entries as one byte string, or why not (see nextJoinedEntries). */
-export type JoinedEntries =
-  /** `floor`: the lowest sequence number in the outbox, read in the same statement (see outboxFloor). */
-  | {
-      status: 'joined';
-      from: number;
-      to: number;
-      count: number;
-      /** The joined entries: a view of `frame`, which has `room` spare bytes before them and the tail after. */
-      bytes: Buffer;
-      frame: Buffer;
-      room: number;
-      floor: number;
-    }
-  | { status: 'empty' }
-  /** Some entry has no head in the format asked for (queued before heads, or in the other format). */
-  | { status: 'unjoinable' };
-
-/**
- * Up to `limit` unsent entries after `afterSeq` as their stored wire bytes, joined in one statement:
- * head + resource JSON + `join.afterResource` per entry, `join.separator` between entries. One value crosses
- * into JavaScript per batch instead of 17 per entry.
- *
- * Order: the subquery runs as a co-routine handing its rows to the aggregate in its ORDER BY order (the plan
- * is checked by a test). `group_concat(... ORDER BY seq)` would say so in SQL but sorts the batch's bytes
- * again, doubling the cost of the read; the tests compare every joined batch byte for byte with one
- * encoded from the columns, so an SQLite that stopped keeping the order would fail them.
- */
-export function nextJoinedEntries(
-  store: Store,
-  afterSeq: number,
-  limit: number,
-  format: EntryHeadMaker['format'],
-  join: EntryJoin,
-): JoinedEntries {
-  const row = store
-    .prepare<unknown[]>(JOINED_ENTRIES_SQL)
-    .raw(true)
-    .get(joinedEntriesParams(afterSeq, limit, format, join)) as JoinedEntriesRow;
-  return joinedEntriesFromRow(row, join);
-}
-
-/** The statement behind nextJoinedEntries (exported for the plan test, which pins its co-routine order). */
-export const JOINED_ENTRIES_SQL = `SELECT count(*), min(seq), max(seq), sum(head IS NULL OR head_format IS NOT @format),
-    CAST(zeroblob(@room) || group_concat(head || coalesce(json || @afterResource, ''), @separator) || @batchTail AS BLOB),
-    (SELECT min(seq) FROM outbox)
-  FROM (SELECT seq, head, head_format, json FROM outbox WHERE sent_ms IS NULL AND seq > @after ORDER BY seq ${boundLimit('@limit')})`;
-
-/** count, min(seq), max(seq), entries without a head in the format, joined bytes, the outbox's floor. */
-type JoinedEntriesRow = [number, number | null, number | null, number | null, Buffer | null, number | null];
-
-/** How the entries are joined (payload.ts ENTRY_JOIN), and `room` spare bytes before them for the batch head. */
-export interface EntryJoin {
-  separator: string;
-  afterResource: string;
-  batchTail: string;
-  room?: number;
-}
-
-export interface JoinedEntriesParams {
-  format: string;
-  afterResource: string;
-  separator: string;
-  batchTail: string;
-  room: number;
-  after: number;
-  limit: number;
-}
-
-export function joinedEntriesParams(
-  afterSeq: number,
-  limit: number,
-  format: EntryHeadMaker['format'],
-  join: EntryJoin,
-): JoinedEntriesParams {
-  const { separator, afterResource, batchTail } = join;
-  return { format, afterResource, separator, batchTail, room: join.room ?? 0, after: afterSeq, limit };
-}
-
-function joinedEntriesFromRow(
-  [count, from, to, misses, frame, floor]: JoinedEntriesRow,
-  join: EntryJoin,
-): JoinedEntries {
-  if (count === 0) return { status: 'empty' };
-  if (misses !== 0 || frame === null) return { status: 'unjoinable' };
-  const room = join.room ?? 0;
-  const bytes = frame.subarray(room, frame.length - Buffer.byteLength(join.batchTail));
-  return { status: 'joined', from: from!, to: to!, count, bytes, frame, room, floor: floor! };
+    .run({
+      created_ms: nowMs,
+      device_key: period.deviceKey,
+      patient: period.patientHandle,
+      at_ms: atMs,
+      from_ms: period.fromMs,
+      until_ms: period.untilMs,
+    });
 }
 
 /**

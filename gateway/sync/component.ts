@@ -17,7 +17,7 @@ export function createSyncComponent(onRunning?: (publisher: Publisher | null) =>
       const writer = ctx.store.outbox as OutboxWriter | undefined;
       if (!writer) throw new Error('mqtt sync needs a store opened with sync on (openGatewayStore)');
       const detach = writer.onQueued(() => publisher.wake());
-      const n = queueUnqueued(ctx.store, { format: ctx.config.mqtt.format });
+      const n = queueUnqueued(ctx.store);
       if (n > 0) log.info({ entries: n }, 'queued changes stored without an outbox entry');
       publisher.start();
       onRunning?.(publisher);

@@ -1,15 +1,8 @@
-// Makes the next message of the drain: the stored wire bytes of the entries joined by the store when they all
-// have them in the publisher's format and fit maxBatchBytes, else encoded from their columns (same bytes).
-import { nextJoinedEntries, nextUnsent, outboxFloor, type OutboxRow } from '../store/outbox.ts';
+// Makes the next message of the drain: the unsent entries after the cursor, as rows, cut to maxBatchBytes and
+// encoded in the publisher's format.
+import { nextUnsent, outboxFloor, type OutboxRow } from '../store/outbox.ts';
 import type { Store } from '../store/store.ts';
-import {
-  ENTRY_JOIN,
-  encodeBatch,
-  batchHeadRoom,
-  frameBatchOfEntries,
-  type BatchHeader,
-  type PayloadFormat,
-} from './payload.ts';
+import { encodeBatch, type PayloadFormat } from './payload.ts';
 
 /** A message ready to publish: entries from..to (`count` of them). */
 export interface OutgoingBatch {
@@ -39,30 +32,14 @@ export function nextBatch(
   limits: BatchLimits,
   sender: BatchSender,
 ): OutgoingBatch | undefined {
-  const { format, batchSize, maxBatchBytes } = limits;
-  // `floor`: the lowest sequence number the outbox still holds.
-  const header = (floor: number): BatchHeader => ({
-    gw: sender.gw,
-    stream: sender.stream,
-    floor,
-    sentAt: sender.now(),
-  });
-  // Room for the batch head before the entries: it is written there, in the buffer SQLite returned.
-  const room = batchHeadRoom(sender, format);
-  const joined = nextJoinedEntries(store, afterSeq, batchSize, format, { ...ENTRY_JOIN[format], room });
-  if (joined.status === 'empty') return undefined;
-  if (joined.status === 'joined' && (joined.bytes.length <= maxBatchBytes || joined.count === 1)) {
-    const { from, to, count } = joined;
-    const payload = frameBatchOfEntries(header(joined.floor), joined, format);
-    return { from, to, count, payload };
-  }
-  const rows = cut(nextUnsent(store, afterSeq, batchSize), maxBatchBytes);
+  const rows = cut(nextUnsent(store, afterSeq, limits.batchSize), limits.maxBatchBytes);
   if (rows.length === 0) return undefined;
+  const header = { gw: sender.gw, stream: sender.stream, floor: outboxFloor(store), sentAt: sender.now() };
   return {
     from: rows[0].seq,
     to: rows[rows.length - 1].seq,
     count: rows.length,
-    payload: encodeBatch(header(outboxFloor(store)), rows, format),
+    payload: encodeBatch(header, rows, limits.format),
   };
 }
 

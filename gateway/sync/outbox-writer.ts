@@ -5,19 +5,12 @@
 import { createHmac } from 'node:crypto';
 import { markPeriodQueued, unqueuedPeriods, type AssignmentPeriod } from '../store/assignments.ts';
 import { enqueueAssignment, enqueueResource, type PeriodEntry } from '../store/outbox.ts';
-import { markResourceQueued, unqueuedResources, type ResourceRow } from '../store/resources.ts';
+import { markResourceQueued, unqueuedResources } from '../store/resources.ts';
 import type { OutboxSink, Store } from '../store/store.ts';
-import { encodeEntryHead, type EntryFields, type PayloadFormat } from './payload.ts';
 
 const SYNCED_TYPES = new Set(['Observation', 'Device', 'DeviceMetric']);
 
 export interface OutboxWriterOptions {
-  /**
-   * The payload format the publisher sends (default cbor): each entry is queued with its wire bytes in it, so
-   * the drain joins stored bytes instead of encoding. Entries queued for another format are still sent, only
-   * encoded again.
-   */
-  format?: PayloadFormat;
   now?: () => number;
 }
 
@@ -50,7 +43,6 @@ export function createOutboxWriter(store: Store, opts: OutboxWriterOptions = {})
   const now = opts.now ?? Date.now;
   // Made before the first change: creating it while queueing would be a write of its own.
   const key = store.secret(HANDLE_KEY, 32);
-  const format = opts.format ?? 'cbor';
   const listeners: Array<() => void> = [];
   const queued = () => {
     for (const l of listeners) l();
@@ -58,11 +50,12 @@ export function createOutboxWriter(store: Store, opts: OutboxWriterOptions = {})
   return {
     resource(row) {
       if (!SYNCED_TYPES.has(row.type)) return;
-      queueResource(store, row, now(), format);
+      enqueueResource(store, row, now());
       queued();
     },
     period(p) {
-      queuePeriod(store, periodEntry(key, p), now(), format);
+      const nowMs = now();
+      enqueueAssignment(store, periodEntry(key, p), nowMs, nowMs);
       queued();
     },
     onQueued(listener) {
@@ -84,20 +77,6 @@ function periodEntry(key: Buffer, p: AssignmentPeriod): PeriodEntry {
   };
 }
 
-function queueResource(store: Store, row: ResourceRow, nowMs: number, format: PayloadFormat): void {
-  enqueueResource(store, row, nowMs, {
-    format,
-    make: (seq) => encodeEntryHead(resourceEntry(seq, row), row.json, format),
-  });
-}
-
-function queuePeriod(store: Store, period: PeriodEntry, nowMs: number, format: PayloadFormat): void {
-  enqueueAssignment(store, period, nowMs, nowMs, {
-    format,
-    make: (seq) => encodeEntryHead(assignmentEntry(seq, period, nowMs), null, format),
-  });
-}
-
 /**
  * Queues every change the outbox never got: resource versions and assignment periods written by an earlier
  * version of the gateway, by a writer with sync off, or before sync was switched on (a hub that measured
@@ -105,13 +84,13 @@ function queuePeriod(store: Store, period: PeriodEntry, nowMs: number, format: P
  */
 export function queueUnqueued(store: Store, opts: OutboxWriterOptions & { batch?: number } = {}): number {
   const now = opts.now ?? Date.now;
-  const format = opts.format ?? 'cbor';
   const batch = opts.batch ?? 500;
   const key = store.secret(HANDLE_KEY, 32);
   let total = store.transaction(() => {
     const periods = unqueuedPeriods(store);
     for (const p of periods) {
-      queuePeriod(store, periodEntry(key, p), now(), format);
+      const nowMs = now();
+      enqueueAssignment(store, periodEntry(key, p), nowMs, nowMs);
       markPeriodQueued(store, p);
     }
     return periods.length;
@@ -120,7 +99,7 @@ export function queueUnqueued(store: Store, opts: OutboxWriterOptions & { batch?
     const n = store.transaction(() => {
       const rows = unqueuedResources(store, batch);
       for (const row of rows) {
-        queueResource(store, row, now(), format);
+        enqueueResource(store, row, now());
         markResourceQueued(store, row);
       }
       return rows.length;
@@ -128,52 +107,6 @@ export function queueUnqueued(store: Store, opts: OutboxWriterOptions & { batch?
     total += n;
     if (n < batch) return total;
   }
-}
-
-function resourceEntry(seq: number, row: ResourceRow): EntryFields {
-  return {
-    seq,
-    kind: 'resource',
-    device_key: row.device_key,
-    res_type: row.type,
-    res_id: row.id,
-    version: row.version,
-    last_updated_ms: row.last_updated_ms,
-    code: row.code,
-    effective_start_ms: row.effective_start_ms,
-    effective_end_ms: row.effective_end_ms,
-    value: row.value,
-    unit: row.unit,
-    ref: row.ref,
-    status: row.status,
-    patient: null,
-    at_ms: null,
-    from_ms: null,
-    until_ms: null,
-  };
-}
-
-function assignmentEntry(seq: number, p: PeriodEntry, atMs: number): EntryFields {
-  return {
-    seq,
-    kind: 'assignment',
-    device_key: p.deviceKey,
-    res_type: null,
-    res_id: null,
-    version: null,
-    last_updated_ms: null,
-    code: null,
-    effective_start_ms: null,
-    effective_end_ms: null,
-    value: null,
-    unit: null,
-    ref: null,
-    status: null,
-    patient: p.patientHandle,
-    at_ms: atMs,
-    from_ms: p.fromMs,
-    until_ms: p.untilMs,
-  };
 }
 
 /** Random id of this database's outbox sequence: a replaced database starts a new stream. */

@@ -10,12 +10,9 @@ import {
   deleteSentThrough,
   deleteThrough,
   hasUnsent,
-  JOINED_ENTRIES_SQL,
-  joinedEntriesParams,
   lastSeq,
   loadSentMark,
   markSent,
-  nextJoinedEntries,
   nextUnsent,
   outboxFloor,
   outboxStats,
@@ -24,17 +21,10 @@ import {
 } from '../../../gateway/store/outbox.ts';
 import { addPatient, assignDevice, unassignDevice } from '../../../gateway/store/patients.ts';
 import { listResources, putResource } from '../../../gateway/store/resources.ts';
-import { openStore } from '../../../gateway/store/store.ts';
 import type { Store } from '../../../gateway/store/store.ts';
-import { attachOutbox, patientHandle } from '../../../gateway/sync/outbox-writer.ts';
-import {
-  batchHeadRoom,
-  decodeBatch,
-  encodeBatch,
-  encodeBatchOfEntries,
-  ENTRY_JOIN,
-  frameBatchOfEntries,
-} from '../../../gateway/sync/payload.ts';
+import { patientHandle } from '../../../gateway/sync/outbox-writer.ts';
+import { nextBatch } from '../../../gateway/sync/next-batch.ts';
+import { decodeBatch, encodeBatch, resourceJson } from '../../../gateway/sync/payload.ts';
 import { Publisher } from '../../../gateway/sync/publisher.ts';
 import { bgSeries, cgmSeries } from '../../../firmware-bridge/synthetic-readings.ts';
 import { tempDir } from '../../helpers/tmp.ts';
@@ -237,18 +227,12 @@ test('cap policy drop-oldest: keeps the newest entries and raises a sticky alarm
   assert.match(status.alarm.reason!, /dropped/);
 });
 
-test('entries queued with their wire bytes: the store joins them into exactly the batch encodeBatch makes from the columns', (t) => {
+test('the drain encodes the stored rows: every resource JSON arrives byte for byte, in both formats', (t) => {
   for (const format of ['cbor', 'json'] as const) {
-    const { dir, cleanup } = tempDir('hddt-outbox-heads-');
-    const store = openStore({ path: path.join(dir, 'hub.sqlite') });
-    t.after(() => {
-      store.close();
-      cleanup();
-    });
-    attachOutbox(store, { format });
+    const store = hub(t);
     ingest(store, cgmSeries({ deviceKey: 'ble:c1', sessionStart: T0, count: 300 }), { now });
     ingest(store, bgSeries({ deviceKey: 'ble:b1', start: T0, days: 3 }), { now });
-    // Text beyond ASCII in a resource and in an assignment's device key: SQLite must keep every byte.
+    // Text beyond ASCII in a resource and in an assignment's device key: every byte must survive.
     putResource(
       store,
       { type: 'Device', id: 'dev-ü', deviceKey: 'serial:Gerät-ü' },
@@ -262,60 +246,33 @@ test('entries queued with their wire bytes: the store joins them into exactly th
     );
     const p = addPatient(store, 'alice@example.org', now.getTime());
     assignDevice(store, 'serial:Gerät-ü', p.id, now.getTime());
-    const header = { gw: 'hub-1', stream: 'abc', floor: 1, sentAt: 1 };
-    const join = ENTRY_JOIN[format];
+    const sender = { gw: 'hub-1', stream: 'abc', now: () => 1 };
+    const seen = new Map<string, string>();
     let batches = 0;
     for (let after = 0; ; batches++) {
-      const joined = nextJoinedEntries(store, after, 7, format, join);
-      if (joined.status === 'empty') break;
-      assert.equal(joined.status, 'joined', `${format}: every entry was queued with a ${format} head`);
-      if (joined.status !== 'joined') break;
-      const rows = nextUnsent(store, after, 7);
-      assert.deepEqual([joined.from, joined.to, joined.count], [rows[0].seq, rows.at(-1)!.seq, rows.length]);
-      assert.equal(joined.floor, outboxFloor(store), `${format}: the floor read with the batch`);
-      const payload = encodeBatchOfEntries(header, joined, joined.bytes, format);
-      assert.deepEqual(payload, encodeBatch(header, rows, format), `${format}: batch after ${after}`);
-      // With room for the head before the entries, as the publisher asks: the payload is made in place.
-      const room = batchHeadRoom(header, format);
-      const framed = nextJoinedEntries(store, after, 7, format, { ...join, room });
-      assert.ok(framed.status === 'joined' && framed.room === room);
-      assert.deepEqual(framed.bytes, joined.bytes);
-      const inPlace = frameBatchOfEntries(header, framed, format);
-      assert.equal(inPlace.buffer, framed.frame.buffer, 'a view of the buffer SQLite returned');
-      assert.deepEqual(inPlace, payload);
-      decodeBatch(payload);
-      after = joined.to;
+      const batch = nextBatch(store, after, { format, batchSize: 7, maxBatchBytes: 1 << 20 }, sender);
+      if (!batch) break;
+      const decoded = decodeBatch(batch.payload, format === 'json' ? 'application/json' : undefined);
+      assert.deepEqual([decoded.from, decoded.to], [batch.from, batch.to]);
+      assert.equal(decoded.floor, outboxFloor(store), `${format}: the floor`);
+      for (const e of decoded.entries)
+        if (e.kind === 'resource') seen.set(`${e.type}/${e.id}@${e.version}`, resourceJson(e));
+      assert.equal(decoded.entries.at(-1)!.seq, batch.to);
+      after = batch.to;
     }
     assert.ok(batches >= 5, `${format}: walked ${batches} batches`);
-    // Entries the recorder confirmed are deleted: the floor moves up with them.
-    const firstSeq = nextUnsent(store, 0, 1)[0].seq;
-    deleteThrough(store, firstSeq + 4);
-    const after = nextJoinedEntries(store, 0, 7, format, join);
-    assert.equal(after.status === 'joined' && after.floor, firstSeq + 5);
-    // The other format (the publisher reconfigured) and entries without heads (queued before migration 7 or by
-    // the first-sync snapshot) are encoded from their columns instead.
-    const other = format === 'cbor' ? 'json' : 'cbor';
-    assert.equal(nextJoinedEntries(store, 0, 7, other, ENTRY_JOIN[other]).status, 'unjoinable');
-    store.db.prepare('UPDATE outbox SET head = NULL WHERE seq = (SELECT min(seq) + 3 FROM outbox)').run();
-    assert.equal(nextJoinedEntries(store, 0, 7, format, join).status, 'unjoinable');
-    assert.equal(nextJoinedEntries(store, lastSeq(store), 7, format, join).status, 'empty');
+    for (const r of listResources(store)) assert.equal(seen.get(`${r.type}/${r.id}@${r.version}`), r.json);
+    const last = decodeBatch(
+      encodeBatch({ ...sender, floor: 1, sentAt: 1 }, nextUnsent(store, lastSeq(store) - 1, 1), format),
+    );
+    assert.deepEqual(
+      last.entries[0].kind === 'assignment' && [last.entries[0].deviceKey, last.entries[0].until],
+      ['serial:Gerät-ü', null],
+    );
   }
 });
 
-test('the join reads the entries through an ordered co-routine (the order group_concat relies on)', (t) => {
-  const store = hub(t);
-  const plan = store.db
-    .prepare(`EXPLAIN QUERY PLAN ${JOINED_ENTRIES_SQL}`)
-    .all(joinedEntriesParams(0, 100, 'cbor', ENTRY_JOIN.cbor)) as Array<{ detail: string }>;
-  const details = plan.map((r) => r.detail);
-  assert.ok(
-    details.some((d) => d.startsWith('CO-ROUTINE')),
-    details.join('; '),
-  );
-  assert.ok(!details.some((d) => d.includes('TEMP B-TREE')), details.join('; '));
-});
-
-test('a sequence number given at enqueue is the one AUTOINCREMENT would give, also after pruning', (t) => {
+test('sequence numbers are never reused after pruning', (t) => {
   const store = hub(t);
   ingest(store, bgSeries({ deviceKey: 'ble:b1', start: T0, days: 1 }), { now });
   const before = lastSeq(store);
@@ -326,6 +283,4 @@ test('a sequence number given at enqueue is the one AUTOINCREMENT would give, al
   assert.equal(first.seq, before + 1);
   const decoded = decodeBatch(encodeBatch({ gw: 'g', stream: 's', floor: 1, sentAt: 1 }, [first], 'cbor'));
   assert.equal(decoded.entries[0].seq, before + 1);
-  const joined = nextJoinedEntries(store, 0, 1, 'cbor', ENTRY_JOIN.cbor);
-  assert.equal(joined.status, 'joined');
 });
