@@ -1,6 +1,7 @@
 // THE contract for the resource server: verify a Bearer access token and tell who may see what.
-// Verifies signature (ES256, our keys by kid), issuer, exp and nbf, and then that the grant behind the
-// token is still active (not revoked, consent not ended), so revocation takes effect immediately.
+// Verifies signature (ES256, our keys by kid), issuer, audience (the FHIR base URL, RFC 9068), exp and nbf,
+// and then that the grant behind the token is still active (not revoked, consent not ended), so revocation
+// takes effect immediately.
 import { createHash } from 'node:crypto';
 import {
   decodeProtectedHeader,
@@ -10,6 +11,7 @@ import {
   type JWTPayload,
 } from 'jose';
 import { getGrantStatus } from '../../gateway/store/oauth-grants.ts';
+import { fhirBaseUrl } from '../fhir/settings.ts';
 import type { ServerServices } from '../services.ts';
 import { endIfConsentExpired } from './pairing.ts';
 import { mivsOfScopes } from './scopes.ts';
@@ -77,6 +79,11 @@ function stillValid(v: VerifiedToken, key: CryptoKey, issuer: string, now: Date)
   );
 }
 
+/** RFC 7519 §4.1.3: `aud` is the audience or an array containing it. */
+function forAudience(aud: JWTPayload['aud'], audience: string): boolean {
+  return aud === audience || (Array.isArray(aud) && aud.includes(audience));
+}
+
 export async function verifyAccessToken(
   services: ServerServices,
   token: string,
@@ -100,6 +107,7 @@ export async function verifyAccessToken(
   if (!key)
     throw new AccessTokenError('token_signature_invalid', 'Token was not signed by a key of this server');
   const issuer = services.config.server.issuer;
+  const audience = fhirBaseUrl(services.config);
   let cache = verifiedTokens.get(services);
   if (!cache) verifiedTokens.set(services, (cache = new Map()));
   const digest = createHash('sha256').update(token).digest('base64url');
@@ -127,9 +135,10 @@ export async function verifyAccessToken(
       if (cache.size > VERIFIED_TOKENS_MAX) cache.delete(cache.keys().next().value as string);
     }
   }
-  // Tokens of system clients (operator API) carry an audience and no grant: never patient data.
-  if (payload.aud !== undefined) {
-    throw new AccessTokenError('token_not_for_this_api', 'The token was not issued for the HDDT API');
+  // After the signature, issuer and time checks, so their errors keep precedence (HDDT's error table). Tokens
+  // of system clients (operator API) have that API's audience, and no grant.
+  if (!forAudience(payload.aud, audience)) {
+    throw new AccessTokenError('token_not_for_this_api', 'The token was not issued for this FHIR API');
   }
   const scope = payload.scope;
   const grantId = payload.grant_id;

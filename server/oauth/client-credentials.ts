@@ -1,7 +1,7 @@
 // The client_credentials grant (RFC 6749 §4.4) for system clients only, authenticated like DiGA with
 // tls_client_auth: client_id names a configured system client and the TLS certificate must be exactly its
-// pinned one. The token is an ES256 JWT whose audience is the operator API: the FHIR API refuses any token
-// with an audience, and the operator API any token without its own, so neither kind crosses over. No refresh
+// pinned one. The token is an ES256 JWT whose audience is the operator API: the FHIR API takes only tokens for
+// its own base URL (and with a grant), the operator API only its own, so neither kind crosses over. No refresh
 // token (RFC 6749 §4.4.3). HDDT's metadata does not announce this grant (docs/operator-api.md does).
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';

@@ -1,8 +1,9 @@
-// Token issuing: ES256 access-token JWTs (RFC 9068 shape: typ at+jwt) and opaque refresh tokens that are
-// stored only as SHA-256 hashes, live 30 days and are rotated on every use.
+// Token issuing: ES256 access-token JWTs (RFC 9068: typ at+jwt, aud = the FHIR base URL they are for) and
+// opaque refresh tokens that are stored only as SHA-256 hashes, live 30 days and are rotated on every use.
 import { createHash, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { insertRefreshToken, type GrantRow } from '../../gateway/store/oauth-grants.ts';
+import { fhirBaseUrl } from '../fhir/settings.ts';
 import type { ServerServices } from '../services.ts';
 import { hashSecret, randomSecret, safeEqual } from './secrets.ts';
 
@@ -34,6 +35,7 @@ export async function issueAccessToken(
   const token = await new SignJWT({ scope, client_id: grant.client_id, grant_id: grant.id })
     .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: key.kid })
     .setIssuer(services.config.server.issuer)
+    .setAudience(fhirBaseUrl(services.config))
     .setSubject(grant.pairing_id)
     .setJti(randomUUID())
     .setIssuedAt(iat)

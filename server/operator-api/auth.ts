@@ -1,6 +1,6 @@
 // Access to the operator API: a Bearer token issued by /token with client_credentials to a system client
 // (audience = the operator API), presented over mTLS with that client's pinned certificate. Anything else,
-// DiGA access tokens included (they carry no audience), is 401 invalid_token; a valid token without the
+// DiGA access tokens included (their audience is the FHIR API), is 401 invalid_token; a valid token without the
 // route's scope is 403 insufficient_scope (RFC 6750 §3.1).
 import type { FastifyRequest } from 'fastify';
 import { decodeProtectedHeader, jwtVerify } from 'jose';

@@ -11,7 +11,7 @@ export function operatorApiSettings(config: GatewayConfig): OperatorApiConfig {
   return { ...OPERATOR_API_DEFAULTS, ...config.server.operatorApi };
 }
 
-/** The `aud` of operator API tokens: HDDT access tokens never carry one, so neither API takes the other's. */
+/** The `aud` of operator API tokens: HDDT access tokens carry the FHIR base URL, so neither API takes the other's. */
 export function operatorAudience(config: GatewayConfig): string {
   return `${config.server.issuer}${operatorApiSettings(config).prefix}`;
 }

@@ -3,6 +3,7 @@
 // HTML forms; only time is moved.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { decodeJwt, SignJWT } from 'jose';
 import { AccessTokenError, verifyAccessToken } from '../../../server/oauth/access.ts';
 import { verifyPrivacyTrail } from '../../../server/audit/privacy-trail.ts';
 import {
@@ -619,6 +620,38 @@ describe('/revoke', () => {
     });
     assert.equal(r.status, 200);
     expectError(await refresh(h, A(), t.refresh_token), 400, 'invalid_grant');
+  });
+});
+
+describe('access tokens at the FHIR API: audience', () => {
+  const fhir = (token: string) =>
+    request(`${h.url}/fhir/Observation`, {
+      headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json' },
+      ca: h.ca,
+      cert: A().cert,
+      key: A().key,
+    });
+
+  it('a token of this server for another audience (or none) → 401 invalid_token', async () => {
+    const t = await pair(h, A());
+    assert.equal(decodeJwt(t.access_token).aud, `${h.url}/fhir`);
+    assert.equal((await fhir(t.access_token)).status, 200);
+    const key = h.services.keys.active();
+    const claims = decodeJwt(t.access_token);
+    const resign = (c: Record<string, unknown>) =>
+      new SignJWT(c).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: key.kid }).sign(key.privateKey);
+    const { aud: _aud, ...withoutAud } = claims;
+    for (const token of [
+      await resign({ ...claims, aud: 'https://other-ddr.example/fhir' }),
+      await resign(withoutAud),
+    ]) {
+      const r = await fhir(token);
+      assert.equal(r.status, 401, r.text);
+      assert.match(
+        String(r.headers['www-authenticate']),
+        /error="invalid_token".*not issued for this FHIR API/,
+      );
+    }
   });
 });
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { generateKeyPair, SignJWT, decodeJwt } from 'jose';
+import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { pino } from 'pino';
 import { loadConfig } from '../../../config/load.ts';
 import { openStore } from '../../../gateway/store/store.ts';
@@ -74,6 +74,7 @@ describe('verifyAccessToken', () => {
     assert.equal(ctx.expiresAt, clock.now().getTime() + 300_000);
     const claims = decodeJwt(t.accessToken);
     assert.deepEqual(Object.keys(claims).sort(), [
+      'aud',
       'client_id',
       'exp',
       'grant_id',
@@ -83,6 +84,44 @@ describe('verifyAccessToken', () => {
       'scope',
       'sub',
     ]);
+  });
+
+  it('carries aud = the FHIR base URL (RFC 9068 with typ at+jwt), the configured one when set', async () => {
+    const t = await issueTestTokens(services, { clientId: CLIENT });
+    assert.equal(decodeJwt(t.accessToken).aud, 'https://as.example/fhir');
+    assert.equal(decodeProtectedHeader(t.accessToken).typ, 'at+jwt');
+    const fhir = (services.config.server as unknown as Record<string, unknown>).fhir;
+    (services.config.server as unknown as Record<string, unknown>).fhir = {
+      publicBaseUrl: 'https://api.example/hddt/fhir/',
+    };
+    try {
+      const u = await issueTestTokens(services, { clientId: CLIENT });
+      assert.equal(decodeJwt(u.accessToken).aud, 'https://api.example/hddt/fhir');
+      await verifyAccessToken(services, u.accessToken);
+      // The one issued for the other base is now for another API.
+      await rejects(verifyAccessToken(services, t.accessToken), 'token_not_for_this_api');
+    } finally {
+      (services.config.server as unknown as Record<string, unknown>).fhir = fhir;
+    }
+    await verifyAccessToken(services, t.accessToken);
+  });
+
+  it('token_not_for_this_api for another audience, several, or none', async () => {
+    const t = await issueTestTokens(services, { clientId: CLIENT });
+    const key = services.keys.active();
+    const claims = decodeJwt(t.accessToken);
+    const sign = (c: Record<string, unknown>) =>
+      new SignJWT(c).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: key.kid }).sign(key.privateKey);
+    await verifyAccessToken(services, await sign(claims));
+    for (const aud of [
+      'https://other.example/fhir',
+      'https://as.example/operator-api',
+      ['https://x.example'],
+    ]) {
+      await rejects(verifyAccessToken(services, await sign({ ...claims, aud })), 'token_not_for_this_api');
+    }
+    const { aud: _aud, ...withoutAud } = claims;
+    await rejects(verifyAccessToken(services, await sign(withoutAud)), 'token_not_for_this_api');
   });
 
   it('token_missing, token_malformed', async () => {
