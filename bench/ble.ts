@@ -25,7 +25,7 @@ import { startSimulation, type CgmScenario, type Scenario } from '../firmware-br
 import { startSimulationProcess } from '../firmware-bridge/peripherals/simulation-process.ts';
 import { createLogger } from '../gateway/log.ts';
 import { openStore } from '../gateway/store/store.ts';
-import { storePort } from '../gateway/readings/port.ts';
+import { storePort } from '../gateway/ingest/port.ts';
 
 const TARGET = { maxSeconds: 30, minRatio: 0.8 };
 const ADDRESS = 'c0:11:22:33:44:55';

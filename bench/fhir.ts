@@ -14,7 +14,7 @@ import Fastify from 'fastify';
 import { pino } from 'pino';
 import { loadConfig } from '../config/load.ts';
 import { bgSeries, cgmSeries } from '../firmware-bridge/synthetic-readings.ts';
-import { ingest } from '../gateway/readings/ingest.ts';
+import { ingest } from '../gateway/ingest/pipeline.ts';
 import type { Reading } from '../gateway/readings/reading.ts';
 import { activateGrant, getGrant } from '../gateway/store/oauth-grants.ts';
 import { addPatient, assignDevice } from '../gateway/store/patients.ts';

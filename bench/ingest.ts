@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bgSeries, cgmSeries } from '../firmware-bridge/synthetic-readings.ts';
-import { ingest } from '../gateway/readings/ingest.ts';
+import { ingest } from '../gateway/ingest/pipeline.ts';
 import type { Reading } from '../gateway/readings/reading.ts';
 import { openStore } from '../gateway/store/store.ts';
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Socket } from 'node:net';
 import mqtt from 'mqtt';
 import { bgSeries, cgmSeries } from '../firmware-bridge/synthetic-readings.ts';
-import { ingest } from '../gateway/readings/ingest.ts';
+import { ingest } from '../gateway/ingest/pipeline.ts';
 import { hasUnsent, lastSeq, outboxStats, resendAfter } from '../gateway/store/outbox.ts';
 import { openStore, type Store } from '../gateway/store/store.ts';
 import { attachOutbox, outboxStream } from '../gateway/sync/outbox-writer.ts';

@@ -11,9 +11,9 @@ import { loadScenario, startSimulation, type Simulation } from '../firmware-brid
 import { createMeterPty, type MeterPtyPair } from '../firmware-bridge/meters/pty-pair.ts';
 import { syntheticRecords } from '../firmware-bridge/meters/scenario.ts';
 import { startMeter, type RunningMeter } from '../firmware-bridge/meters/simulator.ts';
-import type { IngestOptions } from '../gateway/readings/ingest.ts';
+import type { IngestOptions } from '../gateway/ingest/pipeline.ts';
 import type { Store } from '../gateway/store/store.ts';
-import { storePort } from '../gateway/readings/port.ts';
+import { storePort } from '../gateway/ingest/port.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SCENARIO = path.join(here, '../firmware-bridge/peripherals/scenarios/demo.json');

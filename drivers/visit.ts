@@ -1,7 +1,7 @@
 // One visit to a device, the same steps for every transport (after Tidepool's drivers): connect → read the
 // configuration and clock → fetch what is missing → hand over → hang up or stay for live values. A driver
 // fills in the steps; this sequence is the only one, so adding a meter is adding a driver, not a pipeline.
-import type { ReadingPort } from '../gateway/readings/port.ts';
+import type { ReadingPort } from '../gateway/ingest/port.ts';
 
 /** How a visit ended: fetched everything and hung up, the link went down, or a step failed. */
 export type VisitOutcome = 'synced' | 'disconnected' | 'failed';

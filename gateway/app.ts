@@ -2,9 +2,9 @@
 // Each part is a Component that starts and stops; nothing downstream calls back upstream.
 import { dataPath } from '../config/load.ts';
 import type { GatewayConfig } from '../config/types.ts';
-import { ingestOptionsFromConfig, mappingFromConfig, refreshTimeDependent } from './hddt/materialize.ts';
-import { storePort, type ReadingPort } from './readings/port.ts';
-import { purgeExpired } from './hddt/retention.ts';
+import { ingestOptionsFromConfig, mappingFromConfig, refreshTimeDependent } from './ingest/resources.ts';
+import { storePort, type ReadingPort } from './ingest/port.ts';
+import { purgeExpired } from './jobs/retention.ts';
 import type { Logger } from './log.ts';
 import { openStore, type Store } from './store/store.ts';
 import { attachOutbox } from './sync/outbox-writer.ts';

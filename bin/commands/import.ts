@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { openGatewayStore } from '../../gateway/app.ts';
-import { ingestOptionsFromConfig } from '../../gateway/hddt/materialize.ts';
-import { importJsonLines } from '../../gateway/readings/import-jsonl.ts';
+import { ingestOptionsFromConfig } from '../../gateway/ingest/resources.ts';
+import { importJsonLines } from '../../gateway/ingest/import-jsonl.ts';
 import { UsageError, action, configFrom, withConfigOption } from './common.ts';
 
 const DOCS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs');

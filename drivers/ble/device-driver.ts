@@ -2,7 +2,7 @@
 // read Device Information and the family's config/clock → fetch → hand over → live or disconnect; a family
 // fills in subscribe, config and fetch. The class owns no timers beyond its sink, and run() never rejects: a
 // failure is an outcome.
-import type { ReadingPort } from '../../gateway/readings/port.ts';
+import type { ReadingPort } from '../../gateway/ingest/port.ts';
 import type { DeviceInfo, IngestResult, Reading } from '../../gateway/readings/reading.ts';
 import type { Logger } from '../../gateway/log.ts';
 import type { BleConfig } from '../../config/types.ts';

@@ -1,7 +1,7 @@
 // The "hand over" step: decoded Readings go to the core's port in batches, either when a batch is full
 // (backfill) or at most flushMs after the first one arrived (live values reach the store well within a second).
 import { EventEmitter } from 'node:events';
-import type { ReadingPort } from '../../gateway/readings/port.ts';
+import type { ReadingPort } from '../../gateway/ingest/port.ts';
 import type { IngestResult, Reading } from '../../gateway/readings/reading.ts';
 
 /** Observers (metrics, the BLE bench) learn how long each ingest() call took: (records, seconds). */

@@ -1,6 +1,6 @@
 // Hub mode for serial meters: port discovery + one dump per plug-in. A meter cable that appears is dumped
 // into the store once; pulling it out mid-dump aborts that dump cleanly (what was complete is stored).
-import type { ReadingPort } from '../../gateway/readings/port.ts';
+import type { ReadingPort } from '../../gateway/ingest/port.ts';
 import type { MeterError } from './meter-error.ts';
 import type { SessionOptions } from './meter-session.ts';
 import type { DiscoveredPort, ListPorts, MeterPortRule } from './port-discovery.ts';

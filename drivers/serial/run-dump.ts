@@ -1,7 +1,7 @@
 // Runs one meter dump end to end: open the port, then the visit's steps (drivers/visit.ts): connect → read
 // config/clock → fetch → hand over (processed into Readings) → disconnect → close. Whatever was complete and
 // verified when a dump fails is still handed over; nothing partial or corrupt ever is.
-import type { ReadingPort } from '../../gateway/readings/port.ts';
+import type { ReadingPort } from '../../gateway/ingest/port.ts';
 import type { IngestRejection } from '../../gateway/readings/reading.ts';
 import { AstmContourSession, ASTM_BAUD_RATE } from './astm-session.ts';
 import { assertTimeZone } from './local-time.ts';

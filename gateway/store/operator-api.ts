@@ -1,6 +1,6 @@
-// Read queries of the operator API (server/operator-api): devices with whether they are assigned, and the
-// assignments. The internal patient id is returned only to be turned into the sync handle by the caller;
-// it never leaves the gateway.
+// Queries of the operator API (server/operator-api): devices with whether they are assigned, the assignments,
+// and revoked system client tokens. The internal patient id is returned only to be turned into the sync handle
+// by the caller; it never leaves the gateway.
 import type { DeviceRow } from './devices.ts';
 import type { Store } from './store.ts';
 
@@ -37,4 +37,28 @@ export function getAssignment(store: Store, deviceKey: string): AssignmentRow | 
       'SELECT device_key, patient_id, assigned_ms FROM device_assignments WHERE device_key = ?',
     )
     .get(deviceKey);
+}
+
+export interface SystemTokenRevocation {
+  jti: string;
+  client_id: string;
+  revoked_ms: number;
+  expires_ms: number;
+}
+
+/** Records a revoked system client token (again: no change) and drops revocations of tokens now expired. */
+export function revokeSystemToken(store: Store, row: SystemTokenRevocation): void {
+  store.transaction(() => {
+    store.prepare('DELETE FROM system_token_revocations WHERE expires_ms <= ?').run(row.revoked_ms);
+    store
+      .prepare(
+        `INSERT INTO system_token_revocations (jti, client_id, revoked_ms, expires_ms)
+         VALUES (@jti, @client_id, @revoked_ms, @expires_ms) ON CONFLICT (jti) DO NOTHING`,
+      )
+      .run(row);
+  });
+}
+
+export function isSystemTokenRevoked(store: Store, jti: string): boolean {
+  return store.prepare('SELECT 1 FROM system_token_revocations WHERE jti = ?').get(jti) !== undefined;
 }

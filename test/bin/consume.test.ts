@@ -9,7 +9,7 @@ import path from 'node:path';
 import https from 'node:https';
 import { loadConfig } from '../../config/load.ts';
 import { bgSeries, cgmSeries } from '../../firmware-bridge/synthetic-readings.ts';
-import { ingest } from '../../gateway/readings/ingest.ts';
+import { ingest } from '../../gateway/ingest/pipeline.ts';
 import { addPatient, assignDevice, getPatientByUsername } from '../../gateway/store/patients.ts';
 import { MIV_CODES } from '../../gateway/hddt/codes.ts';
 import { getResource, listResources, writeResourceRow } from '../../gateway/store/resources.ts';

@@ -3,8 +3,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mappingFromConfig, refreshTimeDependent } from '../../gateway/hddt/materialize.ts';
-import { ingest } from '../../gateway/readings/ingest.ts';
+import { mappingFromConfig, refreshTimeDependent } from '../../gateway/ingest/resources.ts';
+import { ingest } from '../../gateway/ingest/pipeline.ts';
 import type { Reading } from '../../gateway/readings/reading.ts';
 import { assignDevice } from '../../gateway/store/patients.ts';
 import { bgSeries, cgmSeries } from '../../firmware-bridge/synthetic-readings.ts';

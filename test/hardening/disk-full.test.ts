@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ingest } from '../../gateway/readings/ingest.ts';
+import { ingest } from '../../gateway/ingest/pipeline.ts';
 import type { Reading } from '../../gateway/readings/reading.ts';
 import { listReadings } from '../../gateway/store/readings.ts';
 import { logFiles } from '../../server/audit/log-files.ts';

@@ -9,6 +9,7 @@ import { resourcesRowid } from './0006-resources-rowid.ts';
 import { outboxEntryHeads } from './0007-outbox-entry-heads.ts';
 import { assignmentPeriods } from './0008-assignment-periods.ts';
 import { sessionSerial } from './0009-session-serial.ts';
+import { systemTokenRevocations } from './0010-system-token-revocations.ts';
 import { outboxRows } from './0013-outbox-rows.ts';
 import { requestLogHead } from './0011-request-log-head.ts';
 
@@ -22,6 +23,7 @@ export const migrations: Migration[] = [
   outboxEntryHeads,
   assignmentPeriods,
   sessionSerial,
+  systemTokenRevocations,
   requestLogHead,
   outboxRows,
 ];

@@ -12,7 +12,7 @@ import { VirtualController, type ControllerOptions } from '../../../firmware-bri
 import { createLogger, type Logger } from '../../../gateway/log.ts';
 import { countReadings } from '../../../gateway/store/readings.ts';
 import { openStore, type Store } from '../../../gateway/store/store.ts';
-import { storePort } from '../../../gateway/readings/port.ts';
+import { storePort } from '../../../gateway/ingest/port.ts';
 
 export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

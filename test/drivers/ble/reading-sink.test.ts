@@ -11,7 +11,7 @@ import { encodeCgmMeasurement } from '../../../drivers/codecs/cgm-measurement.ts
 import { sfloatFromNumber } from '../../../drivers/codecs/sfloat.ts';
 import { countReadings } from '../../../gateway/store/readings.ts';
 import { openStore } from '../../../gateway/store/store.ts';
-import { storePort } from '../../../gateway/readings/port.ts';
+import { storePort } from '../../../gateway/ingest/port.ts';
 
 const start = '2025-03-01T07:00:00.000Z';
 

@@ -6,7 +6,7 @@ import { dumpMeter } from '../../../drivers/serial/run-dump.ts';
 import { listReadings } from '../../../gateway/store/readings.ts';
 import { berlinToUtc, dumpSuite, scenarioFor, TZ, type SuiteOptions } from './dump-suite.ts';
 import { FAST, meterRig } from './serial-harness.ts';
-import { storePort } from '../../../gateway/readings/port.ts';
+import { storePort } from '../../../gateway/ingest/port.ts';
 
 const suite: SuiteOptions = {
   protocol: 'astm',

@@ -9,7 +9,7 @@ import { listReadings, type StoredReading } from '../../../gateway/store/reading
 import type { FaultKind, Scenario, ScenarioRecord } from '../../../firmware-bridge/meters/scenario.ts';
 import { syntheticRecords } from '../../../firmware-bridge/meters/scenario.ts';
 import { FAST, meterRig, type MeterRig } from './serial-harness.ts';
-import { storePort } from '../../../gateway/readings/port.ts';
+import { storePort } from '../../../gateway/ingest/port.ts';
 
 export const TZ = 'Europe/Berlin';
 

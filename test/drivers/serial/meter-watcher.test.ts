@@ -11,7 +11,7 @@ import { startMeter } from '../../../firmware-bridge/meters/simulator.ts';
 import { listReadings } from '../../../gateway/store/readings.ts';
 import { openStore } from '../../../gateway/store/store.ts';
 import { FAST } from './serial-harness.ts';
-import { storePort } from '../../../gateway/readings/port.ts';
+import { storePort } from '../../../gateway/ingest/port.ts';
 
 const until = async (cond: () => boolean, ms = 20_000): Promise<void> => {
   const end = Date.now() + ms;

@@ -8,7 +8,7 @@ import { TimeZoneError } from '../../../drivers/serial/local-time.ts';
 import { parseScenario } from '../../../firmware-bridge/meters/scenario.ts';
 import { listReadings } from '../../../gateway/store/readings.ts';
 import { FAST, meterRig } from './serial-harness.ts';
-import { storePort } from '../../../gateway/readings/port.ts';
+import { storePort } from '../../../gateway/ingest/port.ts';
 
 const demo = parseScenario(
   fs.readFileSync(

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createBackup } from '../../../gateway/backup/backup.ts';
 import { BackupError } from '../../../gateway/backup/format.ts';
 import { restoreBackup } from '../../../gateway/backup/restore.ts';
-import { ingest } from '../../../gateway/readings/ingest.ts';
+import { ingest } from '../../../gateway/ingest/pipeline.ts';
 import { openStore } from '../../../gateway/store/store.ts';
 import { countReadings } from '../../../gateway/store/readings.ts';
 import { listResources } from '../../../gateway/store/resources.ts';

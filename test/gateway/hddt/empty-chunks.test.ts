@@ -11,8 +11,8 @@ import {
   mappingFromConfig,
   refreshTimeDependent,
   type MappingOptions,
-} from '../../../gateway/hddt/materialize.ts';
-import { ingest } from '../../../gateway/readings/ingest.ts';
+} from '../../../gateway/ingest/resources.ts';
+import { ingest } from '../../../gateway/ingest/pipeline.ts';
 import { listSessions, getDevice } from '../../../gateway/store/devices.ts';
 import { nextUnsent } from '../../../gateway/store/outbox.ts';
 import { getResource, listResources, parseResource } from '../../../gateway/store/resources.ts';

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { purgeExpired } from '../../../gateway/hddt/retention.ts';
-import { ingest } from '../../../gateway/readings/ingest.ts';
+import { purgeExpired } from '../../../gateway/jobs/retention.ts';
+import { ingest } from '../../../gateway/ingest/pipeline.ts';
 import { openStore } from '../../../gateway/store/store.ts';
 import { countReadings, listReadings } from '../../../gateway/store/readings.ts';
 import { getResource, listResources } from '../../../gateway/store/resources.ts';

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ingest } from '../../../gateway/readings/ingest.ts';
+import { ingest } from '../../../gateway/ingest/pipeline.ts';
 import type { Reading } from '../../../gateway/readings/reading.ts';
-import { refreshTimeDependent } from '../../../gateway/hddt/materialize.ts';
+import { refreshTimeDependent } from '../../../gateway/ingest/resources.ts';
 import { openStore } from '../../../gateway/store/store.ts';
 import { countReadings, lastRecordNumber, listReadings } from '../../../gateway/store/readings.ts';
 import {

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { bgSeries, cgmSeries } from '../../../firmware-bridge/synthetic-readings.ts';
 import { MIV_CODES } from '../../../gateway/hddt/codes.ts';
-import { ingest } from '../../../gateway/readings/ingest.ts';
+import { ingest } from '../../../gateway/ingest/pipeline.ts';
 import {
   AssignmentError,
   allPeriods,

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { lastSeq, outboxStats, sentThrough } from '../../../gateway/store/outbox.ts';
 import { Publisher } from '../../../gateway/sync/publisher.ts';
 import { bgSeries } from '../../../firmware-bridge/synthetic-readings.ts';
-import { ingest } from '../../../gateway/readings/ingest.ts';
+import { ingest } from '../../../gateway/ingest/pipeline.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 import { Broker } from './fixtures/broker.ts';
 import { openGatewayStore, publisherOptions, T0, waitFor } from './fixtures/sync-env.ts';

@@ -1,7 +1,7 @@
 // A data set for FHIR tests: two patients, each with a CGM (1-minute samples, 14-day sensor sessions) and a
 // blood glucose meter (8 readings a day), ingested through the real ingest() into a real SQLite file.
 import path from 'node:path';
-import { ingest } from '../../../gateway/readings/ingest.ts';
+import { ingest } from '../../../gateway/ingest/pipeline.ts';
 import type { Reading } from '../../../gateway/readings/reading.ts';
 import { addPatient, assignDevice } from '../../../gateway/store/patients.ts';
 import { openStore, type Store } from '../../../gateway/store/store.ts';

@@ -2,7 +2,7 @@
 // includes, sorting, keyset paging (also while data arrives), patient and MIV isolation.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ingest } from '../../../gateway/readings/ingest.ts';
+import { ingest } from '../../../gateway/ingest/pipeline.ts';
 import { bgSeries, cgmSeries } from '../../../firmware-bridge/synthetic-readings.ts';
 import { runSearch } from '../../../server/fhir/search.ts';
 import type { SearchType } from '../../../gateway/store/fhir-search.ts';

@@ -3,7 +3,7 @@
 import { loadConfig } from '../../../config/load.ts';
 import type { GatewayConfig } from '../../../config/types.ts';
 import { bgSeries, cgmSeries } from '../../../firmware-bridge/synthetic-readings.ts';
-import { ingest } from '../../../gateway/readings/ingest.ts';
+import { ingest } from '../../../gateway/ingest/pipeline.ts';
 import { openStore, type Store } from '../../../gateway/store/store.ts';
 import { attachOutbox } from '../../../gateway/sync/outbox-writer.ts';
 import { tempDir } from '../../helpers/tmp.ts';

@@ -7,6 +7,7 @@ import Fastify from 'fastify';
 import fastifyFormbody from '@fastify/formbody';
 import { pino } from 'pino';
 import { ConfigError } from '../../../config/load.ts';
+import { storePort } from '../../../gateway/ingest/port.ts';
 import { outboxStats } from '../../../gateway/store/outbox.ts';
 import { addPatient, assignDevice } from '../../../gateway/store/patients.ts';
 import { buildOperatorServer } from '../../../server/operator/app.ts';
@@ -225,7 +226,12 @@ test('a non-loopback host without an operator login is refused with a clear conf
   );
   const log = pino({ level: 'silent' });
   await assert.rejects(
-    createOperatorComponent(probes, new GatewayMetrics()).start({ config: open, store: fx.store, log }),
+    createOperatorComponent(probes, new GatewayMetrics()).start({
+      config: open,
+      store: fx.store,
+      port: storePort(fx.store),
+      log,
+    }),
     ConfigError,
   );
   // The command line says the same and exits 2.

@@ -3,8 +3,8 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import type { Store } from '../store/store.ts';
-import { ingest, type IngestOptions } from './ingest.ts';
-import type { Reading } from './reading.ts';
+import { ingest, type IngestOptions } from './pipeline.ts';
+import type { Reading } from '../readings/reading.ts';
 
 export interface ImportProblem {
   line: number;

@@ -21,12 +21,12 @@ import {
 import { sessionSamplesInRange, type ReadingRow, type SampleRow } from '../store/readings.ts';
 import { putResource } from '../store/resources.ts';
 import type { Store } from '../store/store.ts';
-import { renderBloodGlucose } from './blood-glucose.ts';
-import { bloodGlucoseCoding } from './blood-glucose.ts';
-import { chunkStart, renderCgmChunk } from './cgm-chunk.ts';
-import { CGM_LOINC, DEVICE_TYPE, METRIC_TYPE, convertGlucose } from './codes.ts';
-import { renderDevice, renderDeviceMetric, type DeviceStatus } from './device.ts';
-import { resourceId } from './ids.ts';
+import { renderBloodGlucose } from '../hddt/blood-glucose.ts';
+import { bloodGlucoseCoding } from '../hddt/blood-glucose.ts';
+import { chunkStart, renderCgmChunk } from '../hddt/cgm-chunk.ts';
+import { CGM_LOINC, DEVICE_TYPE, METRIC_TYPE, convertGlucose } from '../hddt/codes.ts';
+import { renderDevice, renderDeviceMetric, type DeviceStatus } from '../hddt/device.ts';
+import { resourceId } from '../hddt/ids.ts';
 
 export interface MappingOptions {
   chunkMinutes: number;

@@ -7,7 +7,7 @@ import {
   renderSessionResources,
   sessionIds,
   type MappingOptions,
-} from '../hddt/materialize.ts';
+} from './resources.ts';
 import {
   getSession,
   insertSession,
@@ -21,9 +21,9 @@ import {
 import { openChunksOfSession } from '../store/chunks.ts';
 import { insertReadingFields, type SampleRow } from '../store/readings.ts';
 import type { Store } from '../store/store.ts';
-import type { IngestResult, Reading } from './reading.ts';
-import { TimeCache } from './time-cache.ts';
-import { validateReading } from './validate.ts';
+import type { IngestResult, Reading } from '../readings/reading.ts';
+import { TimeCache } from '../readings/time-cache.ts';
+import { validateReading } from '../readings/validate.ts';
 
 export const DEFAULT_MAPPING: MappingOptions = {
   chunkMinutes: 60,

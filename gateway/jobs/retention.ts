@@ -9,8 +9,8 @@ import {
   type PurgeCounts,
 } from '../store/retention.ts';
 import type { Store } from '../store/store.ts';
-import { chunkStart } from './cgm-chunk.ts';
-import { MIV_CODES } from './codes.ts';
+import { chunkStart } from '../hddt/cgm-chunk.ts';
+import { MIV_CODES } from '../hddt/codes.ts';
 
 export interface RetentionOptions {
   historicDataPeriodDays: { bloodGlucose: number; cgm: number };

@@ -4,8 +4,8 @@
 import { touchDevice } from '../store/devices.ts';
 import { lastRecordNumber } from '../store/readings.ts';
 import type { Store } from '../store/store.ts';
-import { ingest, type IngestOptions } from './ingest.ts';
-import type { IngestResult, Reading } from './reading.ts';
+import { ingest, type IngestOptions } from './pipeline.ts';
+import type { IngestResult, Reading } from '../readings/reading.ts';
 
 export interface ReadingPort {
   /** Stores the readings (idempotent: what the core has already is counted as a duplicate). Throws only when
