@@ -44,7 +44,7 @@ export function verifyReport(r: VerifyResult): string {
 }
 
 export function register(program: Command): void {
-  const logs = program.command('logs').description('HDDT request log: verify the chain, query lines');
+  const logs = program.command('logs').description('HDDT request log: verify the hash chain, query lines');
 
   withConfigOption(logs.command('verify'))
     .description(
