@@ -1,5 +1,6 @@
 // Token revocation (RFC 7009) as HDDT asks: revoking a refresh (or access) token ends the grant, every
-// token of it and the stored consent of the Pairing ID. Unknown, invalid or foreign tokens get the same
+// token of it and the stored consent of the Pairing ID. System clients revoke their own operator API tokens
+// (system-revoke.ts). Unknown, invalid or foreign tokens get the same
 // empty 200 (RFC 7009 §2.2), so the endpoint reveals nothing about other clients' tokens.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
@@ -10,6 +11,8 @@ import { authenticateClient } from './client-auth.ts';
 import { noStore, OAuthError, singleParams } from './errors.ts';
 import { unpair } from './pairing.ts';
 import { hashSecret, safeEqual } from './secrets.ts';
+import { systemClients } from './system-clients.ts';
+import { revokeSystemClientToken } from './system-revoke.ts';
 
 async function pairingOfAccessToken(services: ServerServices, token: string, clientId: string) {
   try {
@@ -30,6 +33,12 @@ async function pairingOfAccessToken(services: ServerServices, token: string, cli
 
 export async function revokeHandler(services: ServerServices, req: FastifyRequest, reply: FastifyReply) {
   const params = singleParams(req.body);
+  // System clients (configuration, not the DiGA directory) revoke their operator API tokens.
+  const system = systemClients(services.config).get(params.client_id);
+  if (system) {
+    await revokeSystemClientToken(services, req, params, system);
+    return noStore(reply).code(200).send();
+  }
   const entry = await authenticateClient(services, req, params, 'revoke');
   const token = params.token;
   if (!token) throw new OAuthError('invalid_request', 'token is required');

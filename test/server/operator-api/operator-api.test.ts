@@ -12,7 +12,12 @@ import { ConfigError, loadConfig } from '../../../config/load.ts';
 import { upsertDevice } from '../../../gateway/store/devices.ts';
 import { patientOfDevice } from '../../../gateway/store/patients.ts';
 import { attachOutbox, patientHandle } from '../../../gateway/sync/outbox-writer.ts';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { openStore } from '../../../gateway/store/store.ts';
+import { buildServer } from '../../../server/app.ts';
 import { makeClientCertificate } from '../../../server/dev-certs.ts';
+import { createServices } from '../../../server/start.ts';
 import { AccessTokenError, verifyAccessToken } from '../../../server/oauth/access.ts';
 import { SystemClients } from '../../../server/oauth/system-clients.ts';
 import { OPERATOR_SCOPES } from '../../../server/operator-api/scopes.ts';
@@ -33,6 +38,8 @@ let h: Harness;
 let certDir: string;
 let backend: Cred;
 let monitor: Cred;
+/** The pinned certificate of lapsed.example, which expired yesterday. */
+let lapsed: Cred;
 let detachOutbox: () => void;
 
 before(async () => {
@@ -43,6 +50,9 @@ before(async () => {
   monitor = { cert: m.certPem, key: m.keyPem };
   fs.writeFileSync(path.join(certDir, 'backend.pem'), backend.cert);
   fs.writeFileSync(path.join(certDir, 'monitor.pem'), monitor.cert);
+  const l = await makeClientCertificate('lapsed', 365, new Date(Date.now() - 366 * 86_400_000));
+  lapsed = { cert: l.certPem, key: l.keyPem };
+  fs.writeFileSync(path.join(certDir, 'lapsed.pem'), lapsed.cert);
   h = await startHarness({
     server: {
       operatorApi: {
@@ -58,6 +68,11 @@ before(async () => {
             clientId: 'monitor.example',
             certificateFile: path.join(certDir, 'monitor.pem'),
             scopes: ['operator/outbox.read', 'operator/pairings.read'],
+          },
+          {
+            clientId: 'lapsed.example',
+            certificateFile: path.join(certDir, 'lapsed.pem'),
+            scopes: ['operator/outbox.read'],
           },
         ],
       },
@@ -167,6 +182,12 @@ describe('client_credentials at /token', () => {
     expectError(await systemToken('backend.example', null), 401, 'invalid_client');
     // A DiGA's certificate does not make a system client either.
     expectError(await systemToken('backend.example', h.clients[0]!), 401, 'invalid_client');
+  });
+
+  it('an expired certificate, even the pinned one → 401 invalid_client', async () => {
+    const r = await systemToken('lapsed.example', lapsed);
+    expectError(r, 401, 'invalid_client');
+    assert.match(r.json().error_description as string, /has expired/);
   });
 
   it('system clients get no other grant type → 400 unauthorized_client', async () => {
@@ -415,13 +436,98 @@ describe('operator API access control', () => {
     );
   });
 
-  it('system clients cannot use /par or /revoke (they are not DiGA)', async () => {
+  it('system clients cannot use /par (they are not DiGA)', async () => {
     expectError(await post(h, '/par', backend, { client_id: 'backend.example' }), 401, 'invalid_client');
+  });
+});
+
+describe('revoking a system client token (RFC 7009 /revoke, tls_client_auth)', () => {
+  const revoke = (clientId: string, cred: Cred | null, token: string) =>
+    post(h, '/revoke', cred, { client_id: clientId, token, token_type_hint: 'access_token' });
+
+  it('a revoked token is refused at once on every operator API request; other tokens keep working', async () => {
+    const token = await tokenOf('backend.example', backend);
+    const other = await tokenOf('backend.example', backend);
+    assert.equal((await api('/devices', token, backend)).status, 200);
+    const r = await revoke('backend.example', backend, token);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.text, '');
+    assert.equal(r.headers['cache-control'], 'no-store');
+    for (const p of ['/devices', '/assignments', '/outbox']) {
+      const denied = await api(p, token, backend);
+      expectError(denied, 401, 'invalid_token');
+      assert.match(denied.json().error_description as string, /revoked/);
+    }
+    assert.equal((await api('/devices', other, backend)).status, 200);
+    // Revoking again changes nothing and still answers 200.
+    assert.equal((await revoke('backend.example', backend, token)).status, 200);
+  });
+
+  it('the revocation is in the store: a second server on the same database refuses the token too', async () => {
+    const token = await tokenOf('backend.example', backend);
+    assert.equal((await revoke('backend.example', backend, token)).status, 200);
+    const store = openStore({ path: path.join(h.dir, 'hddt.sqlite') });
+    const services = await createServices(h.services.config, {
+      store,
+      clock: h.clock,
+      logger: pino({ level: 'silent' }),
+    });
+    const app = await buildServer(services, {
+      tls: { cert: h.certs.serverCertPem, key: h.certs.serverKeyPem },
+    });
+    try {
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const port = (app.server.address() as AddressInfo).port;
+      const r = await request(`https://localhost:${port}/operator-api/devices`, {
+        headers: { authorization: `Bearer ${token}` },
+        ca: h.ca,
+        cert: backend.cert,
+        key: backend.key,
+      });
+      expectError(r, 401, 'invalid_token');
+      const fresh = await tokenOf('backend.example', backend);
+      const ok = await request(`https://localhost:${port}/operator-api/devices`, {
+        headers: { authorization: `Bearer ${fresh}` },
+        ca: h.ca,
+        cert: backend.cert,
+        key: backend.key,
+      });
+      assert.equal(ok.status, 200, ok.text);
+    } finally {
+      await app.close();
+      services.directory.stop();
+      store.close();
+    }
+  });
+
+  it("only the client's own tokens: another system client's revocation is a 200 that revokes nothing", async () => {
+    const token = await tokenOf('backend.example', backend);
+    assert.equal((await revoke('monitor.example', monitor, token)).status, 200);
+    assert.equal((await api('/devices', token, backend)).status, 200);
+  });
+
+  it('unknown, malformed and DiGA tokens → 200 (RFC 7009 §2.2), nothing revoked', async () => {
+    const t = await pair(h, h.clients[0]!);
+    for (const token of ['x', 'a.b.c', t.access_token, t.refresh_token]) {
+      const r = await revoke('backend.example', backend, token);
+      assert.equal(r.status, 200, r.text);
+    }
+    // The DiGA's pairing is untouched by a system client's /revoke.
+    assert.equal((await verifyAccessToken(h.services, t.access_token)).pairingId, t.sub);
+  });
+
+  it('client authentication: the pinned, valid certificate, nothing else → else 401 invalid_client', async () => {
+    const token = await tokenOf('backend.example', backend);
+    expectError(await revoke('backend.example', monitor, token), 401, 'invalid_client');
+    expectError(await revoke('backend.example', null, token), 401, 'invalid_client');
+    expectError(await revoke('lapsed.example', lapsed, token), 401, 'invalid_client');
     expectError(
-      await post(h, '/revoke', backend, { client_id: 'backend.example', token: 'x' }),
-      401,
-      'invalid_client',
+      await post(h, '/revoke', backend, { client_id: 'backend.example', token, client_secret: 's' }),
+      400,
+      'invalid_request',
     );
+    expectError(await post(h, '/revoke', backend, { client_id: 'backend.example' }), 400, 'invalid_request');
+    assert.equal((await api('/devices', token, backend)).status, 200);
   });
 });
 
