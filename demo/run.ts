@@ -9,7 +9,7 @@ import type { PollReport } from '../diga-client/poller.ts';
 import { loadConfig } from '../config/load.ts';
 import { startGateway, type RunningGateway } from '../gateway/app.ts';
 import { components } from '../gateway/components.ts';
-import { ingestOptionsFromConfig } from '../gateway/ingest/resources.ts';
+import { ingestOptionsFromConfig } from '../gateway/hddt/mapping.ts';
 import { createLogger } from '../gateway/log.ts';
 import { countReadings } from '../gateway/store/readings.ts';
 import { assignDevice } from '../gateway/store/patients.ts';

@@ -2,7 +2,8 @@
 // Each part is a Component that starts and stops; nothing downstream calls back upstream.
 import { dataPath } from '../config/load.ts';
 import type { GatewayConfig } from '../config/types.ts';
-import { ingestOptionsFromConfig, mappingFromConfig, refreshTimeDependent } from './ingest/resources.ts';
+import { ingestOptionsFromConfig, mappingFromConfig } from './hddt/mapping.ts';
+import { refreshTimeDependent } from './ingest/refresh.ts';
 import { storePort, type ReadingPort } from './ingest/port.ts';
 import { purgeExpired } from './jobs/retention.ts';
 import type { Logger } from './log.ts';

@@ -9,7 +9,7 @@ import { assertTimeZone, TimeZoneError } from '../../drivers/serial/local-time.t
 import { SERIAL_PROTOCOLS, type SerialProtocol } from '../../drivers/serial/meter-session.ts';
 import { dumpMeter } from '../../drivers/serial/run-dump.ts';
 import { openGatewayStore } from '../../gateway/app.ts';
-import { ingestOptionsFromConfig } from '../../gateway/ingest/resources.ts';
+import { ingestOptionsFromConfig } from '../../gateway/hddt/mapping.ts';
 import { storePort } from '../../gateway/ingest/port.ts';
 import { UsageError, action, configFrom, withConfigOption } from './common.ts';
 

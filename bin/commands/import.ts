@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { openGatewayStore } from '../../gateway/app.ts';
-import { ingestOptionsFromConfig } from '../../gateway/ingest/resources.ts';
+import { ingestOptionsFromConfig } from '../../gateway/hddt/mapping.ts';
 import { importJsonLines } from '../../gateway/ingest/import-jsonl.ts';
 import { UsageError, action, configFrom, withConfigOption } from './common.ts';
 

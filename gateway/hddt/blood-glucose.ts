@@ -1,6 +1,6 @@
 // One HDDT blood glucose Observation per meter reading (hddt-blood-glucose-measurement).
 import type { GlucoseUnit, Specimen } from '../readings/reading.ts';
-import type { ResourceMeta } from '../store/resources.ts';
+import type { ResourceMeta } from './resource.ts';
 import {
   BLOOD_GLUCOSE_LOINC,
   DATA_ABSENT_REASON,

@@ -3,7 +3,7 @@
 // sensor's measuring range. An open chunk with no sample yet has no valueSampledData but dataAbsentReason
 // temp-unknown (HDDT: no data for the whole chunk, but it may still arrive); once closed, its slots are `E`.
 import type { GlucoseUnit } from '../readings/reading.ts';
-import type { ResourceMeta } from '../store/resources.ts';
+import type { ResourceMeta } from './resource.ts';
 import { CGM_LOINC, DATA_ABSENT_REASON, PROFILE, UCUM, UNIT_DISPLAY, convertGlucose } from './codes.ts';
 import { fhirInstant } from './time.ts';
 

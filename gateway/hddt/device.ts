@@ -1,6 +1,6 @@
 // Device (hddt-personal-health-device) and DeviceMetric (hddt-sensor-type-and-calibration-status).
 import type { DeviceKind, GlucoseUnit } from '../readings/reading.ts';
-import type { ResourceMeta } from '../store/resources.ts';
+import type { ResourceMeta } from './resource.ts';
 import { DEVICE_TYPE, METRIC_TYPE, PROFILE, UCUM } from './codes.ts';
 import { fhirDate, fhirInstant } from './time.ts';
 

@@ -1,23 +1,8 @@
 // The served FHIR resources: current version in `resources`, earlier Device/DeviceMetric versions in history.
+import type { ResourceDraft, ResourceMeta } from '../hddt/resource.ts';
 import { boundLimit, type Store } from './store.ts';
 
-export interface ResourceIndex {
-  type: 'Observation' | 'Device' | 'DeviceMetric';
-  id: string;
-  deviceKey: string;
-  code?: string | null;
-  effectiveStartMs?: number | null;
-  effectiveEndMs?: number | null;
-  value?: number | null;
-  unit?: string | null;
-  ref?: string | null;
-  status?: string | null;
-}
-
-export interface ResourceMeta {
-  versionId: string;
-  lastUpdated: string;
-}
+export type { ResourceIndex, ResourceMeta } from '../hddt/resource.ts';
 
 export interface ResourceRow {
   type: string;
@@ -48,16 +33,12 @@ export const resourceColumnsOf = (alias: string): string =>
 const VERSIONED_IN_HISTORY = new Set(['Device', 'DeviceMetric']);
 
 /**
- * Writes a resource rendered by `render(meta)`. A render identical to the stored one (same meta) is a no-op,
- * so re-ingesting duplicates never bumps versions; any real change gets version + 1 and lastUpdated = now.
- * Returns the new version, or null when nothing changed.
+ * Writes a resource draft. A render identical to the stored one (same meta) is a no-op, so re-ingesting
+ * duplicates never bumps versions; any real change gets version + 1 and lastUpdated = now. Returns the row
+ * written, or null when nothing changed. Queueing it for sync is the caller's step (gateway/ingest/queue.ts).
  */
-export function putResource(
-  store: Store,
-  index: ResourceIndex,
-  nowMs: number,
-  render: (meta: ResourceMeta) => object,
-): number | null {
+export function putResource(store: Store, draft: ResourceDraft, nowMs: number): ResourceRow | null {
+  const { index, render } = draft;
   const current = store
     .prepare<Pick<ResourceRow, 'version' | 'last_updated_ms' | 'json'>>(
       'SELECT version, last_updated_ms, json FROM resources WHERE type = ? AND id = ?',
@@ -93,32 +74,29 @@ export function putResource(
     status: index.status ?? null,
     json,
   };
-  // With sync on the version is queued in this transaction, and the row says so (see unqueuedResources).
-  writeResourceRow(store, row, store.outbox !== undefined);
-  store.outbox?.resource(row);
-  return version;
+  writeResourceRow(store, row);
+  return row;
 }
 
 /**
- * Stores a complete row as given (also a recorder writing what a hub sent). `queued`: this version went into
- * the outbox in the same transaction; otherwise the row keeps the version that did, if any.
+ * Stores a complete row as given (also a recorder writing what a hub sent). The version that went into the
+ * outbox (queued_version) is kept as it was: a new version is unqueued until markResourceQueued.
  */
-export function writeResourceRow(store: Store, row: ResourceRow, queued = false): void {
+export function writeResourceRow(store: Store, row: ResourceRow): void {
   store
     .prepare(
       `INSERT INTO resources (type, id, version, last_updated_ms, device_key, code, effective_start_ms,
-         effective_end_ms, value, unit, ref, status, json, queued_version)
+         effective_end_ms, value, unit, ref, status, json)
        VALUES (@type, @id, @version, @last_updated_ms, @device_key, @code, @effective_start_ms,
-         @effective_end_ms, @value, @unit, @ref, @status, @json, @queued_version)
+         @effective_end_ms, @value, @unit, @ref, @status, @json)
        ON CONFLICT (type, id) DO UPDATE SET
          version = excluded.version, last_updated_ms = excluded.last_updated_ms, device_key = excluded.device_key,
          code = excluded.code, effective_start_ms = excluded.effective_start_ms,
          effective_end_ms = excluded.effective_end_ms, value = excluded.value, unit = excluded.unit,
-         ref = excluded.ref, status = excluded.status, json = excluded.json,
-         queued_version = coalesce(excluded.queued_version, resources.queued_version)`,
+         ref = excluded.ref, status = excluded.status, json = excluded.json`,
     )
     // Bound by name (better-sqlite3 refuses a missing one): the row's column names are the parameter names.
-    .run({ ...row, queued_version: queued ? row.version : null });
+    .run(row);
 }
 
 /** Current versions of synced resources that never went into the outbox, oldest change first. */

@@ -51,6 +51,7 @@ export function createOutboxWriter(store: Store, opts: OutboxWriterOptions = {})
     resource(row) {
       if (!SYNCED_TYPES.has(row.type)) return;
       enqueueResource(store, row, now());
+      markResourceQueued(store, row);
       queued();
     },
     period(p) {

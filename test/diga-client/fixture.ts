@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mappingFromConfig, refreshTimeDependent } from '../../gateway/ingest/resources.ts';
+import { mappingFromConfig } from '../../gateway/hddt/mapping.ts';
+import { refreshTimeDependent } from '../../gateway/ingest/refresh.ts';
 import { ingest } from '../../gateway/ingest/pipeline.ts';
 import type { Reading } from '../../gateway/readings/reading.ts';
 import { assignDevice } from '../../gateway/store/patients.ts';

@@ -6,12 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { bgSeries, cgmSeries } from '../../../firmware-bridge/synthetic-readings.ts';
-import {
-  chunkId,
-  mappingFromConfig,
-  refreshTimeDependent,
-  type MappingOptions,
-} from '../../../gateway/ingest/resources.ts';
+import { chunkId } from '../../../gateway/ingest/resources.ts';
+import { mappingFromConfig, type MappingOptions } from '../../../gateway/hddt/mapping.ts';
+import { refreshTimeDependent } from '../../../gateway/ingest/refresh.ts';
 import { ingest } from '../../../gateway/ingest/pipeline.ts';
 import { listSessions, getDevice } from '../../../gateway/store/devices.ts';
 import { nextUnsent } from '../../../gateway/store/outbox.ts';

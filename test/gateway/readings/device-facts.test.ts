@@ -7,7 +7,7 @@ import path from 'node:path';
 import { cgmSeries, bgSeries } from '../../../firmware-bridge/synthetic-readings.ts';
 import { ingest } from '../../../gateway/ingest/pipeline.ts';
 import type { Reading } from '../../../gateway/readings/reading.ts';
-import { refreshTimeDependent } from '../../../gateway/ingest/resources.ts';
+import { refreshTimeDependent } from '../../../gateway/ingest/refresh.ts';
 import { listResources, parseResource } from '../../../gateway/store/resources.ts';
 import { openStore, type Store } from '../../../gateway/store/store.ts';
 import { tempDir } from '../../helpers/tmp.ts';

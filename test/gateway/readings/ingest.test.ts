@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ingest } from '../../../gateway/ingest/pipeline.ts';
 import type { Reading } from '../../../gateway/readings/reading.ts';
-import { refreshTimeDependent } from '../../../gateway/ingest/resources.ts';
+import { refreshTimeDependent } from '../../../gateway/ingest/refresh.ts';
 import { openStore } from '../../../gateway/store/store.ts';
 import { countReadings, lastRecordNumber, listReadings } from '../../../gateway/store/readings.ts';
 import {

@@ -80,13 +80,15 @@ test('migration 6 turns resources into a rowid table with every row and index as
           .run(first.type, first.id),
       /UNIQUE constraint failed/,
     );
-    const version = putResource(
+    const written = putResource(
       store,
-      { type: first.type as 'Device', id: first.id, deviceKey: 'ble:dev-0' },
+      {
+        index: { type: first.type as 'Device', id: first.id, deviceKey: 'ble:dev-0' },
+        render: (meta) => ({ resourceType: first.type, id: first.id, meta }),
+      },
       1_800_000_000_000,
-      (meta) => ({ resourceType: first.type, id: first.id, meta }),
     );
-    assert.equal(version, first.version + 1);
+    assert.equal(written?.version, first.version + 1);
     assert.equal(getResource(store, first.type, first.id)?.version, first.version + 1);
     store.close();
   } finally {

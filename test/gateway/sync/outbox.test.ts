@@ -23,6 +23,7 @@ import { addPatient, assignDevice, unassignDevice } from '../../../gateway/store
 import { listResources, putResource } from '../../../gateway/store/resources.ts';
 import type { Store } from '../../../gateway/store/store.ts';
 import { patientHandle } from '../../../gateway/sync/outbox-writer.ts';
+import { queueForSync } from '../../../gateway/ingest/queue.ts';
 import { nextBatch } from '../../../gateway/sync/next-batch.ts';
 import { decodeBatch, encodeBatch, resourceJson } from '../../../gateway/sync/payload.ts';
 import { Publisher } from '../../../gateway/sync/publisher.ts';
@@ -233,17 +234,21 @@ test('the drain encodes the stored rows: every resource JSON arrives byte for by
     ingest(store, cgmSeries({ deviceKey: 'ble:c1', sessionStart: T0, count: 300 }), { now });
     ingest(store, bgSeries({ deviceKey: 'ble:b1', start: T0, days: 3 }), { now });
     // Text beyond ASCII in a resource and in an assignment's device key: every byte must survive.
-    putResource(
+    // written and queued as a pipeline writes and queues
+    const written = putResource(
       store,
-      { type: 'Device', id: 'dev-ü', deviceKey: 'serial:Gerät-ü' },
+      {
+        index: { type: 'Device', id: 'dev-ü', deviceKey: 'serial:Gerät-ü' },
+        render: (meta) => ({
+          resourceType: 'Device',
+          id: 'dev-ü',
+          meta,
+          manufacturer: 'Zürich Medizintechnik ✓ 🩸',
+        }),
+      },
       now.getTime(),
-      (meta) => ({
-        resourceType: 'Device',
-        id: 'dev-ü',
-        meta,
-        manufacturer: 'Zürich Medizintechnik ✓ 🩸',
-      }),
     );
+    queueForSync(store, [written!]);
     const p = addPatient(store, 'alice@example.org', now.getTime());
     assignDevice(store, 'serial:Gerät-ü', p.id, now.getTime());
     const sender = { gw: 'hub-1', stream: 'abc', now: () => 1 };

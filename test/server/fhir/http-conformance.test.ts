@@ -3,7 +3,8 @@
 // the spec table's `valueQuantity`, and POST _search with the flat JSON body HDDT's CGM page shows.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mappingFromConfig, refreshTimeDependent } from '../../../gateway/ingest/resources.ts';
+import { mappingFromConfig } from '../../../gateway/hddt/mapping.ts';
+import { refreshTimeDependent } from '../../../gateway/ingest/refresh.ts';
 import { validateR4 } from '../../helpers/fhir-validate.ts';
 import { buildDataset, type Dataset } from './fixture.ts';
 import { startHarness, type Harness, type Response } from './harness.ts';
