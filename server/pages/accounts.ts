@@ -56,11 +56,13 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
-// Verifying against this when the username is unknown keeps the timing of both cases alike.
-let dummyHash: Promise<string> | undefined;
-export function dummyPasswordHash(): Promise<string> {
-  dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
-  return dummyHash;
+/**
+ * The hash of one random password, made on first use: verifying against it when the username is unknown
+ * keeps the timing of both cases alike. One per server (server/pages/plugin.ts decorates it).
+ */
+export function dummyPasswordHasher(): () => Promise<string> {
+  let hash: Promise<string> | undefined;
+  return () => (hash ??= hashPassword(randomBytes(16).toString('hex')));
 }
 
 export const TOTP_ISSUER = 'hddt-gateway';
