@@ -7,7 +7,7 @@ import type { GatewayConfig } from '../config/types.ts';
 import { deleteExpiredSessions } from '../gateway/store/oauth-accounts.ts';
 import { deleteExpiredRefreshTokens } from '../gateway/store/oauth-grants.ts';
 import { deleteExpiredRequests } from '../gateway/store/oauth-requests.ts';
-import { openGatewayStore } from '../gateway/app.ts';
+import { openGatewayStore } from '../gateway/open-store.ts';
 import type { Store } from '../gateway/store/store.ts';
 import { buildServer, type BuildServerOptions } from './app.ts';
 import { prunePrivacyTrail } from './audit/privacy-trail.ts';

@@ -3,7 +3,8 @@
 // (the BLE stack, serialport, fastify and mqtt.js each cost start-up time on a Pi).
 import type { GatewayConfig } from '../config/types.ts';
 import { operatorProbes } from '../server/operator/probes.ts';
-import { retentionJob, timeKeeper, type Component } from './app.ts';
+import { retentionJob, timeKeeper } from './jobs.ts';
+import { type Component } from './component.ts';
 
 interface Part {
   enabled(config: GatewayConfig): boolean;
@@ -14,23 +15,23 @@ interface Part {
 export const parts = {
   'mqtt-sync': {
     enabled: (c) => c.mqtt.enabled,
-    load: async () => (await import('./sync/component.ts')).createSyncComponent(operatorProbes.setPublisher),
+    load: async () => (await import('./sync.ts')).createSyncComponent(operatorProbes.setPublisher),
   },
   ble: {
     enabled: (c) => c.ble.enabled,
-    load: async () => (await import('../drivers/ble/component.ts')).createBleComponent(operatorProbes.setBle),
+    load: async () => (await import('./ble.ts')).createBleComponent(operatorProbes.setBle),
   },
   serial: {
     enabled: (c) => c.serial.enabled,
-    load: async () => (await import('../drivers/serial/component.ts')).createSerialComponent(),
+    load: async () => (await import('./serial.ts')).createSerialComponent(),
   },
   server: {
     enabled: (c) => c.server.enabled,
-    load: async () => (await import('../server/component.ts')).serverComponent,
+    load: async () => (await import('./server.ts')).serverComponent,
   },
   operator: {
     enabled: (c) => c.operator.enabled,
-    load: async () => (await import('../server/operator/component.ts')).operatorComponent,
+    load: async () => (await import('./operator.ts')).operatorComponent,
   },
 } satisfies Record<string, Part>;
 

@@ -1,8 +1,8 @@
 // Serial meters as a gateway part: watches the configured lines (and known cables), dumps each meter once
 // when it appears, and logs each dump's summary. A failed dump keeps what was complete.
-import type { Component } from '../../gateway/app.ts';
-import { MeterWatcher } from './meter-watcher.ts';
-import { KNOWN_CABLES, type ListPorts, type MeterPortRule } from './port-discovery.ts';
+import type { Component } from './component.ts';
+import { MeterWatcher } from '../drivers/serial/meter-watcher.ts';
+import { KNOWN_CABLES, type ListPorts, type MeterPortRule } from '../drivers/serial/port-discovery.ts';
 
 export function createSerialComponent(opts: { list?: ListPorts } = {}): Component {
   return {

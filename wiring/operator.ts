@@ -1,11 +1,11 @@
 // The operator server as a gateway Component (gateway/components.ts, when operator.enabled). It binds the
 // metrics to this gateway, taps the logger for the recent-errors list and listens on operator.host:port.
 // A taken port is logged, not fatal: the status page must never keep readings from being collected.
-import type { Component } from '../../gateway/app.ts';
-import { buildOperatorServer, checkOperatorConfig } from './app.ts';
-import { tapLogger } from './log-tap.ts';
-import { gatewayMetrics, type GatewayMetrics } from './metrics.ts';
-import { operatorProbes, type OperatorProbes } from './probes.ts';
+import type { Component } from './component.ts';
+import { buildOperatorServer, checkOperatorConfig } from '../server/operator/app.ts';
+import { tapLogger } from '../server/operator/log-tap.ts';
+import { gatewayMetrics, type GatewayMetrics } from '../server/operator/metrics.ts';
+import { operatorProbes, type OperatorProbes } from '../server/operator/probes.ts';
 
 export function createOperatorComponent(
   probes: OperatorProbes = operatorProbes,

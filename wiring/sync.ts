@@ -2,11 +2,11 @@
 // Changes are queued by the store's outbox sink, which every writer with sync on has (openGatewayStore), in
 // the transaction of the change; this part only wakes the publisher for the ones made in this process (it
 // polls for those of other processes, such as `hddt-gateway import`).
-import type { Component } from '../app.ts';
-import { queueUnqueued, type OutboxWriter } from './outbox-writer.ts';
-import { Consumer } from './consumer.ts';
-import { consumerOptionsFromConfig, publisherOptionsFromConfig } from './from-config.ts';
-import { Publisher } from './publisher.ts';
+import type { Component } from './component.ts';
+import { queueUnqueued, type OutboxWriter } from '../gateway/sync/outbox-writer.ts';
+import { Consumer } from '../gateway/sync/consumer.ts';
+import { consumerOptionsFromConfig, publisherOptionsFromConfig } from '../gateway/sync/from-config.ts';
+import { Publisher } from '../gateway/sync/publisher.ts';
 
 export function createSyncComponent(onRunning?: (publisher: Publisher | null) => void): Component {
   return {

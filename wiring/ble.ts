@@ -1,7 +1,7 @@
 // The BLE central as a gateway Component (registered in gateway/components.ts when ble.enabled).
-import type { Component } from '../../gateway/app.ts';
-import { BleCentral } from './central.ts';
-import { NobleRadio } from './noble-transport.ts';
+import type { Component } from './component.ts';
+import { BleCentral } from '../drivers/ble/central.ts';
+import { NobleRadio } from '../drivers/ble/noble-transport.ts';
 
 /** `onRunning` hands the central to whoever exports its metrics/status (called with null on stop). */
 export function createBleComponent(onRunning?: (central: BleCentral | null) => void): Component {

@@ -1,6 +1,6 @@
 // The HTTPS server as a gateway component (started by `hddt-gateway run` when server.enabled).
-import type { Component } from '../gateway/app.ts';
-import { createServices, startServer } from './start.ts';
+import type { Component } from './component.ts';
+import { createServices, startServer } from '../server/start.ts';
 
 export const serverComponent: Component = {
   name: 'server',
