@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { Presets, SingleBar } from 'cli-progress';
 import { dataPath } from '../../config/load.ts';
-import { openGatewayStore } from '../../gateway/app.ts';
+import { openGatewayStore } from '../../gateway/open-store.ts';
 import { createBackup } from '../../gateway/backup/backup.ts';
 import { BackupError, type BackupKeySource } from '../../gateway/backup/format.ts';
 import { restoreBackup } from '../../gateway/backup/restore.ts';

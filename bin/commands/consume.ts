@@ -3,9 +3,11 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { dataPath } from '../../config/load.ts';
-import { retentionJob, startGateway, type Component } from '../../gateway/app.ts';
+import { startGateway } from '../../wiring/gateway.ts';
+import { retentionJob } from '../../wiring/jobs.ts';
+import type { Component } from '../../wiring/component.ts';
 import { createLogger } from '../../gateway/log.ts';
-import { createConsumerComponent } from '../../gateway/sync/component.ts';
+import { createConsumerComponent } from '../../wiring/sync.ts';
 import { UsageError, action, configFrom, withConfigOption, untilStopSignal } from './common.ts';
 
 interface ConsumeOptions {
@@ -37,7 +39,7 @@ export function register(program: Command): void {
         const parts: Component[] = [createConsumerComponent()];
         // Serving HDDT, the recorder keeps to the historic data periods like a hub: it purges what is past them
         // (a hub's purge does not travel upward; each store applies the rule itself).
-        if (opts.serve) parts.push(retentionJob, (await import('../../server/component.ts')).serverComponent);
+        if (opts.serve) parts.push(retentionJob, (await import('../../wiring/server.ts')).serverComponent);
         const gw = await startGateway(config, log, parts);
         // the signal handlers exist before the line a supervisor may react to with SIGTERM at once
         const stopped = untilStopSignal(log);

@@ -1,6 +1,6 @@
 // `hddt-gateway device assign|unassign|periods`: which patient a device's readings belong to, and when.
 import type { Command } from 'commander';
-import { openGatewayStore } from '../../gateway/app.ts';
+import { openGatewayStore } from '../../gateway/open-store.ts';
 import { AssignmentError, periodsOfDevice } from '../../gateway/store/assignments.ts';
 import {
   assignDevice,

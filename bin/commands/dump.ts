@@ -8,7 +8,7 @@ import { Presets, SingleBar } from 'cli-progress';
 import { assertTimeZone, TimeZoneError } from '../../drivers/serial/local-time.ts';
 import { SERIAL_PROTOCOLS, type SerialProtocol } from '../../drivers/serial/meter-session.ts';
 import { dumpMeter } from '../../drivers/serial/run-dump.ts';
-import { openGatewayStore } from '../../gateway/app.ts';
+import { openGatewayStore } from '../../gateway/open-store.ts';
 import { ingestOptionsFromConfig } from '../../gateway/hddt/mapping.ts';
 import { storePort } from '../../gateway/ingest/port.ts';
 import { UsageError, action, configFrom, withConfigOption } from './common.ts';

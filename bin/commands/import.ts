@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { openGatewayStore } from '../../gateway/app.ts';
+import { openGatewayStore } from '../../gateway/open-store.ts';
 import { ingestOptionsFromConfig } from '../../gateway/hddt/mapping.ts';
 import { importJsonLines } from '../../gateway/ingest/import-jsonl.ts';
 import { UsageError, action, configFrom, withConfigOption } from './common.ts';

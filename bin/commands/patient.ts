@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { openGatewayStore } from '../../gateway/app.ts';
+import { openGatewayStore } from '../../gateway/open-store.ts';
 import type { Store } from '../../gateway/store/store.ts';
 import { getPatientByUsername, listPatients, type PatientRow } from '../../gateway/store/patients.ts';
 import {

@@ -1,8 +1,8 @@
 // `hddt-gateway run`: starts the gateway with whatever the configuration enables.
 import type { Command } from 'commander';
-import { startGateway } from '../../gateway/app.ts';
+import { startGateway } from '../../wiring/gateway.ts';
 import { createLogger } from '../../gateway/log.ts';
-import { components } from '../../gateway/components.ts';
+import { components } from '../../wiring/components.ts';
 import { action, configFrom, untilStopSignal, withConfigOption } from './common.ts';
 
 export function register(program: Command): void {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../config/load.ts';
-import { components, parts } from '../../gateway/components.ts';
+import { components, parts } from '../../wiring/components.ts';
 
 test('each lazily loaded part is the component of that name', async () => {
   for (const [name, part] of Object.entries(parts)) assert.equal((await part.load()).name, name);

@@ -12,7 +12,7 @@ import { outboxStats } from '../../../gateway/store/outbox.ts';
 import { addPatient, assignDevice } from '../../../gateway/store/patients.ts';
 import { buildOperatorServer } from '../../../server/operator/app.ts';
 import { hashPassword } from '../../../server/operator/auth.ts';
-import { createOperatorComponent } from '../../../server/operator/component.ts';
+import { createOperatorComponent } from '../../../wiring/operator.ts';
 import { httpMetrics } from '../../../server/operator/http-metrics.ts';
 import { tapLogger } from '../../../server/operator/log-tap.ts';
 import { GatewayMetrics } from '../../../server/operator/metrics.ts';
