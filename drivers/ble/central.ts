@@ -3,7 +3,7 @@
 // brings devices back with capped exponential backoff + jitter after a failure or a lost link. Meters that hung
 // up after a sync come back after ble.meterResyncMs.
 import type { IngestResult } from '../../gateway/readings/reading.ts';
-import { Backoff } from './backoff.ts';
+import { Backoff } from '../../lib/backoff.ts';
 import { CgmDriver } from './cgm-driver.ts';
 import type { DeviceDriver, DriverDeps, DriverOutcome } from './device-driver.ts';
 import { GlucoseMeterDriver } from './glucose-driver.ts';

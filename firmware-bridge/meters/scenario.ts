@@ -1,5 +1,6 @@
 // Scenario files for the simulated serial meters: what the meter holds (serial, unit, clock, records) and
 // which line faults it injects. JSON, validated on load so a typo fails loudly instead of silently.
+import { MGDL_PER_MMOLL } from '../../gateway/hddt/codes.ts';
 
 export type MeterProtocol = 'onetouch-ultra2' | 'onetouch-ultraeasy' | 'astm';
 export type FaultKind = 'bad-checksum' | 'nak' | 'cut' | 'noise' | 'silence' | 'unplug';
@@ -158,7 +159,7 @@ export function syntheticRecords(n: number, o: SyntheticOptions): ScenarioRecord
     const mg = 40 + Math.floor(rnd() * 360);
     const r: ScenarioRecord = {
       time,
-      value: o.unit === 'mmol/L' ? Math.round((mg / 18.016) * 10) / 10 : mg,
+      value: o.unit === 'mmol/L' ? Math.round((mg / MGDL_PER_MMOLL) * 10) / 10 : mg,
       meal: (['none', 'before', 'after'] as const)[i % 3],
     };
     if (o.controlEvery && i % o.controlEvery === o.controlEvery - 1) r.control = true;

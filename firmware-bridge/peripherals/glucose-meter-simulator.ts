@@ -15,6 +15,7 @@ import type { Faults } from './faults.ts';
 import { patternValue, type Pattern } from './patterns.ts';
 import type { RacpBackend } from './racp-server.ts';
 import { SimulatedSensor, type SensorOptions } from './simulated-sensor.ts';
+import { MGDL_PER_MMOLL } from '../../gateway/hddt/codes.ts';
 
 export const GLS_UUID = '1808';
 export const GLUCOSE_MEASUREMENT_UUID = '2a18';
@@ -26,7 +27,6 @@ export const MALFORMED_GLUCOSE_MEASUREMENT = Buffer.from('1b0000e207041a0b091e1e
 
 const STATUS_RESULT_TOO_HIGH = 0x0020;
 const STATUS_RESULT_TOO_LOW = 0x0040;
-const MG_PER_MMOL = 18.0182;
 
 export interface GlucoseContextSpec {
   /** 1 preprandial, 2 postprandial, 3 fasting, 4 casual, 5 bedtime */
@@ -159,7 +159,7 @@ export class GlucoseMeterSimulator extends SimulatedSensor<StoredGlucoseRecord> 
             ? 'HI'
             : this.unit === 'kg/L'
               ? mgdl
-              : Math.round((mgdl / MG_PER_MMOL) * 10) / 10;
+              : Math.round((mgdl / MGDL_PER_MMOLL) * 10) / 10;
       const nth = k + 1;
       const context: GlucoseContextSpec | undefined =
         every > 0 && nth % every === 0

@@ -3,7 +3,7 @@
 // jittered backoff. Every connection has an epoch; callbacks of an abandoned connection check it and do nothing.
 import mqtt, { type IClientOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { Backoff } from './backoff.ts';
+import { Backoff } from '../../lib/backoff.ts';
 import { clientOptions, type BrokerConnection } from './connection.ts';
 import { withTimeout } from './timeout.ts';
 

@@ -1,8 +1,9 @@
 // The maths behind the status page's charts, as pure functions: unit conversion, percentiles, the
 // ambulatory glucose profile (AGP) by time of day, and chart coordinates. server/operator/svg.ts draws them.
 
-/** mg/dL per mmol/L for glucose (molar mass 180.16 g/mol). */
-export const MGDL_PER_MMOLL = 18.0182;
+import { MGDL_PER_MMOLL } from '../../gateway/hddt/codes.ts';
+
+export { MGDL_PER_MMOLL };
 
 /** The consensus target range of AGP reports, mg/dL. */
 export const TARGET_RANGE = { low: 70, high: 180 } as const;

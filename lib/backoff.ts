@@ -1,5 +1,6 @@
-// Capped exponential backoff with full jitter: attempt n waits a random time in [min, min(max, min·2ⁿ)].
-// Jitter keeps several devices that dropped together (a reset adapter) from reconnecting in lock-step.
+// Capped exponential backoff with full jitter (AWS architecture blog, "Exponential Backoff And Jitter"):
+// attempt n waits a random time in [min, min(max, min·2ⁿ)], so devices that dropped together (a reset adapter)
+// or hubs that lost the broker at the same moment do not come back in lockstep.
 export interface BackoffOptions {
   minMs: number;
   maxMs: number;
@@ -9,7 +10,11 @@ export interface BackoffOptions {
 
 export class Backoff {
   private attempt = 0;
-  constructor(private readonly opts: BackoffOptions) {}
+  private readonly opts: BackoffOptions;
+
+  constructor(opts: BackoffOptions) {
+    this.opts = opts;
+  }
 
   /** The delay before the next attempt; each call doubles the ceiling up to maxMs. */
   next(): number {
