@@ -17,7 +17,7 @@ import { attachOutbox, outboxStream } from '../gateway/sync/outbox-writer.ts';
 import { nextBatch } from '../gateway/sync/next-batch.ts';
 import { CONTENT_TYPE, type PayloadFormat } from '../gateway/sync/payload.ts';
 import { Publisher, type PublisherOptions } from '../gateway/sync/publisher.ts';
-import { Broker } from '../test/gateway/sync/fixtures/broker.ts';
+import { Broker } from './rigs/broker.ts';
 
 const BATCH = 100;
 const MAX_BATCH_BYTES = 1 << 20;

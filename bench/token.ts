@@ -16,7 +16,7 @@ import { openStore } from '../gateway/store/store.ts';
 import { buildServer } from '../server/app.ts';
 import { generateDevCertificates } from '../server/dev-certs.ts';
 import { tlsServerOptions } from '../server/https.ts';
-import { issueTestTokens } from '../server/oauth/testing.ts';
+import { issueTestTokens } from './rigs/tokens.ts';
 import { createServices } from '../server/start.ts';
 
 function arg(args: string[], name: string, fallback: number): number {

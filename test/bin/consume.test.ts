@@ -17,11 +17,11 @@ import { openStore } from '../../gateway/store/store.ts';
 import { patientHandle } from '../../gateway/sync/outbox-writer.ts';
 import { Publisher } from '../../gateway/sync/publisher.ts';
 import { generateDevCertificates } from '../../server/dev-certs.ts';
-import { issueTestTokens } from '../../server/oauth/testing.ts';
+import { issueTestTokens } from '../../bench/rigs/tokens.ts';
 import { createServices } from '../../server/start.ts';
 import { runCli, spawnCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { Broker, freePort } from '../gateway/sync/fixtures/broker.ts';
+import { Broker, freePort } from '../../bench/rigs/broker.ts';
 import {
   differences,
   makePlan,

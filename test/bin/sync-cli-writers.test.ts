@@ -19,7 +19,7 @@ import { openStore, type Store } from '../../gateway/store/store.ts';
 import { Consumer } from '../../gateway/sync/consumer.ts';
 import { runCli, spawnCli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { Broker } from '../gateway/sync/fixtures/broker.ts';
+import { Broker } from '../../bench/rigs/broker.ts';
 import { consumerOptions, differences, waitFor } from '../gateway/sync/fixtures/sync-env.ts';
 
 const GW = 'hub-cli';

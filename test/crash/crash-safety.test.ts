@@ -21,7 +21,7 @@ import { openStore } from '../../gateway/store/store.ts';
 import { Consumer } from '../../gateway/sync/consumer.ts';
 import { verifyLogsAt } from '../../server/audit/request-log-verify.ts';
 import { generateDevCertificates } from '../../server/dev-certs.ts';
-import { Broker } from '../gateway/sync/fixtures/broker.ts';
+import { Broker } from '../../bench/rigs/broker.ts';
 import {
   consumerOptions,
   differences,

@@ -12,7 +12,7 @@ import { loadConfig } from '../../config/load.ts';
 import { buildServer, type ServerTimeouts } from '../../server/app.ts';
 import { ManualClock } from '../../server/clock.ts';
 import { generateDevCertificates, type DevCertificates } from '../../server/dev-certs.ts';
-import { issueTestTokens } from '../../server/oauth/testing.ts';
+import { issueTestTokens } from '../../bench/rigs/tokens.ts';
 import { createServices } from '../../server/start.ts';
 import type { ServerServices } from '../../server/services.ts';
 import { buildDataset, type Dataset } from '../server/fhir/fixture.ts';

@@ -29,7 +29,7 @@ import { decodeBatch, encodeBatch, resourceJson } from '../../../gateway/sync/pa
 import { Publisher } from '../../../gateway/sync/publisher.ts';
 import { bgSeries, cgmSeries } from '../../../firmware-bridge/synthetic-readings.ts';
 import { tempDir } from '../../helpers/tmp.ts';
-import { freePort } from './fixtures/broker.ts';
+import { freePort } from '../../../bench/rigs/broker.ts';
 import { openGatewayStore, publisherOptions, T0 } from './fixtures/sync-env.ts';
 
 function hub(t: { after: (fn: () => void) => void }): Store {

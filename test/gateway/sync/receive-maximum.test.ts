@@ -9,7 +9,7 @@ import { Publisher } from '../../../gateway/sync/publisher.ts';
 import { bgSeries } from '../../../firmware-bridge/synthetic-readings.ts';
 import { ingest } from '../../../gateway/ingest/pipeline.ts';
 import { tempDir } from '../../helpers/tmp.ts';
-import { Broker } from './fixtures/broker.ts';
+import { Broker } from '../../../bench/rigs/broker.ts';
 import { openGatewayStore, publisherOptions, T0, waitFor } from './fixtures/sync-env.ts';
 
 for (const [receiveMaximum, maxInflight, expected] of [

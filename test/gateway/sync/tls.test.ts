@@ -13,7 +13,7 @@ import { Consumer } from '../../../gateway/sync/consumer.ts';
 import type { BrokerConnection } from '../../../gateway/sync/connection.ts';
 import { Publisher } from '../../../gateway/sync/publisher.ts';
 import { tempDir } from '../../helpers/tmp.ts';
-import { Broker } from './fixtures/broker.ts';
+import { Broker } from '../../../bench/rigs/broker.ts';
 import {
   consumerOptions,
   differences,

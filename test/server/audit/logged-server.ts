@@ -13,7 +13,7 @@ import { openStore, type Store } from '../../../gateway/store/store.ts';
 import { buildServer } from '../../../server/app.ts';
 import { ManualClock } from '../../../server/clock.ts';
 import { generateDevCertificates, type DevCertificates } from '../../../server/dev-certs.ts';
-import { issueTestTokens } from '../../../server/oauth/testing.ts';
+import { issueTestTokens } from '../../../bench/rigs/tokens.ts';
 import { createServices } from '../../../server/start.ts';
 import type { ServerServices } from '../../../server/services.ts';
 

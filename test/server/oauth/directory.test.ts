@@ -20,7 +20,7 @@ import {
 import { loadConfig } from '../../../config/load.ts';
 import { openStore } from '../../../gateway/store/store.ts';
 import { createServices } from '../../../server/start.ts';
-import { issueTestTokens } from '../../../server/oauth/testing.ts';
+import { issueTestTokens } from '../../../bench/rigs/tokens.ts';
 import { AccessTokenError, verifyAccessToken } from '../../../server/oauth/access.ts';
 
 let dir: string;

@@ -15,7 +15,7 @@ import type { ServerServices } from '../../../server/services.ts';
 import { AccessTokenError, verifyAccessToken } from '../../../server/oauth/access.ts';
 import { SigningKeys } from '../../../server/oauth/keys.ts';
 import { pairingIdOf, unpair } from '../../../server/oauth/pairing.ts';
-import { issueTestTokens } from '../../../server/oauth/testing.ts';
+import { issueTestTokens } from '../../../bench/rigs/tokens.ts';
 import { verifyPkceS256 } from '../../../server/oauth/tokens.ts';
 
 let dir: string;

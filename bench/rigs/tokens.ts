@@ -1,4 +1,4 @@
-// Test helper for other parts' tests (FHIR resource server, policy, end-to-end): makes a patient (or
+// A rig for tests and benchmarks (FHIR resource server, policy, end-to-end): makes a patient (or
 // uses a given one), records consent and a pairing, activates a grant and returns real tokens, exactly as
 // /token would issue them after PAR, login and consent. Not used by the server itself.
 //
@@ -10,10 +10,10 @@ import { randomBytes } from 'node:crypto';
 import { activateGrant, getGrant } from '../../gateway/store/oauth-grants.ts';
 import { addPatient, getPatient } from '../../gateway/store/patients.ts';
 import type { MivName } from '../../config/types.ts';
-import type { ServerServices } from '../services.ts';
-import { authorize } from './pairing.ts';
-import { DEVICE_METRIC_SCOPE, DEVICE_SCOPE, formatScope, MIV_SCOPE } from './scopes.ts';
-import { issueAccessToken, newRefreshToken } from './tokens.ts';
+import type { ServerServices } from '../../server/services.ts';
+import { authorize } from '../../server/oauth/pairing.ts';
+import { DEVICE_METRIC_SCOPE, DEVICE_SCOPE, formatScope, MIV_SCOPE } from '../../server/oauth/scopes.ts';
+import { issueAccessToken, newRefreshToken } from '../../server/oauth/tokens.ts';
 
 export interface TestTokenOptions {
   clientId: string;
