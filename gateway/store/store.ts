@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { migrations as defaultMigrations } from './migrations/index.ts';
 import type { Migration } from './migrations/migration.ts';
 import type { AssignmentPeriod } from './assignments.ts';
+import { RowCache } from './row-cache.ts';
 import type { ResourceRow } from './resources.ts';
 
 /**
@@ -45,6 +46,8 @@ export class Store {
   private readonly statements = new Map<string, Database.Statement>();
   /** Set when this process writes with sync on: changes are then queued as they are made. */
   outbox: OutboxSink | undefined;
+  /** Rows recently served by FHIR search, checked against the index's version (row-cache.ts). */
+  readonly rowCache = new RowCache();
 
   constructor(db: Database.Database, filePath: string) {
     this.db = db;
