@@ -5,6 +5,7 @@ import type { Store } from '../gateway/store/store.ts';
 import type { Clock } from './clock.ts';
 import type { DigaDirectory } from './oauth/directory.ts';
 import type { SigningKeys } from './oauth/keys.ts';
+import type { AccessTokenVerifier } from './oauth/token-verifier.ts';
 import type { DeviceTokenVerifier } from './policy/device-token.ts';
 
 export interface ServerServices {
@@ -12,6 +13,8 @@ export interface ServerServices {
   store: Store;
   directory: DigaDirectory;
   keys: SigningKeys;
+  /** Verifies this server's access tokens for every API (holds the cache of verified tokens). */
+  accessTokens: AccessTokenVerifier;
   logger: Logger;
   clock: Clock;
   /** Checks DSR device tokens against the configured issuer keys (holds their cache). */

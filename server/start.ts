@@ -14,8 +14,9 @@ import { prunePrivacyTrail } from './audit/privacy-trail.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { DigaDirectory } from './oauth/directory.ts';
 import { SigningKeys } from './oauth/keys.ts';
-import { expireConsents, revokeInactiveClients } from './oauth/pairing.ts';
+import { revokeInactiveClients } from './oauth/pairing.ts';
 import { systemClients } from './oauth/system-clients.ts';
+import { AccessTokenVerifier } from './oauth/token-verifier.ts';
 import { deviceTokenVerifier } from './policy/device-token.ts';
 import type { ServerServices } from './services.ts';
 
@@ -52,22 +53,30 @@ export async function createServices(
   // System clients of the operator API: a bad entry (unreadable certificate, DiGA-like id) stops start-up.
   systemClients(config);
   const deviceTokens = deviceTokenVerifier(config, clock);
-  const services: ServerServices = { config, store, directory, keys, logger, clock, deviceTokens };
+  const accessTokens = new AccessTokenVerifier(keys, config);
+  const services: ServerServices = {
+    config,
+    store,
+    directory,
+    keys,
+    accessTokens,
+    logger,
+    clock,
+    deviceTokens,
+  };
   directory.onRefresh((entries) => {
     revokeInactiveClients(services, entries);
   });
   return services;
 }
 
-/** How often expired consents are looked for, independent of requests (HDDT: consent ends on time). */
-export const CONSENT_SWEEP_MS = 60_000;
-
-/** Ends expired consents, deletes what has expired and prunes the privacy trail beyond its retention. */
+/**
+ * Deletes what has expired and prunes the privacy trail beyond its retention. (Expired consents are ended by
+ * the consent-expiry job, wiring/consent-expiry.ts.)
+ */
 export async function housekeeping(services: ServerServices): Promise<void> {
   const now = services.clock.now().getTime();
   const { store } = services;
-  const expired = expireConsents(services);
-  if (expired > 0) services.logger.info({ pairings: expired }, 'pairings ended: consent expired');
   deleteExpiredSessions(store, now);
   // Codes stay a day past expiry so a late replay is still recognised (and revokes what it produced).
   deleteExpiredRequests(store, now - 86_400_000);
@@ -85,7 +94,7 @@ export interface RunningServer {
 /** Builds and starts the HTTPS server with directory auto-refresh and hourly housekeeping. */
 export async function startServer(
   services: ServerServices,
-  options: BuildServerOptions & { host?: string; port?: number; consentSweepMs?: number } = {},
+  options: BuildServerOptions & { host?: string; port?: number } = {},
 ): Promise<RunningServer> {
   const app = await buildServer(services, options);
   const cfg = services.config.server;
@@ -94,19 +103,10 @@ export async function startServer(
   services.directory.refresh().catch(() => undefined);
   const runHousekeeping = () =>
     housekeeping(services).catch((err: unknown) => services.logger.error({ err }, 'housekeeping failed'));
-  // Once at start (a gateway that was off past a consent's end must not wait an hour), then hourly.
+  // Once at start, then hourly.
   void runHousekeeping();
   const timer = setInterval(runHousekeeping, 3_600_000);
   timer.unref();
-  const sweep = setInterval(() => {
-    try {
-      const n = expireConsents(services);
-      if (n > 0) services.logger.info({ pairings: n }, 'pairings ended: consent expired');
-    } catch (err) {
-      services.logger.error({ err }, 'consent sweep failed');
-    }
-  }, options.consentSweepMs ?? CONSENT_SWEEP_MS);
-  sweep.unref();
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
   return {
@@ -114,7 +114,6 @@ export async function startServer(
     url: `https://localhost:${port}`,
     async close() {
       clearInterval(timer);
-      clearInterval(sweep);
       services.directory.stop();
       await app.close();
     },

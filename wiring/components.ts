@@ -29,6 +29,10 @@ export const parts = {
     enabled: (c) => c.server.enabled,
     load: async () => (await import('./server.ts')).serverComponent,
   },
+  'consent-expiry': {
+    enabled: (c) => c.server.enabled,
+    load: async () => (await import('./consent-expiry.ts')).consentExpiryJob(),
+  },
   operator: {
     enabled: (c) => c.operator.enabled,
     load: async () => (await import('./operator.ts')).operatorComponent,
@@ -48,6 +52,7 @@ export function components(config: GatewayConfig): Component[] {
     ...part('ble'),
     ...part('serial'),
     ...part('server'),
+    ...part('consent-expiry'),
     ...part('operator'),
   ];
 }

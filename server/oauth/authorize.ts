@@ -7,8 +7,8 @@ import { getPar, insertTransaction, markParUsed } from '../../gateway/store/oaut
 import type { ServerServices } from '../services.ts';
 import { appendPrivacyEvent } from '../audit/privacy-trail.ts';
 import { errorPage } from '../pages/html.ts';
-import { registrationViolation } from '../policy/pdp.ts';
 import { ensureSession } from '../pages/session.ts';
+import { registrationViolation } from './certificates.ts';
 import { lookupClient } from './client-auth.ts';
 import { CLIENT_ID_PATTERN } from './directory.ts';
 import { OAuthError } from './errors.ts';

@@ -2,7 +2,18 @@
 // the DER, no chain validation; self-signed is allowed), and a certificate counts only inside its validity
 // window, whether it is presented in a handshake or registered in the DiGA directory or the configuration.
 import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
-import type { CertificateWindow } from '../policy/pdp.ts';
+
+/** The validity window of a certificate (notBefore / notAfter), epoch milliseconds. */
+export interface CertificateWindow {
+  notBeforeMs: number;
+  notAfterMs: number;
+}
+
+/** A broken certificate rule, named as the PDP names its violations. */
+export interface CertificateProblem {
+  error: string;
+  error_description: string;
+}
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
@@ -59,4 +70,54 @@ export function matchesPinned(fingerprints: Buffer[], der: Buffer | undefined | 
   let match = false;
   for (const fp of fingerprints) match = timingSafeEqual(fp, presented) || match;
   return match;
+}
+
+/** A certificate outside its validity window (X.509: notBefore and notAfter inclusive), else undefined. */
+export function certificateTimeViolation(
+  cert: CertificateWindow,
+  nowMs: number,
+): CertificateProblem | undefined {
+  if (nowMs > cert.notAfterMs) {
+    return { error: 'client_certificate_expired', error_description: 'The client certificate has expired' };
+  }
+  if (nowMs < cert.notBeforeMs) {
+    return {
+      error: 'client_certificate_not_yet_valid',
+      error_description: 'The client certificate is not yet valid',
+    };
+  }
+  return undefined;
+}
+
+/**
+ * A registration none of whose certificates is valid now counts as not registered: its problem, else
+ * undefined. (During a renewal one valid certificate beside an expired one is enough.)
+ */
+export function registrationViolation(
+  registered: CertificateWindow[],
+  nowMs: number,
+): CertificateProblem | undefined {
+  if (registered.some((c) => certificateTimeViolation(c, nowMs) === undefined)) return undefined;
+  return {
+    error: 'client_registration_expired',
+    error_description:
+      'No certificate registered for the client in the DiGA directory is valid; the client counts as not registered',
+  };
+}
+
+/** Why a presented certificate does not authenticate a client that pins certificates, or undefined. */
+export function pinnedCertificateProblem(
+  cert: CertificateWindow | undefined,
+  matchesPinned: boolean,
+  nowMs: number,
+): CertificateProblem | undefined {
+  if (!cert)
+    return { error: 'client_certificate_missing', error_description: 'No client certificate was presented' };
+  if (!matchesPinned) {
+    return {
+      error: 'client_certificate_mismatch',
+      error_description: 'The client certificate is not the one registered for this client_id',
+    };
+  }
+  return certificateTimeViolation(cert, nowMs);
 }

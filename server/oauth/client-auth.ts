@@ -4,9 +4,9 @@
 // its validity window. An entry none of whose registered certificates is valid counts as not registered.
 import type { FastifyRequest } from 'fastify';
 import { peerCertificate } from '../https.ts';
-import { certificateTimeViolation, registrationViolation } from '../policy/pdp.ts';
 import type { ServerServices } from '../services.ts';
 import { appendPrivacyEvent } from '../audit/privacy-trail.ts';
+import { certificateTimeViolation, registrationViolation } from './certificates.ts';
 import { CLIENT_ID_PATTERN, DirectoryUnavailableError, type DirectoryEntry } from './directory.ts';
 import { OAuthError } from './errors.ts';
 

@@ -6,8 +6,12 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
-import type { CertificateWindow } from '../policy/pdp.ts';
-import { matchesPinned, pinCertificates, type PinnedCertificates } from './certificates.ts';
+import {
+  matchesPinned,
+  pinCertificates,
+  type CertificateWindow,
+  type PinnedCertificates,
+} from './certificates.ts';
 import { fetchHttps } from './fetch-https.ts';
 
 export const CLIENT_ID_PATTERN = /^urn:diga:bfarm:\d{5}$/;

@@ -3,30 +3,26 @@
 // (system-revoke.ts). Unknown, invalid or foreign tokens get the same
 // empty 200 (RFC 7009 §2.2), so the endpoint reveals nothing about other clients' tokens.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { decodeJwt } from 'jose';
 import { getGrantStatus, getRefreshToken } from '../../gateway/store/oauth-grants.ts';
 import type { ServerServices } from '../services.ts';
-import { AccessTokenError, verifyAccessToken } from './access.ts';
+import { AccessTokenError, verifyFhirToken } from './access.ts';
 import { authenticateClient } from './client-auth.ts';
 import { noStore, OAuthError, singleParams } from './errors.ts';
 import { unpair } from './pairing.ts';
+import { revocationCheckTime } from './token-verifier.ts';
 import { hashSecret, safeEqual } from './secrets.ts';
 import { systemClients } from './system-clients.ts';
 import { revokeSystemClientToken } from './system-revoke.ts';
 
+/** The Pairing ID of an access token of ours issued to `clientId` (its `sub`); undefined otherwise. */
 async function pairingOfAccessToken(services: ServerServices, token: string, clientId: string) {
+  const at = revocationCheckTime(token, services.clock.now());
+  if (!at) return undefined;
   try {
-    // Expired access tokens may still be revoked: check the signature at the token's own time.
-    const exp = decodeJwt(token).exp;
-    const at =
-      typeof exp === 'number'
-        ? new Date(Math.min(services.clock.now().getTime(), exp * 1000 - 1000))
-        : undefined;
-    const ctx = await verifyAccessToken(services, token, at);
-    return safeEqual(ctx.clientId, clientId) ? ctx.pairingId : undefined;
+    const claims = await verifyFhirToken(services, token, at);
+    return safeEqual(claims.clientId, clientId) ? claims.pairingId : undefined;
   } catch (err) {
     if (err instanceof AccessTokenError) return undefined;
-    if (err instanceof Error && /JWT|JWS|Invalid/.test(err.message)) return undefined;
     throw err;
   }
 }

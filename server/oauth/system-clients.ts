@@ -9,8 +9,7 @@ import type { GatewayConfig, SystemClientConfig } from '../../config/types.ts';
 import { isOperatorScope } from '../operator-api/scopes.ts';
 import type { PeerCertificate } from '../https.ts';
 import { operatorApiSettings } from '../operator-api/settings.ts';
-import { certificateTimeViolation } from '../policy/pdp.ts';
-import { matchesPinned, pinCertificates } from './certificates.ts';
+import { matchesPinned, pinCertificates, pinnedCertificateProblem } from './certificates.ts';
 import { CLIENT_ID_PATTERN } from './directory.ts';
 
 export interface SystemClient {
@@ -112,10 +111,8 @@ export function systemCertificateProblem(
   cert: PeerCertificate | undefined,
   nowMs: number,
 ): string | undefined {
-  if (!cert || !client.matchesCertificate(cert.der)) {
-    return 'The client certificate is not the one registered for this client_id';
-  }
-  return certificateTimeViolation(cert, nowMs)?.error_description;
+  return pinnedCertificateProblem(cert, cert !== undefined && client.matchesCertificate(cert.der), nowMs)
+    ?.error_description;
 }
 
 const registries = new WeakMap<GatewayConfig, SystemClients>();

@@ -3,7 +3,6 @@
 // revocation is stored by the token's jti until the token's exp, and the operator API refuses the token from
 // then on. Unknown, invalid, expired or another client's tokens get the same empty 200 (RFC 7009 §2.2).
 import type { FastifyRequest } from 'fastify';
-import { decodeJwt } from 'jose';
 import { revokeSystemToken } from '../../gateway/store/operator-api.ts';
 import { OperatorApiError, verifySystemToken, type SystemToken } from '../operator-api/auth.ts';
 import type { ServerServices } from '../services.ts';
@@ -11,17 +10,12 @@ import { authenticateSystemClient } from './client-credentials.ts';
 import { OAuthError } from './errors.ts';
 import { safeEqual } from './secrets.ts';
 import type { SystemClient } from './system-clients.ts';
+import { revocationCheckTime } from './token-verifier.ts';
 
 /** The token as ours for the operator API, checked at a time it was still valid; undefined otherwise. */
 async function systemTokenOf(services: ServerServices, token: string): Promise<SystemToken | undefined> {
-  let exp: unknown;
-  try {
-    exp = decodeJwt(token).exp;
-  } catch {
-    return undefined;
-  }
-  if (typeof exp !== 'number') return undefined;
-  const at = new Date(Math.min(services.clock.now().getTime(), exp * 1000 - 1000));
+  const at = revocationCheckTime(token, services.clock.now());
+  if (!at) return undefined;
   try {
     return await verifySystemToken(services, token, at);
   } catch (err) {

@@ -1,16 +1,21 @@
-// Access to the operator API: a Bearer token issued by /token with client_credentials to a system client
-// (audience = the operator API), not revoked at /revoke, presented over mTLS with that client's pinned and
-// valid certificate. Anything else, DiGA access tokens included (their audience is the FHIR API), is 401
-// invalid_token; a valid token without the route's scope is 403 insufficient_scope (RFC 6750 §3.1).
+// Access to the operator API, its PEP: a Bearer token issued by /token with client_credentials to a system
+// client (audience = the operator API; the server's one token verifier checks it), not revoked at /revoke,
+// presented over mTLS with that client's pinned and valid certificate; policy.ts decides. Anything else, DiGA
+// access tokens included (their audience is the FHIR API), is 401 invalid_token; a valid token without the
+// route's scope is 403 insufficient_scope (RFC 6750 §3.1).
 import type { FastifyRequest } from 'fastify';
-import { decodeProtectedHeader, jwtVerify } from 'jose';
+import type { JWTPayload } from 'jose';
 import { isSystemTokenRevoked } from '../../gateway/store/operator-api.ts';
 import type { ServerServices } from '../services.ts';
 import { peerCertificate } from '../https.ts';
-import { systemCertificateProblem, systemClients } from '../oauth/system-clients.ts';
+import { systemClients } from '../oauth/system-clients.ts';
+import { AccessTokenError } from '../oauth/token-verifier.ts';
 import { bearerToken } from '../policy/pep.ts';
 import { operatorAudience } from './settings.ts';
+import { decideSystemAccess, type SystemAccess, type SystemAccessFacts, type SystemToken } from './policy.ts';
 import type { OperatorScope } from './scopes.ts';
+
+export type { SystemAccess, SystemToken } from './policy.ts';
 
 export class OperatorApiError extends Error {
   readonly status: number;
@@ -23,52 +28,23 @@ export class OperatorApiError extends Error {
   }
 }
 
-export interface SystemAccess {
-  clientId: string;
-  scopes: string[];
-}
-
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-
 const invalid = (description: string) => new OperatorApiError(401, 'invalid_token', description);
 
-/** A verified operator API token: ours, for the operator API, issued to a system client. */
-export interface SystemToken {
-  clientId: string;
-  scope: string;
-  jti: string;
-  /** Token expiry, epoch milliseconds. */
-  expiresMs: number;
-}
-
-/** Signature (our keys), issuer, operator audience, typ and times at `now`; sub = client_id. No store access. */
+/**
+ * The token checked by the server's one access-token verifier for the operator API's audience, at `now`
+ * (no store access): issued to a system client (sub = client_id, a scope). Throws OperatorApiError 401.
+ */
 export async function verifySystemToken(
   services: ServerServices,
   token: string,
   now: Date,
 ): Promise<SystemToken> {
-  if (!token) throw invalid('No access token was sent');
-  if (!JWT_SHAPE.test(token)) throw invalid('Token is not a signed JWT');
-  let kid: string | undefined;
+  let payload: Readonly<JWTPayload>;
   try {
-    kid = decodeProtectedHeader(token).kid;
-  } catch {
-    throw invalid('Token is not a signed JWT');
-  }
-  const key = kid ? services.keys.publicKey(kid) : undefined;
-  if (!key) throw invalid('Token was not signed by a key of this server');
-  let payload: Record<string, unknown>;
-  try {
-    ({ payload } = await jwtVerify(token, key, {
-      algorithms: ['ES256'],
-      issuer: services.config.server.issuer,
-      audience: operatorAudience(services.config),
-      typ: 'at+jwt',
-      currentDate: now,
-      requiredClaims: ['iss', 'aud', 'sub', 'exp', 'iat', 'jti'],
-    }));
-  } catch {
-    throw invalid('The token is invalid, expired or not issued for the operator API');
+    payload = await services.accessTokens.verify(token, operatorAudience(services.config), now);
+  } catch (err) {
+    if (err instanceof AccessTokenError) throw invalid(err.description);
+    throw err;
   }
   const { client_id: clientId, scope, jti, exp } = payload;
   if (typeof clientId !== 'string' || typeof scope !== 'string' || payload.sub !== clientId) {
@@ -77,22 +53,36 @@ export async function verifySystemToken(
   return { clientId, scope, jti: jti as string, expiresMs: (exp as number) * 1000 };
 }
 
+/** The operator API's PEP: gathers the facts of the request and asks its policy. */
 export async function verifySystemAccess(
   services: ServerServices,
   req: FastifyRequest,
 ): Promise<SystemAccess> {
   const now = services.clock.now();
-  const { clientId, scope, jti } = await verifySystemToken(services, bearerToken(req), now);
-  // Revoked before it expired (RFC 7009 /revoke): the store says so on every request.
-  if (isSystemTokenRevoked(services.store, jti)) throw invalid('The token was revoked');
-  // Still configured, and the same certificate as at the token endpoint (pinned per request).
-  const client = systemClients(services.config).get(clientId);
-  if (!client) throw invalid('The client is no longer registered');
-  const problem = systemCertificateProblem(client, peerCertificate(req.raw.socket), now.getTime());
-  if (problem) throw invalid(problem);
-  // Scopes withdrawn from the configuration since the token was issued no longer count.
-  const scopes = scope.split(' ').filter((s) => s.length > 0 && client.scopes.includes(s));
-  return { clientId, scopes };
+  let token: SystemAccessFacts['token'];
+  try {
+    token = { ok: true, ...(await verifySystemToken(services, bearerToken(req), now)) };
+  } catch (err) {
+    if (!(err instanceof OperatorApiError)) throw err;
+    token = { ok: false, description: err.message };
+  }
+  const client = token.ok ? systemClients(services.config).get(token.clientId) : undefined;
+  const cert = peerCertificate(req.raw.socket);
+  const decision = decideSystemAccess({
+    nowMs: now.getTime(),
+    token,
+    revoked: token.ok && isSystemTokenRevoked(services.store, token.jti),
+    client: client ? { scopes: client.scopes } : null,
+    certificate: cert
+      ? {
+          notBeforeMs: cert.notBeforeMs,
+          notAfterMs: cert.notAfterMs,
+          matchesPinned: client?.matchesCertificate(cert.der) ?? false,
+        }
+      : null,
+  });
+  if (!decision.allow) throw invalid(decision.description);
+  return decision.access;
 }
 
 export function requireScope(access: SystemAccess, scope: OperatorScope): void {

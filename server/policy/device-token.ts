@@ -20,6 +20,7 @@ import type { GatewayConfig } from '../../config/types.ts';
 import type { Clock } from '../clock.ts';
 import { fetchHttps } from '../oauth/fetch-https.ts';
 import { safeEqual } from '../oauth/secrets.ts';
+import { JWT_SHAPE } from '../oauth/token-verifier.ts';
 import { policyConfig, type DeviceTokenTrust } from './policy-config.ts';
 
 /** The claims of a DSR device token (what the PDP's device rules read). */
@@ -51,7 +52,6 @@ export type DeviceTokenFact =
 
 /** Device tokens longer than this are refused unread (an Android attestation payload is a few kB). */
 export const DEVICE_TOKEN_MAX_CHARS = 16_384;
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** Asymmetric algorithms only: a DSR key is public, so an HMAC "signature" with it would prove nothing. */
 const ALGORITHMS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA'];
 

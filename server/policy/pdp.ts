@@ -1,5 +1,12 @@
 // Policy decision point: a pure function from the facts the PEP gathered to a verdict. No I/O, no clock
 // (the PEP passes `nowMs`), no exceptions: every failed check is a named violation.
+import {
+  certificateTimeViolation,
+  registrationViolation,
+  type CertificateWindow,
+} from '../oauth/certificates.ts';
+import type { FhirTokenClaims } from '../oauth/access.ts';
+import { grantActive, type GrantState } from '../oauth/grant-state.ts';
 import { appApproved, deviceClaimsOf } from './device-claims.ts';
 import type { DeviceTokenFact } from './device-token.ts';
 import type { DevicePolicy, PolicyConfig } from './policy-config.ts';
@@ -21,21 +28,18 @@ export interface Verdict {
   device?: VerdictPart;
 }
 
-/** The validity window of a certificate (notBefore / notAfter), epoch milliseconds. */
-export interface CertificateWindow {
-  notBeforeMs: number;
-  notAfterMs: number;
-}
-
 export interface PolicyFacts {
   nowMs: number;
   request: { method: string; path: string; clientIp: string };
   /** The client certificate of the TLS connection (its validity window), null when none was presented. */
   tls: { clientCertificate: CertificateWindow | null };
-  /** Outcome of access token verification. */
-  token:
-    | { ok: true; clientId: string; scopes: string[]; expiresAtMs: number }
-    | { ok: false; code: string; description: string };
+  /** Outcome of access token verification (signature, issuer, audience, times): its claims, or why not. */
+  token: ({ ok: true } & FhirTokenClaims) | { ok: false; code: string; description: string };
+  /**
+   * The stored state of the grant the token names (and of its pairing); null when no such grant exists;
+   * absent when no token verified.
+   */
+  grant?: GrantState | null;
   /** DiGA directory facts for the token's client (absent when the token did not name one). */
   directory?:
     | { available: true; listed: false }
@@ -70,27 +74,6 @@ export function compareVersions(a: string, b: string): number {
     if (d !== 0) return Math.sign(d);
   }
   return 0;
-}
-
-/** A certificate outside its validity window (X.509: notBefore and notAfter inclusive), else undefined. */
-export function certificateTimeViolation(cert: CertificateWindow, nowMs: number): Violation | undefined {
-  if (nowMs > cert.notAfterMs) return v('client_certificate_expired', 'The client certificate has expired');
-  if (nowMs < cert.notBeforeMs) {
-    return v('client_certificate_not_yet_valid', 'The client certificate is not yet valid');
-  }
-  return undefined;
-}
-
-/**
- * A directory entry none of whose certificates is valid now counts as not registered: its violation, else
- * undefined. (During a renewal one valid certificate beside an expired one is enough.)
- */
-export function registrationViolation(registered: CertificateWindow[], nowMs: number): Violation | undefined {
-  if (registered.some((c) => certificateTimeViolation(c, nowMs) === undefined)) return undefined;
-  return v(
-    'client_registration_expired',
-    'No certificate registered for the client in the DiGA directory is valid; the client counts as not registered',
-  );
 }
 
 function clientChecks(facts: PolicyFacts, policy: PolicyConfig): Violation[] {
@@ -129,16 +112,18 @@ function clientChecks(facts: PolicyFacts, policy: PolicyConfig): Violation[] {
   return out;
 }
 
+const GRANT_INACTIVE = v('grant_inactive', 'The authorization behind the token is no longer active');
+
 function securityChecks(facts: PolicyFacts, policy: PolicyConfig): Violation[] {
   const t = facts.token;
-  if (t.ok) {
-    // Defence in depth: verification already checked exp with the same clock.
-    if (policy.checks.token && t.expiresAtMs <= facts.nowMs)
-      return [v('token_expired', 'The access token expired')];
-    return [];
-  }
-  if (t.code === 'grant_inactive') return policy.checks.grant ? [v(t.code, t.description)] : [];
-  return policy.checks.token ? [v(t.code, t.description)] : [];
+  if (!t.ok) return policy.checks.token ? [v(t.code, t.description)] : [];
+  // Defence in depth: verification already checked exp with the same clock.
+  if (policy.checks.token && t.expiresAtMs <= facts.nowMs)
+    return [v('token_expired', 'The access token expired')];
+  // Without its grant a token names no patient, whatever the policy.
+  if (!facts.grant) return [GRANT_INACTIVE];
+  if (policy.checks.grant && !grantActive(facts.grant, t, facts.nowMs)) return [GRANT_INACTIVE];
+  return [];
 }
 
 function deviceChecks(device: PolicyFacts['device'], policy: DevicePolicy): Violation[] | undefined {

@@ -5,8 +5,16 @@
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { peerCertificate } from '../https.ts';
-import { AccessTokenError, verifyAccessToken, type AccessContext } from '../oauth/access.ts';
+import {
+  AccessTokenError,
+  accessContext,
+  grantStateOf,
+  verifyFhirToken,
+  type AccessContext,
+  type FhirTokenClaims,
+} from '../oauth/access.ts';
 import { DirectoryUnavailableError } from '../oauth/directory.ts';
+import type { GrantState } from '../oauth/grant-state.ts';
 import type { ServerServices } from '../services.ts';
 import type { DeviceTokenFact } from './device-token.ts';
 import { decide, type PolicyFacts, type Verdict } from './pdp.ts';
@@ -14,7 +22,7 @@ import type { PolicyConfig } from './policy-config.ts';
 
 export interface Enforcement {
   verdict: Verdict;
-  /** Present when the token verified (even if another check denied). */
+  /** Present when the token verified and names a stored grant (even if a check denied). */
   access?: AccessContext;
 }
 
@@ -41,6 +49,43 @@ export async function deviceFact(
   return services.deviceTokens.verify(raw.trim(), thumbprint, now);
 }
 
+/** The token's claims (or why it did not verify) and the stored state of the grant it names. */
+async function tokenFacts(
+  services: ServerServices,
+  req: FastifyRequest,
+  now: Date,
+): Promise<{ claims?: FhirTokenClaims; token: PolicyFacts['token']; grant?: GrantState | null }> {
+  try {
+    const claims = await verifyFhirToken(services, bearerToken(req), now);
+    return { claims, token: { ok: true, ...claims }, grant: grantStateOf(services, claims.grantId) };
+  } catch (err) {
+    if (!(err instanceof AccessTokenError)) throw err;
+    return { token: { ok: false, code: err.code, description: err.description } };
+  }
+}
+
+/** The DiGA directory's facts about the token's client and the presented certificate. */
+async function directoryFact(
+  services: ServerServices,
+  clientId: string,
+  der: Buffer | undefined,
+): Promise<PolicyFacts['directory']> {
+  try {
+    const entry = await services.directory.lookup(clientId);
+    if (!entry) return { available: true, listed: false };
+    return {
+      available: true,
+      listed: true,
+      status: entry.status,
+      certificateMatches: entry.matchesCertificate(der),
+      registeredCertificates: entry.certificates,
+    };
+  } catch (err) {
+    if (!(err instanceof DirectoryUnavailableError)) throw err;
+    return { available: false };
+  }
+}
+
 export async function enforce(
   services: ServerServices,
   policy: PolicyConfig,
@@ -49,33 +94,7 @@ export async function enforce(
 ): Promise<Enforcement> {
   const now = services.clock.now();
   const cert = peerCertificate(req.raw.socket);
-  let access: AccessContext | undefined;
-  let token: PolicyFacts['token'];
-  try {
-    access = await verifyAccessToken(services, bearerToken(req), now);
-    token = { ok: true, clientId: access.clientId, scopes: access.scopes, expiresAtMs: access.expiresAt };
-  } catch (err) {
-    if (!(err instanceof AccessTokenError)) throw err;
-    token = { ok: false, code: err.code, description: err.description };
-  }
-  let directory: PolicyFacts['directory'];
-  if (access) {
-    try {
-      const entry = await services.directory.lookup(access.clientId);
-      directory = entry
-        ? {
-            available: true,
-            listed: true,
-            status: entry.status,
-            certificateMatches: entry.matchesCertificate(cert?.der),
-            registeredCertificates: entry.certificates,
-          }
-        : { available: true, listed: false };
-    } catch (err) {
-      if (!(err instanceof DirectoryUnavailableError)) throw err;
-      directory = { available: false };
-    }
-  }
+  const { claims, token, grant } = await tokenFacts(services, req, now);
   const facts: PolicyFacts = {
     nowMs: now.getTime(),
     request: { method: req.method, path: req.url.split('?')[0], clientIp: req.ip },
@@ -83,7 +102,8 @@ export async function enforce(
       clientCertificate: cert ? { notBeforeMs: cert.notBeforeMs, notAfterMs: cert.notAfterMs } : null,
     },
     token,
-    directory,
+    grant,
+    directory: claims ? await directoryFact(services, claims.clientId, cert?.der) : undefined,
     device: await deviceFact(services, req, policy.device.header, cert?.thumbprint, now),
   };
   const verdict = decide(facts, policy);
@@ -91,12 +111,12 @@ export async function enforce(
   log.info(
     {
       event: 'policy_verdict',
-      client_id: access?.clientId,
+      client_id: claims?.clientId,
       method: facts.request.method,
       path: facts.request.path,
       verdict,
     },
     verdict.allow ? 'access allowed' : 'access denied',
   );
-  return { verdict, access };
+  return { verdict, access: claims && grant ? accessContext(claims, grant) : undefined };
 }

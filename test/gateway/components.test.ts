@@ -26,6 +26,6 @@ test('the configuration decides which parts run, the sync part first', () => {
   });
   assert.deepEqual(
     components(all).map((c) => c.name),
-    ['mqtt-sync', 'time-keeper', 'retention', 'ble', 'serial', 'server', 'operator'],
+    ['mqtt-sync', 'time-keeper', 'retention', 'ble', 'serial', 'server', 'consent-expiry', 'operator'],
   );
 });

@@ -649,7 +649,7 @@ describe('access tokens at the FHIR API: audience', () => {
       assert.equal(r.status, 401, r.text);
       assert.match(
         String(r.headers['www-authenticate']),
-        /error="invalid_token".*not issued for this FHIR API/,
+        /error="invalid_token".*not issued for this API/,
       );
     }
   });

@@ -124,6 +124,20 @@ describe('verifyAccessToken', () => {
     await rejects(verifyAccessToken(services, await sign(withoutAud)), 'token_not_for_this_api');
   });
 
+  it('one verifier (services.accessTokens) for every API: a token verified for one audience is not for another', async () => {
+    const t = await issueTestTokens(services, { clientId: CLIENT });
+    const now = clock.now();
+    const claims = await services.accessTokens.verify(t.accessToken, 'https://as.example/fhir', now);
+    assert.equal(claims.sub, t.pairingId);
+    // The second call is served from the instance's cache of verified tokens: still the audience decides.
+    await rejects(
+      services.accessTokens.verify(t.accessToken, 'https://as.example/operator-api', now),
+      'token_not_for_this_api',
+    );
+    // Claims handed out of the cache cannot be changed by a caller.
+    assert.ok(Object.isFrozen(claims));
+  });
+
   it('token_missing, token_malformed', async () => {
     await rejects(verifyAccessToken(services, ''), 'token_missing');
     await rejects(verifyAccessToken(services, 'opaque-token'), 'token_malformed');

@@ -1,5 +1,6 @@
-// HDDT unpairing conditions, each end to end over real mTLS: consent expiry (at the first request after it,
-// and by the sweep when no request comes), DiGA removed from / retired in the directory, patient removal
+// HDDT unpairing conditions, each end to end over real mTLS: consent expiry (refused at once by the FHIR API,
+// whose token check writes nothing; ended at the next /token call or by the consent-expiry job when no request
+// comes), DiGA removed from / retired in the directory, patient removal
 // with the real `hddt-gateway patient remove`, and patient withdrawal (one pairing, or all consent). For
 // every condition: the access token is refused by the FHIR API (401 invalid_token), the refresh token by
 // /token (400 invalid_grant, or 401 invalid_client while the DiGA is deregistered), the privacy trail has
@@ -9,7 +10,9 @@ import assert from 'node:assert/strict';
 import { privacyAuditRowsAfter } from '../../../gateway/store/oauth-audit.ts';
 import { getPairing } from '../../../gateway/store/oauth-grants.ts';
 import { verifyPrivacyTrail } from '../../../server/audit/privacy-trail.ts';
-import { housekeeping, startServer } from '../../../server/start.ts';
+import { pino } from 'pino';
+import { consentExpiryJob } from '../../../wiring/consent-expiry.ts';
+import type { GatewayContext } from '../../../wiring/component.ts';
 import { runCli } from '../../helpers/cli.ts';
 import {
   BG_SCOPE,
@@ -271,7 +274,7 @@ describe('patient removal', () => {
 describe('consent expiry', () => {
   const consentDays = () => h.services.config.server.oauth.consentDays;
 
-  it('ends the pairing at the first request after the consent ran out', async () => {
+  it('refuses at once after the consent ran out; the next /token call ends the pairing', async () => {
     const t = await pair(h, A());
     const consentEnd = getPairing(h.services.store, t.sub)!.consent_expires_ms;
     assert.equal(consentEnd, h.clock.now().getTime() + consentDays() * DAY);
@@ -294,6 +297,9 @@ describe('consent expiry', () => {
 
     h.clock.set(consentEnd + 1000);
     await expectFhirInvalidToken(tokens.access_token, A());
+    // Verifying the token wrote nothing: the FHIR API only refused it.
+    assert.equal(unpairingsOf(t.sub).length, 0);
+    assert.equal(getPairing(h.services.store, t.sub)!.revoked_ms, null);
     expectError(await refresh(h, A(), tokens.refresh_token), 400, 'invalid_grant');
     expectUnpairing(t.sub, 'consent_expired');
     const b = h.browser();
@@ -310,14 +316,17 @@ describe('consent expiry', () => {
     assert.equal(unpairingsOf(t.sub).length, 0);
   });
 
-  it('the sweep of a running server ends expired consents without any request', async () => {
+  /** The consent-expiry part of the gateway on the harness's store and clock. */
+  const startJob = (everyMs?: number) =>
+    consentExpiryJob({ everyMs, clock: h.clock }).start({
+      config: h.services.config,
+      store: h.services.store,
+      log: pino({ level: 'silent' }),
+    } as unknown as GatewayContext);
+
+  it('the consent-expiry job ends expired consents without any request', async () => {
     const t = await pair(h, A());
-    const running = await startServer(h.services, {
-      tls: { cert: h.certs.serverCertPem, key: h.certs.serverKeyPem },
-      host: '127.0.0.1',
-      port: 0,
-      consentSweepMs: 20,
-    });
+    const stop = await startJob(20);
     try {
       h.clock.advance(consentDays() * DAY + 1000);
       const deadline = Date.now() + 5000;
@@ -326,7 +335,7 @@ describe('consent expiry', () => {
       }
       expectUnpairing(t.sub, 'consent_expired');
     } finally {
-      await running.close();
+      await stop();
     }
     await expectFhirInvalidToken(t.access_token, A());
     expectError(await refresh(h, A(), t.refresh_token), 400, 'invalid_grant');
@@ -335,10 +344,11 @@ describe('consent expiry', () => {
     await expectEndedOnPage(b, t.sub, 'consent_expired', 'Einwilligung abgelaufen');
   });
 
-  it('hourly housekeeping ends expired consents too', async () => {
+  it('the consent-expiry job ends consents that ran out while the gateway was off, when it starts', async () => {
     const t = await pair(h, A());
     h.clock.advance(consentDays() * DAY + 1000);
-    await housekeeping(h.services);
+    const stop = await startJob(3_600_000);
+    await stop();
     expectUnpairing(t.sub, 'consent_expired');
     await expectFhirInvalidToken(t.access_token, A());
   });

@@ -25,10 +25,29 @@ const ok: PolicyFacts = {
   token: {
     ok: true,
     clientId: 'urn:diga:bfarm:10001',
+    pairingId: 'pairing-1',
+    grantId: 'grant-1',
     scopes: ['patient/Device.rs'],
     expiresAtMs: NOW + 60_000,
   },
+  grant: {
+    pairing_id: 'pairing-1',
+    client_id: 'urn:diga:bfarm:10001',
+    patient_id: 'patient-1',
+    revoked_ms: null,
+    activated_ms: NOW - DAY,
+    pairing_revoked_ms: null,
+    expires_ms: NOW + 300 * DAY,
+    consent_expires_ms: NOW + 300 * DAY,
+  },
   directory: listed(),
+};
+const grant = (change: Partial<NonNullable<PolicyFacts['grant']>>) => ({
+  grant: { ...ok.grant!, ...change },
+});
+const noGrantCheck: PolicyConfig = {
+  ...POLICY_DEFAULTS,
+  checks: { ...POLICY_DEFAULTS.checks, grant: false },
 };
 const IOS_APP = 'ABCDE12345.de.example.diga';
 /** App Attest's rpID: SHA-256 of the App ID, base64 without padding (as the DSR service passes it on). */
@@ -193,15 +212,42 @@ const rows: Row[] = [
   ],
   [
     'token past exp by the PDP clock',
-    { token: { ok: true, clientId: 'c', scopes: [], expiresAtMs: NOW } },
+    { token: { ...(ok.token as Extract<PolicyFacts['token'], { ok: true }>), expiresAtMs: NOW } },
     POLICY_DEFAULTS,
     false,
     ['token_expired'],
   ],
+  ['revoked grant', grant({ revoked_ms: NOW - 1 }), POLICY_DEFAULTS, false, ['grant_inactive']],
+  ['grant never activated', grant({ activated_ms: null }), POLICY_DEFAULTS, false, ['grant_inactive']],
+  ['pairing ended', grant({ pairing_revoked_ms: NOW - 1 }), POLICY_DEFAULTS, false, ['grant_inactive']],
   [
-    'revoked grant',
-    { token: { ok: false, code: 'grant_inactive', description: 'no longer active' } },
+    'consent ran out (not yet ended by the job)',
+    grant({ consent_expires_ms: NOW }),
     POLICY_DEFAULTS,
+    false,
+    ['grant_inactive'],
+  ],
+  ['grant expired', grant({ expires_ms: NOW - 1 }), POLICY_DEFAULTS, false, ['grant_inactive']],
+  [
+    'grant of another pairing',
+    grant({ pairing_id: 'pairing-2' }),
+    POLICY_DEFAULTS,
+    false,
+    ['grant_inactive'],
+  ],
+  [
+    'grant of another client',
+    grant({ client_id: 'urn:diga:bfarm:10002' }),
+    POLICY_DEFAULTS,
+    false,
+    ['grant_inactive'],
+  ],
+  ['the token names no stored grant', { grant: null }, POLICY_DEFAULTS, false, ['grant_inactive']],
+  ['grant check off: a revoked grant passes', grant({ revoked_ms: NOW - 1 }), noGrantCheck, true, []],
+  [
+    'grant check off: still no access without a grant',
+    { grant: null },
+    noGrantCheck,
     false,
     ['grant_inactive'],
   ],
