@@ -15,67 +15,17 @@ import {
   resendAfter,
 } from '../store/outbox.ts';
 import type { Store } from '../store/store.ts';
-import { safeUrl, type BrokerConnection } from './connection.ts';
+import { safeUrl } from './connection.ts';
 import { ConnectionKeeper } from './connection-keeper.ts';
 import { outboxStream } from './outbox-writer.ts';
 import { nextBatch, type BatchSender, type OutgoingBatch } from './next-batch.ts';
-import { CONTENT_TYPE, type PayloadFormat } from './payload.ts';
+import { CONTENT_TYPE } from './payload.ts';
 import { RateLimit } from './rate-limit.ts';
+import type { PublisherOptions, SyncAlarm, SyncStatus } from './publisher-options.ts';
 import { SentWindow, type SentBatch } from './sent-window.ts';
 import { ackTopic, batchTopic, statusTopic } from './topics.ts';
 
-export interface CapPolicy {
-  maxEntries: number;
-  maxAgeHours: number;
-  onExceed: 'keep-and-alarm' | 'drop-oldest';
-}
-
-export interface PublisherOptions {
-  gatewayId: string;
-  connection: BrokerConnection;
-  topicPrefix: string;
-  qos: 1 | 2;
-  format: PayloadFormat;
-  batchSize: number;
-  maxBatchBytes: number;
-  maxInflight: number;
-  /** 0 = unlimited. */
-  maxMessagesPerSecond: number;
-  outbox: CapPolicy;
-  ack: { enabled: boolean; resendAfterMs: number };
-  /** How often to look for entries written by another process (default 1000 ms). */
-  pollMs?: number;
-  /** How often to check the cap policy (default 5000 ms). */
-  capCheckMs?: number;
-  now?: () => number;
-  log?: Logger;
-}
-
-export interface SyncAlarm {
-  active: boolean;
-  reason: string | null;
-  sinceMs: number | null;
-}
-
-/** What the operator status page shows about upward sync. */
-export interface SyncStatus {
-  gatewayId: string;
-  broker: string;
-  connected: boolean;
-  stream: string;
-  backlog: { entries: number; unsent: number; oldestAgeSeconds: number | null };
-  lastSeq: number;
-  confirmedThrough: number;
-  counters: {
-    messagesSent: number;
-    entriesSent: number;
-    connects: number;
-    resentEntries: number;
-    droppedEntries: number;
-  };
-  lastError: string | null;
-  alarm: SyncAlarm;
-}
+export type { CapPolicy, PublisherOptions, SyncAlarm, SyncStatus } from './publisher-options.ts';
 
 export class Publisher {
   private readonly log: Logger;
@@ -120,10 +70,12 @@ export class Publisher {
   private lastError: string | null = null;
   private alarmState: SyncAlarm = { active: false, reason: null, sinceMs: null };
 
-  constructor(
-    private readonly store: Store,
-    private readonly opts: PublisherOptions,
-  ) {
+  private readonly store: Store;
+  private readonly opts: PublisherOptions;
+
+  constructor(store: Store, opts: PublisherOptions) {
+    this.store = store;
+    this.opts = opts;
     this.log = (opts.log ?? pino({ level: 'silent' })).child({ component: 'mqtt-publisher' });
     this.now = opts.now ?? Date.now;
     this.rate = new RateLimit(opts.maxMessagesPerSecond, this.now);
