@@ -13,6 +13,7 @@ import { fhirSettings } from '../fhir/settings.ts';
 import { peerCertificate } from '../https.ts';
 import { gatewayMetrics } from '../operator/metrics.ts';
 import type { ServerServices } from '../services.ts';
+import { addressPrefix } from './address-prefix.ts';
 import { FloodAggregator } from './flood-aggregate.ts';
 import { RequestLog, type RequestLogAlarm } from './request-log.ts';
 import type { EventType, RequestLogFields } from './request-log-line.ts';
@@ -118,7 +119,7 @@ function clientIdOf(req: FastifyRequest, fhir: FhirFacts | undefined): string | 
   return id !== undefined && CLIENT_ID_RE.test(id) ? id : null;
 }
 
-const addressOf = (req: FastifyRequest) => req.ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+const addressOf = (req: FastifyRequest) => addressPrefix(req.ip);
 
 function configuredLog(services: ServerServices, settings: RequestLogSettings): RequestLog | null {
   const { config, clock, logger } = services;

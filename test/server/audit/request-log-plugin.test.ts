@@ -145,7 +145,11 @@ test('/par, /authorize, /token, /revoke and FHIR are logged: served host, client
   const counted = logLines().filter((l) => l.aggregate?.interfaces['oauth:authorize']);
   assert.equal(counted.length, 1);
   assert.equal(counted[0]!.aggregate!.kind, 'unauthenticated');
-  assert.equal(counted[0]!.aggregate!.client_address, '127.0.0.1');
+  assert.equal(
+    counted[0]!.aggregate!.client_address,
+    '127.0.0.0/24',
+    "the network, not the patient browser's address",
+  );
   assert.equal(verifyLogs(logDir(), h.services.store).ok, true);
 });
 
@@ -204,7 +208,7 @@ test('a flood without client certificate and 429 answers: one line per address, 
     [t.aggregate!.count, t.status, t.error_code, t.interface_id, t.aggregate!.statuses['429']],
     [7, 429, 'rate_limited', 'fhir', 7],
   );
-  assert.equal(t.aggregate!.client_address, '127.0.0.1');
+  assert.equal(t.aggregate!.client_address, '127.0.0.0/24');
   assert.equal(Date.parse(t.aggregate!.period_end) - Date.parse(t.aggregate!.period_start), 60_000);
   assert.equal(
     added.filter((l) => l.interface_id === 'fhir:Observation:search-type' && !l.aggregate).length,
