@@ -52,11 +52,14 @@ export function decodeAdStructures(bytes: Uint8Array): AdStructure[] {
 }
 
 export interface AdvertisingContent {
+  /** Complete Local Name in the scan response (and a peripheral's GAP Device Name) */
   name?: string;
+  /** advertised service UUIDs (16-bit as "181f" or 0x181f, or 128-bit) */
   serviceUuids?: readonly (string | number)[];
   manufacturerData?: Uint8Array;
   serviceData?: readonly { uuid: string | number; data: Uint8Array }[];
   txPower?: number;
+  /** default true; false advertises ADV_NONCONN_IND (and a peripheral refuses connections) */
   connectable?: boolean;
 }
 

@@ -1,6 +1,7 @@
 // ATT server for one connection: answers a central's requests from a GattDatabase, keeps the
 // connection's MTU and CCCD state, and sends notifications and indications (one indication in flight,
-// the rest queued until the Handle Value Confirmation arrives).
+// the rest queued until the Handle Value Confirmation arrives). Discovery responses are built in
+// att-discovery.ts.
 import { EventEmitter } from 'node:events';
 import { CodecError } from '../../drivers/codecs/codec-error.ts';
 import {
@@ -11,20 +12,13 @@ import {
   errorRsp,
   handleValue,
   isAttCommand,
-  listRsp,
   mtuRsp,
   prepareWriteRsp,
   valueRsp,
   type AttPdu,
 } from './att.ts';
-import {
-  GattUuid,
-  hasProperty,
-  type Attribute,
-  type CharacteristicRecord,
-  type GattDatabase,
-} from './gatt-db.ts';
-import { uuidFromBytes } from './uuid.ts';
+import { findByTypeValue, findInformation, readByGroupType, readByType } from './att-discovery.ts';
+import { hasProperty, type Attribute, type CharacteristicRecord, type GattDatabase } from './gatt-db.ts';
 
 export interface Subscription {
   notify: boolean;
@@ -56,14 +50,17 @@ export class AttServer extends EventEmitter<AttServerEvents> {
   private readonly indications: PendingIndication[] = [];
   private indicationInFlight: PendingIndication | null = null;
   private closed = false;
+  private readonly db: GattDatabase;
+  private readonly connectionHandle: number;
+  private readonly serverMtu: number;
+  private readonly send: (pdu: Buffer) => void;
 
-  constructor(
-    private readonly db: GattDatabase,
-    private readonly connectionHandle: number,
-    private readonly serverMtu: number,
-    private readonly send: (pdu: Buffer) => void,
-  ) {
+  constructor(db: GattDatabase, connectionHandle: number, serverMtu: number, send: (pdu: Buffer) => void) {
     super();
+    this.db = db;
+    this.connectionHandle = connectionHandle;
+    this.serverMtu = serverMtu;
+    this.send = send;
   }
 
   /** One ATT PDU from the central. Requests are served in arrival order, even with async handlers. */
@@ -118,13 +115,15 @@ export class AttServer extends EventEmitter<AttServerEvents> {
         return;
       }
       case 'readByGroupTypeReq':
-        return this.reply(this.readByGroupType(pdu.start, pdu.end, pdu.type));
-      case 'readByTypeReq':
-        return this.readByType(pdu.start, pdu.end, pdu.type);
+        return this.reply(readByGroupType(this.db, this.mtu, pdu.start, pdu.end, pdu.type));
+      case 'readByTypeReq': {
+        const r = readByType(this.db, this.mtu, pdu, (a) => this.readValue(a, 0));
+        return r instanceof Promise ? r.then((rsp) => this.reply(rsp)) : this.reply(r);
+      }
       case 'findInfoReq':
-        return this.reply(this.findInformation(pdu.start, pdu.end));
+        return this.reply(findInformation(this.db, this.mtu, pdu.start, pdu.end));
       case 'findByTypeValueReq':
-        return this.reply(this.findByTypeValue(pdu.start, pdu.end, pdu.type, pdu.value));
+        return this.reply(findByTypeValue(this.db, this.mtu, pdu));
       case 'readReq':
         return this.read(AttOp.readReq, pdu.handle, 0);
       case 'readBlobReq':
@@ -146,139 +145,6 @@ export class AttServer extends EventEmitter<AttServerEvents> {
         }
         return;
     }
-  }
-
-  private badRange(op: number, start: number, end: number): Buffer | null {
-    return start === 0 || start > end ? errorRsp(op, start, AttError.invalidHandle) : null;
-  }
-
-  private readByGroupType(start: number, end: number, type: Buffer): Buffer {
-    const op = AttOp.readByGroupTypeReq;
-    const bad = this.badRange(op, start, end);
-    if (bad) return bad;
-    const t = uuidFromBytes(type);
-    if (t.key !== GattUuid.primaryService.toString(16)) {
-      // Only primary services are exposed; secondary (0x2801) yields none, anything else is no group type.
-      return errorRsp(
-        op,
-        start,
-        t.key === GattUuid.secondaryService.toString(16)
-          ? AttError.attributeNotFound
-          : AttError.unsupportedGroupType,
-      );
-    }
-    const entries: Buffer[] = [];
-    let entryLen = 0;
-    for (const s of this.db.services) {
-      if (s.start < start || s.start > end) continue;
-      const len = 4 + s.uuid.bytes.length;
-      if (entryLen === 0) entryLen = len;
-      if (len !== entryLen || 2 + (entries.length + 1) * len > this.mtu) break;
-      const e = Buffer.alloc(len);
-      e.writeUInt16LE(s.start, 0);
-      e.writeUInt16LE(s.end, 2);
-      s.uuid.bytes.copy(e, 4);
-      entries.push(e);
-    }
-    if (entries.length === 0) return errorRsp(op, start, AttError.attributeNotFound);
-    return listRsp(AttOp.readByGroupTypeRsp, entryLen, entries);
-  }
-
-  private readByType(start: number, end: number, type: Buffer): Promise<void> | void {
-    const op = AttOp.readByTypeReq;
-    const bad = this.badRange(op, start, end);
-    if (bad) return this.reply(bad);
-    const t = uuidFromBytes(type);
-    const matches = this.range(start, end).filter((a) => a.type.key === t.key);
-    if (matches.length === 0) return this.reply(errorRsp(op, start, AttError.attributeNotFound));
-    const maxValue = Math.min(this.mtu - 4, 253);
-    const entries: Buffer[] = [];
-    let entryLen = 0;
-    // Values are read one after the other; a handler may be async (a characteristic read by type).
-    const step = (i: number): Promise<void> | void => {
-      for (; i < matches.length; i++) {
-        const a = matches[i];
-        const r = this.readValue(a, 0);
-        if (r instanceof Promise)
-          return r.then((v) => finishOne(i, v)).then((cont) => (cont ? step(i + 1) : undefined));
-        if (!finishOne(i, r)) return;
-      }
-      done();
-    };
-    const finishOne = (i: number, v: Buffer | number): boolean => {
-      const a = matches[i];
-      if (typeof v === 'number') {
-        if (entries.length === 0) this.reply(errorRsp(op, a.handle, v));
-        else done();
-        return false;
-      }
-      const value = v.subarray(0, maxValue);
-      const len = 2 + value.length;
-      if (entryLen === 0) entryLen = len;
-      if (len !== entryLen || 2 + (entries.length + 1) * len > this.mtu) {
-        done();
-        return false;
-      }
-      const e = Buffer.alloc(len);
-      e.writeUInt16LE(a.handle, 0);
-      value.copy(e, 2);
-      entries.push(e);
-      return true;
-    };
-    let sent = false;
-    const done = (): void => {
-      if (sent) return;
-      sent = true;
-      this.reply(listRsp(AttOp.readByTypeRsp, entryLen, entries));
-    };
-    return step(0);
-  }
-
-  private findInformation(start: number, end: number): Buffer {
-    const op = AttOp.findInfoReq;
-    const bad = this.badRange(op, start, end);
-    if (bad) return bad;
-    const attrs = this.range(start, end);
-    if (attrs.length === 0) return errorRsp(op, start, AttError.attributeNotFound);
-    const size = attrs[0].type.bytes.length;
-    const entries: Buffer[] = [];
-    for (const a of attrs) {
-      if (a.type.bytes.length !== size || 2 + (entries.length + 1) * (2 + size) > this.mtu) break;
-      const e = Buffer.alloc(2 + size);
-      e.writeUInt16LE(a.handle, 0);
-      a.type.bytes.copy(e, 2);
-      entries.push(e);
-    }
-    return listRsp(AttOp.findInfoRsp, size === 2 ? 0x01 : 0x02, entries);
-  }
-
-  private findByTypeValue(start: number, end: number, type: number, value: Buffer): Buffer {
-    const op = AttOp.findByTypeValueReq;
-    const bad = this.badRange(op, start, end);
-    if (bad) return bad;
-    const entries: Buffer[] = [];
-    for (const a of this.range(start, end)) {
-      if (a.type.bytes.length !== 2 || a.type.bytes.readUInt16LE(0) !== type) continue;
-      if (a.kind !== 'service' && a.kind !== 'charDecl' && a.kind !== 'descriptor') continue;
-      if (!a.value.equals(value)) continue;
-      if (1 + (entries.length + 1) * 4 > this.mtu) break;
-      const e = Buffer.alloc(4);
-      e.writeUInt16LE(a.handle, 0);
-      e.writeUInt16LE(a.kind === 'service' ? a.service.end : a.handle, 2);
-      entries.push(e);
-    }
-    if (entries.length === 0) return errorRsp(op, start, AttError.attributeNotFound);
-    return Buffer.concat([Buffer.from([AttOp.findByTypeValueRsp]), ...entries]);
-  }
-
-  private range(start: number, end: number): Attribute[] {
-    const last = Math.min(end, this.db.lastHandle);
-    const out: Attribute[] = [];
-    for (let h = start; h <= last; h++) {
-      const a = this.db.get(h);
-      if (a) out.push(a);
-    }
-    return out;
   }
 
   /** The full value of an attribute, or an ATT error code. */

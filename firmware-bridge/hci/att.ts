@@ -73,78 +73,89 @@ export type AttPdu =
   | { op: 'confirmation' }
   | { op: 'other'; opcode: number };
 
+type Decoder = (b: Buffer) => AttPdu;
+
+/** A PDU of exactly n bytes. */
+const exactly =
+  (n: number, name: string, decode: Decoder): Decoder =>
+  (b) => {
+    if (b.length !== n)
+      throw new CodecError('ERR_LENGTH_MISMATCH', `${name} needs ${n} bytes, got ${b.length}`);
+    return decode(b);
+  };
+
+/** A PDU of n bytes or more (a value follows). */
+const atLeast =
+  (n: number, name: string, decode: Decoder): Decoder =>
+  (b) => {
+    if (b.length < n) throw new CodecError('ERR_TOO_SHORT', `${name} needs ${n} bytes, got ${b.length}`);
+    return decode(b);
+  };
+
+const u16 = (b: Buffer, offset: number): number => b.readUInt16LE(offset);
+const rest = (b: Buffer, offset: number): Buffer => Buffer.from(b.subarray(offset));
+
+/** Read By Type / Read By Group Type: a handle range and a 16- or 128-bit attribute type. */
+const rangeAndType =
+  (op: 'readByTypeReq' | 'readByGroupTypeReq', name: string): Decoder =>
+  (b) => {
+    if (b.length !== 7 && b.length !== 21) {
+      throw new CodecError('ERR_LENGTH_MISMATCH', `${name} needs 7 or 21 bytes, got ${b.length}`);
+    }
+    return { op, start: u16(b, 1), end: u16(b, 3), type: rest(b, 5) };
+  };
+
+/** Write Request / Write Command: a handle and the value. */
+const handleAndValue = (op: 'writeReq' | 'writeCmd', name: string): Decoder =>
+  atLeast(3, name, (b) => ({ op, handle: u16(b, 1), value: rest(b, 3) }));
+
+const DECODERS = new Map<number, Decoder>([
+  [AttOp.mtuReq, exactly(3, 'Exchange MTU Request', (b) => ({ op: 'mtuReq', mtu: u16(b, 1) }))],
+  [
+    AttOp.findInfoReq,
+    exactly(5, 'Find Information Request', (b) => ({ op: 'findInfoReq', start: u16(b, 1), end: u16(b, 3) })),
+  ],
+  [
+    AttOp.findByTypeValueReq,
+    atLeast(7, 'Find By Type Value Request', (b) => ({
+      op: 'findByTypeValueReq',
+      start: u16(b, 1),
+      end: u16(b, 3),
+      type: u16(b, 5),
+      value: rest(b, 7),
+    })),
+  ],
+  [AttOp.readByTypeReq, rangeAndType('readByTypeReq', 'Read By Type Request')],
+  [AttOp.readByGroupTypeReq, rangeAndType('readByGroupTypeReq', 'Read By Group Type Request')],
+  [AttOp.readReq, exactly(3, 'Read Request', (b) => ({ op: 'readReq', handle: u16(b, 1) }))],
+  [
+    AttOp.readBlobReq,
+    exactly(5, 'Read Blob Request', (b) => ({ op: 'readBlobReq', handle: u16(b, 1), offset: u16(b, 3) })),
+  ],
+  [AttOp.writeReq, handleAndValue('writeReq', 'Write Request')],
+  [AttOp.writeCmd, handleAndValue('writeCmd', 'Write Command')],
+  [
+    AttOp.prepareWriteReq,
+    atLeast(5, 'Prepare Write Request', (b) => ({
+      op: 'prepareWriteReq',
+      handle: u16(b, 1),
+      offset: u16(b, 3),
+      value: rest(b, 5),
+    })),
+  ],
+  [
+    AttOp.executeWriteReq,
+    exactly(2, 'Execute Write Request', (b) => ({ op: 'executeWriteReq', flags: b[1] })),
+  ],
+  [AttOp.confirmation, exactly(1, 'Handle Value Confirmation', () => ({ op: 'confirmation' }))],
+]);
+
 /** Decodes a client PDU. Throws CodecError ERR_TOO_SHORT / ERR_MALFORMED for invalid PDUs. */
 export function decodeAttPdu(bytes: Uint8Array): AttPdu {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   if (b.length < 1) throw new CodecError('ERR_TOO_SHORT', 'empty ATT PDU');
-  const op = b[0];
-  const need = (n: number, name: string): void => {
-    if (b.length < n) throw new CodecError('ERR_TOO_SHORT', `${name} needs ${n} bytes, got ${b.length}`);
-  };
-  const exact = (n: number, name: string): void => {
-    if (b.length !== n)
-      throw new CodecError('ERR_LENGTH_MISMATCH', `${name} needs ${n} bytes, got ${b.length}`);
-  };
-  switch (op) {
-    case AttOp.mtuReq:
-      exact(3, 'Exchange MTU Request');
-      return { op: 'mtuReq', mtu: b.readUInt16LE(1) };
-    case AttOp.findInfoReq:
-      exact(5, 'Find Information Request');
-      return { op: 'findInfoReq', start: b.readUInt16LE(1), end: b.readUInt16LE(3) };
-    case AttOp.findByTypeValueReq:
-      need(7, 'Find By Type Value Request');
-      return {
-        op: 'findByTypeValueReq',
-        start: b.readUInt16LE(1),
-        end: b.readUInt16LE(3),
-        type: b.readUInt16LE(5),
-        value: Buffer.from(b.subarray(7)),
-      };
-    case AttOp.readByTypeReq:
-    case AttOp.readByGroupTypeReq: {
-      const name = op === AttOp.readByTypeReq ? 'Read By Type Request' : 'Read By Group Type Request';
-      if (b.length !== 7 && b.length !== 21) {
-        throw new CodecError('ERR_LENGTH_MISMATCH', `${name} needs 7 or 21 bytes, got ${b.length}`);
-      }
-      return {
-        op: op === AttOp.readByTypeReq ? 'readByTypeReq' : 'readByGroupTypeReq',
-        start: b.readUInt16LE(1),
-        end: b.readUInt16LE(3),
-        type: Buffer.from(b.subarray(5)),
-      };
-    }
-    case AttOp.readReq:
-      exact(3, 'Read Request');
-      return { op: 'readReq', handle: b.readUInt16LE(1) };
-    case AttOp.readBlobReq:
-      exact(5, 'Read Blob Request');
-      return { op: 'readBlobReq', handle: b.readUInt16LE(1), offset: b.readUInt16LE(3) };
-    case AttOp.writeReq:
-    case AttOp.writeCmd:
-      need(3, op === AttOp.writeReq ? 'Write Request' : 'Write Command');
-      return {
-        op: op === AttOp.writeReq ? 'writeReq' : 'writeCmd',
-        handle: b.readUInt16LE(1),
-        value: Buffer.from(b.subarray(3)),
-      };
-    case AttOp.prepareWriteReq:
-      need(5, 'Prepare Write Request');
-      return {
-        op: 'prepareWriteReq',
-        handle: b.readUInt16LE(1),
-        offset: b.readUInt16LE(3),
-        value: Buffer.from(b.subarray(5)),
-      };
-    case AttOp.executeWriteReq:
-      exact(2, 'Execute Write Request');
-      return { op: 'executeWriteReq', flags: b[1] };
-    case AttOp.confirmation:
-      exact(1, 'Handle Value Confirmation');
-      return { op: 'confirmation' };
-    default:
-      return { op: 'other', opcode: op };
-  }
+  const decode = DECODERS.get(b[0]);
+  return decode ? decode(b) : { op: 'other', opcode: b[0] };
 }
 
 /** Bit 6 of an ATT opcode marks a command (never answered, not even with an error). */

@@ -72,33 +72,28 @@ export interface ConnectionCompleteFields {
 }
 
 export function leConnectionComplete(f: ConnectionCompleteFields): Buffer {
-  const b = Buffer.alloc(18);
-  b[0] = f.status;
-  b.writeUInt16LE(f.handle, 1);
-  b[3] = f.role;
-  b[4] = f.peerAddressType === 'random' ? 1 : 0;
-  addressToBytes(f.peerAddress).copy(b, 5);
-  b.writeUInt16LE(f.interval, 11);
-  b.writeUInt16LE(f.latency, 13);
-  b.writeUInt16LE(f.supervisionTimeout, 15);
-  b[17] = f.clockAccuracy ?? 0;
-  return leMeta(LeSubevent.connectionComplete, b);
+  return leMeta(LeSubevent.connectionComplete, connectionCompleteBody(f, 0));
 }
 
 /** Enhanced variant (BT 5): local and peer resolvable private addresses, zero when unused. */
 export function leEnhancedConnectionComplete(f: ConnectionCompleteFields): Buffer {
-  const b = Buffer.alloc(30);
+  return leMeta(LeSubevent.enhancedConnectionComplete, connectionCompleteBody(f, 12));
+}
+
+/** Both layouts: the enhanced one has `rpaLength` bytes of local and peer RPA (all zero) after the peer. */
+function connectionCompleteBody(f: ConnectionCompleteFields, rpaLength: number): Buffer {
+  const b = Buffer.alloc(18 + rpaLength);
   b[0] = f.status;
   b.writeUInt16LE(f.handle, 1);
   b[3] = f.role;
   b[4] = f.peerAddressType === 'random' ? 1 : 0;
   addressToBytes(f.peerAddress).copy(b, 5);
-  // bytes 11..22: local and peer RPA (all zero)
-  b.writeUInt16LE(f.interval, 23);
-  b.writeUInt16LE(f.latency, 25);
-  b.writeUInt16LE(f.supervisionTimeout, 27);
-  b[29] = f.clockAccuracy ?? 0;
-  return leMeta(LeSubevent.enhancedConnectionComplete, b);
+  const o = 11 + rpaLength;
+  b.writeUInt16LE(f.interval, o);
+  b.writeUInt16LE(f.latency, o + 2);
+  b.writeUInt16LE(f.supervisionTimeout, o + 4);
+  b[o + 6] = f.clockAccuracy ?? 0;
+  return b;
 }
 
 export function leConnectionUpdateComplete(
@@ -128,13 +123,18 @@ export function leDataLengthChange(handle: number, txOctets: number, txTime: num
 
 export const AdvType = { advInd: 0, advDirectInd: 1, advScanInd: 2, advNonconnInd: 3, scanRsp: 4 } as const;
 
-/** One report per event: noble parses multi-report events sequentially, not in the spec's array layout. */
-export function leAdvertisingReport(
+/** What an advertising report says of one advertising PDU (legacy and extended reports alike). */
+type AdvertisingReportArgs = [
   eventType: number,
   addressType: 'public' | 'random',
   address: string,
   data: Uint8Array,
   rssi: number,
+];
+
+/** One report per event: noble parses multi-report events sequentially, not in the spec's array layout. */
+export function leAdvertisingReport(
+  ...[eventType, addressType, address, data, rssi]: AdvertisingReportArgs
 ): Buffer {
   const b = Buffer.alloc(11 + data.length);
   b[0] = 1; // num reports
@@ -151,11 +151,7 @@ export function leAdvertisingReport(
 export const ExtAdvBits = { connectable: 0x01, scannable: 0x02, scanResponse: 0x08, legacy: 0x10 } as const;
 
 export function leExtendedAdvertisingReport(
-  eventType: number,
-  addressType: 'public' | 'random',
-  address: string,
-  data: Uint8Array,
-  rssi: number,
+  ...[eventType, addressType, address, data, rssi]: AdvertisingReportArgs
 ): Buffer {
   const b = Buffer.alloc(25 + data.length);
   b[0] = 1; // num reports

@@ -1,28 +1,19 @@
 // One simulated BLE peripheral as seen by a simulator: advertising content, a GATT database, and the
 // handle to notify, indicate and misbehave (drop the link, stop answering).
 import { EventEmitter } from 'node:events';
-import { buildAdvertisingPayloads } from './advertising.ts';
+import { buildAdvertisingPayloads, type AdvertisingContent } from './advertising.ts';
 import { normalizeAddress } from './address.ts';
-import type { AttServer, Subscription } from './att-server.ts';
+import { AttServer, type Subscription } from './att-server.ts';
 import { GattDatabase, type CharacteristicRecord, type ServiceDefinition } from './gatt-db.ts';
 import { Status } from './hci-constants.ts';
 
-export interface PeripheralOptions {
+export interface PeripheralOptions extends AdvertisingContent {
   /** "aa:bb:cc:dd:ee:ff" */
   address: string;
   /** default 'random' (noble assumes random for an address it has not scanned) */
   addressType?: 'public' | 'random';
-  /** Complete Local Name in the scan response, and the GAP Device Name */
-  name?: string;
-  /** advertised service UUIDs (16-bit as "181f" or 0x181f, or 128-bit) */
-  serviceUuids?: readonly (string | number)[];
-  manufacturerData?: Uint8Array;
-  serviceData?: readonly { uuid: string | number; data: Uint8Array }[];
-  txPower?: number;
   /** RSSI reported in advertising reports and Read RSSI, default -60 */
   rssi?: number;
-  /** default true; false advertises ADV_NONCONN_IND and refuses connections */
-  connectable?: boolean;
   /** start advertising at once (default true) */
   advertising?: boolean;
   /** GAP Appearance (0x2A01), e.g. 0x0D40 = continuous glucose monitor */
@@ -90,14 +81,13 @@ export class VirtualPeripheral extends EventEmitter<PeripheralEvents> {
   private advertisingOn: boolean;
   private unresponsive = false;
   private removed = false;
+  private readonly link: PeripheralLink;
   /** set by the controller while a central is connected */
   connection: Connection | null = null;
 
-  constructor(
-    opts: PeripheralOptions,
-    private readonly link: PeripheralLink,
-  ) {
+  constructor(opts: PeripheralOptions, link: PeripheralLink) {
     super();
+    this.link = link;
     this.address = normalizeAddress(opts.address);
     this.addressType = opts.addressType ?? 'random';
     this.name = opts.name;
@@ -147,11 +137,23 @@ export class VirtualPeripheral extends EventEmitter<PeripheralEvents> {
   }
 
   /** Replaces the advertising content (name, UUIDs...). */
-  setAdvertisingData(content: Parameters<typeof buildAdvertisingPayloads>[0]): void {
+  setAdvertisingData(content: AdvertisingContent): void {
     const p = buildAdvertisingPayloads(content);
     this.advData = p.adv;
     this.scanRspData = p.scanRsp;
     this.link.advertisingChanged(this);
+  }
+
+  /**
+   * The ATT server a central's new link to this peripheral talks to, answering from its GATT database and
+   * passing its MTU and subscription changes on as this peripheral's events.
+   */
+  serveAtt(connectionHandle: number, send: (pdu: Buffer) => void): AttServer {
+    const att = new AttServer(this.gatt, connectionHandle, this.serverMtu, send);
+    att.unresponsive = this.unresponsive;
+    att.on('mtu', (m) => this.emit('mtu', m));
+    att.on('subscribe', (c, s) => this.emit('subscribe', c.uuid.key, s));
+    return att;
   }
 
   characteristic(charUuid: string | number): CharacteristicRecord {
