@@ -1,4 +1,4 @@
-// `npm run bench -- mqtt [readings=100000] [bgShare=0.5]`
+// `npm run bench -- mqtt [readings=100000] [bgShare=0.5]` or `npm run bench -- mqtt hub` (a hub's real load, hubFill)
 // MQTT drain throughput: 100,000 readings (CGM 1-minute chunks and BG Observations) stored through ingest(),
 // queued in the outbox, drained by the Publisher to a local Mosquitto at QoS 1 (PUBACK, then marked sent),
 // against the ceiling of raw mqtt.js publishing the very same payloads with no outbox, at the same QoS and with the
@@ -55,6 +55,21 @@ function fill(store: Store, total: number, bgShare: number): { cgm: number; bg: 
     for (let i = 0; i < all.length; i += 1000) ingest(store, all.slice(i, i + 1000), { now });
   }
   return { cgm, bg };
+}
+
+/**
+ * A hub's real load (`mqtt hub`): one CGM at one sample a minute and one meter at six readings a day, 14 days
+ * of it queued while the hub was offline, ingested as the drivers hand it over (the CGM's live values every
+ * few minutes, so each chunk is queued in many versions). Returns the number of readings.
+ */
+function hubFill(store: Store): { cgm: number; bg: number } {
+  const now = new Date('2026-01-15T00:00:00Z');
+  const start = new Date(now.getTime() - 14 * 86_400_000);
+  const cgm = cgmSeries({ deviceKey: 'ble:cgm-hub', sessionStart: start, count: 14 * 1440, sessionDays: 15 });
+  for (let i = 0; i < cgm.length; i += 5) ingest(store, cgm.slice(i, i + 5), { now });
+  const bg = bgSeries({ deviceKey: 'ble:bg-hub', start, days: 14, perDay: 6 });
+  for (const r of bg) ingest(store, [r], { now });
+  return { cgm: cgm.length, bg: bg.length };
 }
 
 function socketOf(client: mqtt.MqttClient): Socket {
@@ -169,15 +184,19 @@ function median<T extends { ms: number }>(runs: T[]): T {
 }
 
 export async function run(args: string[] = []): Promise<object> {
-  const total = Number(args[0] ?? 100_000);
-  // Share of BG readings (one Observation each); the rest are CGM samples (60 per hourly chunk).
+  // `hub`: a hub's real load (hubFill); else `readings` and the share of BG readings (one Observation each;
+  // the rest are CGM samples, 60 per hourly chunk).
+  const hub = args[0] === 'hub';
+  let total = hub ? 0 : Number(args[0] ?? 100_000);
   const bgShare = Number(args[1] ?? 0.5);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hddt-bench-mqtt-'));
   const broker = new Broker({ dir: path.join(tmp, 'broker') });
   try {
     await broker.start();
     const result: Record<string, unknown> = {
-      readings: total,
+      scenario: hub
+        ? 'hub: 14 days of one CGM (1/min, handed over 5 at a time) and one meter (6/day)'
+        : 'bulk',
       batchSize: BATCH,
       maxInflight: INFLIGHT,
       qos: 1,
@@ -187,7 +206,8 @@ export async function run(args: string[] = []): Promise<object> {
       const store = openStore({ path: path.join(tmp, `hub-${format}.sqlite`) });
       attachOutbox(store);
       const t0 = performance.now();
-      const mix = fill(store, total, bgShare);
+      const mix = hub ? hubFill(store) : fill(store, total, bgShare);
+      total = mix.cgm + mix.bg;
       const fillMs = performance.now() - t0;
       result.mix = mix;
       result.outboxEntries = outboxStats(store).entries;
@@ -249,6 +269,7 @@ export async function run(args: string[] = []): Promise<object> {
       };
       store.close();
     }
+    result.readings = total;
     result.targets = { readingsPerSecond: 20_000, ratio: 0.5 };
     return result;
   } finally {
