@@ -34,7 +34,7 @@ export class AssignmentError extends Error {
 }
 
 export interface AssignOptions {
-  /** Refuse a device key the gateway has never seen (a typo would assign nothing, silently). */
+  /** Refuse a device key the gateway has never seen nor had assigned (a typo would assign nothing, silently). */
   requireSeen?: boolean;
   /**
    * Start of the period. Default: 0 (the device's whole history) for a device that never belonged to anyone,
@@ -78,7 +78,8 @@ export function assignDevice(
   opts: AssignOptions = {},
 ): AssignmentPeriod {
   return store.transaction(() => {
-    if (opts.requireSeen && !getDevice(store, deviceKey)) {
+    // Seen, or pre-registered earlier (it has periods): a known key, not a typo.
+    if (opts.requireSeen && !getDevice(store, deviceKey) && !hasPeriods(store, deviceKey)) {
       throw new AssignmentError(
         'ERR_DEVICE_UNKNOWN',
         `device ${deviceKey} has never been seen by this gateway (check the key, or pre-register it)`,

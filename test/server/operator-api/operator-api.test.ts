@@ -327,6 +327,36 @@ describe('operator API endpoints', () => {
     assert.ok((o.lastSeq as number) >= 3);
   });
 
+  it('refuses a device the gateway never saw unless preRegister; lists the periods a device went through', async () => {
+    const token = await tokenOf('backend.example', backend);
+    const [p, q] = [await h.addPatient(), await h.addPatient()];
+    const key = encodeURIComponent('ble:00:00:5e:00:53:99');
+    expectError(
+      await api(`/assignments/${key}`, token, backend, { method: 'PUT', body: { username: p.username } }),
+      404,
+      'unknown_device',
+    );
+    assert.equal(patientOfDevice(h.services.store, 'ble:00:00:5e:00:53:99'), undefined, 'nothing assigned');
+    const pre = await api(`/assignments/${key}?preRegister=true`, token, backend, {
+      method: 'PUT',
+      body: { username: p.username },
+    });
+    assert.equal(pre.status, 200, pre.text);
+    h.clock.advance(60_000);
+    const again = await api(`/assignments/${key}`, token, backend, {
+      method: 'PUT',
+      body: { username: q.username },
+    });
+    assert.equal(again.status, 200, again.text);
+    const periods = await api(`/assignments/${key}/periods`, token, backend);
+    assert.equal(periods.status, 200, periods.text);
+    const handle = (id: string) => patientHandle(h.services.store, id);
+    assert.deepEqual(periods.json().periods, [
+      { patient: handle(p.patientId), from: null, until: h.clock.now().toISOString() },
+      { patient: handle(q.patientId), from: h.clock.now().toISOString(), until: null },
+    ]);
+  });
+
   it('GET /pairings counts per DiGA, with ended ones by reason, and no patient identifiers', async () => {
     const a = h.clients[0]!;
     const kept = await pair(h, a);
