@@ -1,11 +1,7 @@
 // Public surface of the simulated BLE sensors (see README.md).
+export { CgmSimulator, type CgmSimulatorOptions } from './cgm-simulator.ts';
+export type { CgmRecordSpec, CgmHistoryOptions, CgmAlertLevels, StoredCgmRecord } from './cgm-records.ts';
 export {
-  CgmSimulator,
-  type CgmSimulatorOptions,
-  type CgmRecordSpec,
-  type CgmHistoryOptions,
-  type CgmAlertLevels,
-  type StoredCgmRecord,
   CGMS_UUID,
   CGM_MEASUREMENT_UUID,
   CGM_FEATURE_UUID,
@@ -16,7 +12,7 @@ export {
   CGM_ATT_MISSING_CRC,
   CGM_ATT_INVALID_CRC,
   MALFORMED_CGM_MEASUREMENT,
-} from './cgm-simulator.ts';
+} from './cgms.ts';
 export {
   GlucoseMeterSimulator,
   type GlucoseMeterOptions,
