@@ -102,13 +102,7 @@ test('run loads only the enabled parts: no BLE, serial or MQTT code on the defau
   child.kill('SIGTERM');
   assert.equal((await once(child, 'exit'))[0], 0);
   const { own, packages } = loaded(trace);
-  assert.ok(own.has('server/operator/component'), 'the operator part (enabled by default) loads');
+  assert.ok(own.has('wiring/operator'), 'the operator part (enabled by default) loads');
   for (const p of ['@stoprocent/noble', 'serialport', 'mqtt']) assert.ok(!packages.has(p), p);
-  for (const m of [
-    'drivers/ble/component',
-    'drivers/serial/component',
-    'gateway/sync/component',
-    'server/component',
-  ])
-    assert.ok(!own.has(m), m);
+  for (const m of ['wiring/ble', 'wiring/serial', 'wiring/sync', 'wiring/server']) assert.ok(!own.has(m), m);
 });
