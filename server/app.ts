@@ -152,12 +152,12 @@ export async function buildServer(
   // OAuth2 authorization server (HDDT pairing): metadata, /par, /authorize, /token, /revoke.
   await app.register(oauthRoutes, { services });
   // Patient pages: login with TOTP, consent, pairings, privacy audit trail.
-  await app.register(pageRoutes, { services, prefix: '/account' });
+  await app.register(pageRoutes, { prefix: '/account' });
 
   // ── FHIR resource server ───────────────────────────────────────────────────────────────────────────
   // server/fhir/plugin.ts, under the configured base (server.fhir.base, default /fhir); tokens are checked
   // with verifyAccessToken() from server/oauth/access.ts.
-  await app.register(fhirRoutes, { services });
+  await app.register(fhirRoutes);
   // Operator API for system clients (client_credentials, mTLS; never patient data): server/operator-api.
   await app.register(operatorApiRoutes, { services });
   // ───────────────────────────────────────────────────────────────────────────────────────────────────

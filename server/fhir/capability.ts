@@ -41,17 +41,12 @@ function searchParams(type: SearchType) {
   }));
 }
 
-export function capabilityStatement(opts: CapabilityOptions): Record<string, unknown> {
-  const observationProfiles = [
-    ...(opts.mivs.includes('bloodGlucose') ? [PROFILE.bloodGlucose] : []),
-    ...(opts.mivs.includes('cgm') ? [PROFILE.cgm] : []),
-  ];
-  // Every resource carries meta.versionId and every type serves vread (server/fhir/read.ts).
-  const interaction = [{ code: 'read' }, { code: 'vread' }, { code: 'search-type' }];
-  const resource = (type: SearchType, profiles: string[]) => ({
+function resourceEntry(type: SearchType, profiles: string[]) {
+  return {
     type,
     supportedProfile: profiles,
-    interaction,
+    // Every resource carries meta.versionId and every type serves vread (server/fhir/read.ts).
+    interaction: [{ code: 'read' }, { code: 'vread' }, { code: 'search-type' }],
     versioning: 'versioned',
     readHistory: false,
     updateCreate: false,
@@ -71,9 +66,16 @@ export function capabilityStatement(opts: CapabilityOptions): Record<string, unk
           ],
         }
       : {}),
-  });
-  const observation = {
-    ...resource('Observation', observationProfiles),
+  };
+}
+
+function observationEntry(opts: CapabilityOptions) {
+  const profiles = [
+    ...(opts.mivs.includes('bloodGlucose') ? [PROFILE.bloodGlucose] : []),
+    ...(opts.mivs.includes('cgm') ? [PROFILE.cgm] : []),
+  ];
+  return {
+    ...resourceEntry('Observation', profiles),
     documentation:
       `Sort: ${SORTS.Observation.join(', ')}. _count up to ${opts.maxCount}; paging by opaque next/previous ` +
       'links. vread serves the current version of an Observation (earlier versions are not kept; a CGM chunk ' +
@@ -82,23 +84,27 @@ export function capabilityStatement(opts: CapabilityOptions): Record<string, unk
       ? { operation: [{ name: 'hddt-cgm-summary', definition: CGM_SUMMARY_OPERATION }] }
       : {}),
   };
-  const security: Record<string, unknown> = {
-    cors: false,
-    service: [
-      {
-        coding: [
-          {
-            system: 'http://terminology.hl7.org/CodeSystem/restful-security-service',
-            code: 'OAuth',
-            display: 'OAuth',
-          },
-        ],
-      },
-    ],
-    description:
-      'Mutual TLS with the DiGA client certificate registered in the DiGA directory, plus an OAuth2 bearer ' +
-      'access token (HDDT pairing) on every request except /metadata.',
-  };
+}
+
+const securityEntry = () => ({
+  cors: false,
+  service: [
+    {
+      coding: [
+        {
+          system: 'http://terminology.hl7.org/CodeSystem/restful-security-service',
+          code: 'OAuth',
+          display: 'OAuth',
+        },
+      ],
+    },
+  ],
+  description:
+    'Mutual TLS with the DiGA client certificate registered in the DiGA directory, plus an OAuth2 bearer ' +
+    'access token (HDDT pairing) on every request except /metadata.',
+});
+
+export function capabilityStatement(opts: CapabilityOptions): Record<string, unknown> {
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',
@@ -115,11 +121,11 @@ export function capabilityStatement(opts: CapabilityOptions): Record<string, unk
     rest: [
       {
         mode: 'server',
-        security,
+        security: securityEntry(),
         resource: [
-          observation,
-          resource('Device', [PROFILE.device]),
-          resource('DeviceMetric', [PROFILE.deviceMetric]),
+          observationEntry(opts),
+          resourceEntry('Device', [PROFILE.device]),
+          resourceEntry('DeviceMetric', [PROFILE.deviceMetric]),
           ...(opts.mivs.includes('cgm')
             ? [{ type: 'Bundle', supportedProfile: [CGM_SUMMARY_BUNDLE_PROFILE] }]
             : []),

@@ -1,7 +1,7 @@
 // Wrong methods on what the API knows answer 405 with `Allow` and an OperationOutcome (R4 http.html), not
 // 404: the server is read-only, so PUT/DELETE/PATCH/POST/OPTIONS on a type or an instance, GET on an
 // operation or _search.
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, preValidationAsyncHookHandler } from 'fastify';
 import { FhirError } from './outcome.ts';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'OPTIONS';
@@ -22,7 +22,7 @@ export function methodNotAllowed(method: string, what: string, allow: readonly s
 
 /**
  * Answers 405 for every method of `url` besides `allowed` (fastify serves HEAD wherever GET is allowed).
- * `what` names the target in the OperationOutcome, e.g. `Observation/{id}`; `preHandler` is the guard of
+ * `what` names the target in the OperationOutcome, e.g. `Observation/{id}`; `guard` is the guard of
  * protected paths, so an unauthenticated caller still gets 401 first.
  */
 export function refuseOtherMethods(
@@ -30,13 +30,13 @@ export function refuseOtherMethods(
   url: string,
   what: string,
   allowed: readonly Method[],
-  preHandler?: preHandlerAsyncHookHandler,
+  guard?: preValidationAsyncHookHandler,
 ): void {
   const allow = allowed.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
   app.route({
     method: METHODS.filter((m) => !allowed.includes(m)),
     url,
-    ...(preHandler ? { preHandler } : {}),
+    ...(guard ? { preValidation: guard } : {}),
     handler: async (req) => {
       req.fhir.interfaceId = 'fhir:method-not-allowed';
       throw methodNotAllowed(req.method, what, allow);

@@ -12,6 +12,7 @@ import type {
 } from '../../gateway/store/fhir-search.ts';
 import { DateParamError, parseDateParam, splitPrefix } from './fhir-date.ts';
 import { badRequest, type Issue } from './outcome.ts';
+import { ID_PATTERN } from './schemas.ts';
 
 export type Miv = 'bloodGlucose' | 'cgm';
 
@@ -100,7 +101,7 @@ const ALIASES: Partial<Record<SearchType, ReadonlyMap<string, string>>> = {
 };
 const UNIT_ALIASES: Record<string, string> = { 'mg/dl': 'mg/dL', 'mmol/l': 'mmol/L' };
 const NUMBER_RE = /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/;
-const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
+const ID_RE = new RegExp(ID_PATTERN);
 
 /** Splits a comma-separated OR list, honouring `\,` escapes. */
 export function splitOr(value: string): string[] {
@@ -176,191 +177,192 @@ function stringConds(name: string, modifier: string | undefined, value: string):
   return splitOr(value).map((v) => ({ value: v, mode }));
 }
 
-/** Parses one search; throws FhirError (400) for anything the server cannot honour exactly. */
-export function parseSearch(
-  type: SearchType,
-  params: ReadonlyArray<readonly [string, string]>,
-  ctx: SearchContext,
-): ParsedSearch {
-  const granted = new Set<string>(ctx.mivs.flatMap((m) => MIV_CODES[m]));
-  const grantedSets = ctx.mivs.map((m) => MIV_VALUESET[m]).join(', ') || 'none';
-  const query: ParsedSearch['query'] = {
-    type,
-    sort: { key: type === 'Observation' ? 'date' : 'id', desc: false },
-    count: ctx.defaultCount,
-  };
-  const includes: Includes = { observationDevice: false, metricSource: false };
-  const warnings: Issue[] = [];
-  let empty = false;
-  let cursor: string | undefined;
-  let sortSeen = false;
-  let countSeen = false;
-  const allowed = new Set(SEARCH_PARAMS[type].map((p) => p.name));
-
-  const dates = (name: string, value: string): DateCond => {
-    try {
-      return parseDateParam(value, ctx.nowMs);
-    } catch (err) {
-      if (err instanceof DateParamError) {
-        throw badRequest(
-          `Invalid date '${value}' for search parameter ${name}: ${err.message}`,
-          name,
-          'invalid',
-        );
-      }
-      throw err;
+function dateCond(name: string, value: string, nowMs: number): DateCond {
+  try {
+    return parseDateParam(value, nowMs);
+  } catch (err) {
+    if (err instanceof DateParamError) {
+      throw badRequest(
+        `Invalid date '${value}' for search parameter ${name}: ${err.message}`,
+        name,
+        'invalid',
+      );
     }
-  };
+    throw err;
+  }
+}
 
-  for (const [rawName, value] of params) {
+/** One search being parsed: the parameters are applied in order, each by the first rule that claims it. */
+class SearchParser {
+  readonly query: ParsedSearch['query'];
+  readonly includes: Includes = { observationDevice: false, metricSource: false };
+  readonly warnings: Issue[] = [];
+  empty = false;
+  cursor: string | undefined;
+  private sortSeen = false;
+  private countSeen = false;
+  private readonly granted: Set<string>;
+  private readonly allowed: Set<string>;
+
+  constructor(
+    readonly type: SearchType,
+    readonly ctx: SearchContext,
+  ) {
+    this.granted = new Set<string>(ctx.mivs.flatMap((m) => MIV_CODES[m]));
+    this.allowed = new Set(SEARCH_PARAMS[type].map((p) => p.name));
+    this.query = {
+      type,
+      sort: { key: type === 'Observation' ? 'date' : 'id', desc: false },
+      count: ctx.defaultCount,
+    };
+  }
+
+  apply(rawName: string, value: string): void {
     const [given, modifier] = rawName.split(':', 2) as [string, string | undefined];
-    const name = ALIASES[type]?.get(given) ?? given;
+    const name = ALIASES[this.type]?.get(given) ?? given;
     const base = name.split('.')[0];
-    if (IGNORED.has(rawName)) continue;
+    if (IGNORED.has(rawName)) return;
     if (base === 'subject' || base === 'patient') {
       throw badRequest(
         `Search parameter ${rawName} is not allowed: the patient is implied by the access token`,
         rawName,
       );
     }
-    if (rawName === '_cursor') {
-      cursor = value;
-      continue;
+    if (this.control(rawName, name, modifier, value)) return;
+    if (!this.allowed.has(name)) throw badRequest(`Unknown search parameter ${rawName}`, rawName);
+    if (this.type === 'Observation' && name === 'code') return this.code(rawName, modifier, value);
+    if (!this.typeParam(rawName, name, modifier, value)) {
+      throw badRequest(`Unknown search parameter ${rawName}`, rawName);
     }
-    if (rawName === '_count') {
-      if (countSeen || !/^\d{1,6}$/.test(value))
-        throw badRequest(`Invalid value '${value}' for _count`, '_count', 'invalid');
-      countSeen = true;
-      query.count = Math.min(Number(value), ctx.maxCount);
-      continue;
-    }
-    if (rawName === '_sort') {
-      if (sortSeen || !SORTS[type].includes(value)) {
-        throw badRequest(
-          `Unsupported _sort '${value}' for ${type}; supported: ${SORTS[type].join(', ')}`,
-          '_sort',
-        );
-      }
-      sortSeen = true;
-      const desc = value.startsWith('-');
-      const key = value.replace(/^-/, '');
-      const sort: SortSpec = {
-        key: key === 'date' ? 'date' : key === '_lastUpdated' ? 'lastUpdated' : 'id',
-        desc,
-      };
-      query.sort = sort;
-      continue;
-    }
-    if (name === '_include') {
-      const iterate = modifier === 'iterate' || modifier === 'recurse';
-      if (modifier !== undefined && !iterate)
-        throw badRequest(`Invalid _include modifier '${modifier}'`, rawName);
-      const spec = value.split(':').slice(0, 2).join(':');
-      const target = value.split(':')[2];
-      const list = iterate ? INCLUDES[type].iterate : INCLUDES[type].include;
-      const targetOk =
-        target === undefined ||
-        (spec === 'Observation:device' && (target === 'Device' || target === 'DeviceMetric')) ||
-        (spec === 'DeviceMetric:source' && target === 'Device');
-      if (!list.includes(spec) || !targetOk) {
-        throw badRequest(`Invalid ${rawName} '${value}' for ${type} search`, rawName);
-      }
-      if (spec === 'Observation:device') includes.observationDevice = true;
-      else includes.metricSource = true;
-      continue;
-    }
-    if (name === '_revinclude') throw badRequest(`Invalid _revinclude '${value}': not supported`, rawName);
-    if (rawName === '_id') {
+  }
+
+  /** The parameters of every type (_cursor, _count, _sort, _include, _id, _lastUpdated); false if not one. */
+  private control(rawName: string, name: string, modifier: string | undefined, value: string): boolean {
+    if (rawName === '_cursor') this.cursor = value;
+    else if (rawName === '_count') this.count(value);
+    else if (rawName === '_sort') this.sort(value);
+    else if (name === '_include') this.include(rawName, modifier, value);
+    else if (name === '_revinclude') {
+      throw badRequest(`Invalid _revinclude '${value}': not supported`, rawName);
+    } else if (rawName === '_id') {
       const ids = splitOr(value);
       if (ids.some((id) => !ID_RE.test(id))) throw badRequest(`Invalid _id '${value}'`, '_id', 'invalid');
-      (query.ids ??= []).push(ids);
-      continue;
-    }
-    if (rawName === '_lastUpdated') {
-      (query.lastUpdated ??= []).push(dates('_lastUpdated', value));
-      continue;
-    }
-    if (!allowed.has(name)) throw badRequest(`Unknown search parameter ${rawName}`, rawName);
+      (this.query.ids ??= []).push(ids);
+    } else if (rawName === '_lastUpdated') {
+      (this.query.lastUpdated ??= []).push(dateCond('_lastUpdated', value, this.ctx.nowMs));
+    } else return false;
+    return true;
+  }
 
-    if (type === 'Observation' && name === 'code') {
-      let codes: string[];
-      if (modifier === 'in') {
-        const sets = splitOr(value);
-        codes = sets.flatMap((vs) => {
-          const miv = (Object.keys(MIV_VALUESET) as Miv[]).find((m) => MIV_VALUESET[m] === vs.split('|')[0]);
-          if (!miv) {
-            warnings.push({
-              severity: 'warning',
-              code: 'processing',
-              diagnostics: `ValueSet ${vs} is not supported`,
-            });
-            return [];
-          }
-          return MIV_CODES[miv];
-        });
-      } else if (modifier === undefined) {
-        codes = splitOr(value).flatMap((v) => {
-          const t = token(v);
-          if (t.system !== undefined && t.system !== LOINC) return [];
-          if (t.code === undefined) return [...granted];
-          return [t.code];
-        });
-      } else {
-        throw badRequest(`Unknown search parameter ${rawName}`, rawName);
-      }
-      const inGrant = codes.filter((c) => granted.has(c));
-      for (const c of codes) {
-        if (!granted.has(c)) {
-          warnings.push({
-            severity: 'warning',
-            code: 'processing',
-            diagnostics: `Code ${c} not in ValueSet ${grantedSets}`,
-          });
-        }
-      }
-      if (inGrant.length === 0) empty = true;
-      (query.codes ??= []).push(inGrant.length ? inGrant : ['']);
-      continue;
+  private count(value: string): void {
+    if (this.countSeen || !/^\d{1,6}$/.test(value))
+      throw badRequest(`Invalid value '${value}' for _count`, '_count', 'invalid');
+    this.countSeen = true;
+    this.query.count = Math.min(Number(value), this.ctx.maxCount);
+  }
+
+  private sort(value: string): void {
+    const sorts = SORTS[this.type];
+    if (this.sortSeen || !sorts.includes(value)) {
+      throw badRequest(
+        `Unsupported _sort '${value}' for ${this.type}; supported: ${sorts.join(', ')}`,
+        '_sort',
+      );
     }
+    this.sortSeen = true;
+    const key = value.replace(/^-/, '');
+    const sort: SortSpec = {
+      key: key === 'date' ? 'date' : key === '_lastUpdated' ? 'lastUpdated' : 'id',
+      desc: value.startsWith('-'),
+    };
+    this.query.sort = sort;
+  }
+
+  private include(rawName: string, modifier: string | undefined, value: string): void {
+    const iterate = modifier === 'iterate' || modifier === 'recurse';
+    if (modifier !== undefined && !iterate)
+      throw badRequest(`Invalid _include modifier '${modifier}'`, rawName);
+    const spec = value.split(':').slice(0, 2).join(':');
+    const target = value.split(':')[2];
+    const list = iterate ? INCLUDES[this.type].iterate : INCLUDES[this.type].include;
+    const targetOk =
+      target === undefined ||
+      (spec === 'Observation:device' && (target === 'Device' || target === 'DeviceMetric')) ||
+      (spec === 'DeviceMetric:source' && target === 'Device');
+    if (!list.includes(spec) || !targetOk) {
+      throw badRequest(`Invalid ${rawName} '${value}' for ${this.type} search`, rawName);
+    }
+    if (spec === 'Observation:device') this.includes.observationDevice = true;
+    else this.includes.metricSource = true;
+  }
+
+  /** Observation code (or code:in a MIV ValueSet): codes outside the grant warn and match nothing. */
+  private code(rawName: string, modifier: string | undefined, value: string): void {
+    let codes: string[];
+    if (modifier === 'in') {
+      codes = splitOr(value).flatMap((vs) => {
+        const miv = (Object.keys(MIV_VALUESET) as Miv[]).find((m) => MIV_VALUESET[m] === vs.split('|')[0]);
+        if (miv) return MIV_CODES[miv];
+        this.warn(`ValueSet ${vs} is not supported`);
+        return [];
+      });
+    } else if (modifier === undefined) {
+      codes = splitOr(value).flatMap((v) => {
+        const t = token(v);
+        if (t.system !== undefined && t.system !== LOINC) return [];
+        if (t.code === undefined) return [...this.granted];
+        return [t.code];
+      });
+    } else {
+      throw badRequest(`Unknown search parameter ${rawName}`, rawName);
+    }
+    const grantedSets = this.ctx.mivs.map((m) => MIV_VALUESET[m]).join(', ') || 'none';
+    const inGrant = codes.filter((c) => this.granted.has(c));
+    for (const c of codes) if (!this.granted.has(c)) this.warn(`Code ${c} not in ValueSet ${grantedSets}`);
+    if (inGrant.length === 0) this.empty = true;
+    (this.query.codes ??= []).push(inGrant.length ? inGrant : ['']);
+  }
+
+  /** The type's own parameters besides Observation code; false when none of them matches. */
+  private typeParam(rawName: string, name: string, modifier: string | undefined, value: string): boolean {
+    const { type, query } = this;
     if (type === 'Observation' && name === 'date' && modifier === undefined) {
-      (query.dates ??= []).push(dates('date', value));
-      continue;
-    }
-    if (type === 'Observation' && name === 'value-quantity' && modifier === undefined) {
+      (query.dates ??= []).push(dateCond('date', value, this.ctx.nowMs));
+    } else if (type === 'Observation' && name === 'value-quantity' && modifier === undefined) {
       (query.values ??= []).push(quantity(rawName, value));
-      continue;
-    }
-    if (type === 'Device' && name === 'device-name') {
+    } else if (type === 'Device' && name === 'device-name') {
       (query.deviceNames ??= []).push(stringConds(name, modifier, value));
-      continue;
-    }
-    if (type === 'Device' && name === 'manufacturer') {
+    } else if (type === 'Device' && name === 'manufacturer') {
       (query.manufacturers ??= []).push(stringConds(name, modifier, value));
-      continue;
-    }
-    if (type === 'Device' && name === 'type' && modifier === undefined) {
+    } else if (type === 'Device' && name === 'type' && modifier === undefined) {
       const codes = splitOr(value).flatMap((v) => {
         const t = token(v);
         if (t.system !== undefined && t.system !== SNOMED) return [];
         return t.code === undefined ? [] : [t.code];
       });
       (query.types ??= []).push(codes.length ? codes : ['']);
-      continue;
-    }
-    if (type === 'DeviceMetric' && name === 'source' && (modifier === undefined || modifier === 'Device')) {
+    } else if (
+      type === 'DeviceMetric' &&
+      name === 'source' &&
+      (modifier === undefined || modifier === 'Device')
+    ) {
       const ids = splitOr(value).map((v) => v.replace(/^.*\bDevice\//, ''));
       if (ids.some((id) => !ID_RE.test(id)))
         throw badRequest(`Invalid reference '${value}' for source`, 'source', 'invalid');
       (query.sources ??= []).push(ids);
-      continue;
-    }
-    throw badRequest(`Unknown search parameter ${rawName}`, rawName);
+    } else return false;
+    return true;
   }
 
-  // A period that ends before the oldest data served can match nothing.
-  if (type === 'Observation' && query.dates) {
+  private warn(diagnostics: string): void {
+    this.warnings.push({ severity: 'warning', code: 'processing', diagnostics });
+  }
+
+  /** A period that ends before the oldest data served can match nothing. */
+  checkHistoricRange(): void {
+    if (this.type !== 'Observation' || !this.query.dates) return;
     const upper = Math.min(
-      ...query.dates.map((d) =>
+      ...this.query.dates.map((d) =>
         d.prefix === 'lt' || d.prefix === 'eb'
           ? d.lo
           : d.prefix === 'le' || d.prefix === 'eq'
@@ -368,15 +370,23 @@ export function parseSearch(
             : Infinity,
       ),
     );
-    if (upper <= ctx.historicCutoffMs) {
-      empty = true;
-      warnings.push({
-        severity: 'warning',
-        code: 'processing',
-        diagnostics:
-          'Search includes a time range which is outside the historical time range of this service. Potentially no matches found.',
-      });
+    if (upper <= this.ctx.historicCutoffMs) {
+      this.empty = true;
+      this.warn(
+        'Search includes a time range which is outside the historical time range of this service. Potentially no matches found.',
+      );
     }
   }
-  return { query, includes, cursor, warnings, empty };
+}
+
+/** Parses one search; throws FhirError (400) for anything the server cannot honour exactly. */
+export function parseSearch(
+  type: SearchType,
+  params: ReadonlyArray<readonly [string, string]>,
+  ctx: SearchContext,
+): ParsedSearch {
+  const p = new SearchParser(type, ctx);
+  for (const [rawName, value] of params) p.apply(rawName, value);
+  p.checkHistoricRange();
+  return { query: p.query, includes: p.includes, cursor: p.cursor, warnings: p.warnings, empty: p.empty };
 }

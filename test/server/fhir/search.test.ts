@@ -4,7 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ingest } from '../../../gateway/ingest/pipeline.ts';
 import { bgSeries, cgmSeries } from '../../../firmware-bridge/synthetic-readings.ts';
-import { runSearch } from '../../../server/fhir/search.ts';
+import { EntryCache, runSearch } from '../../../server/fhir/search.ts';
 import type { SearchType } from '../../../gateway/store/fhir-search.ts';
 import { readVisible } from '../../../gateway/store/fhir-search.ts';
 import { writeResourceRow } from '../../../gateway/store/resources.ts';
@@ -20,6 +20,8 @@ after(() => ds.cleanup());
 const NOW = ds.end.getTime();
 const BG = '41653-7';
 const CGM = '99504-3';
+// One per server in the product; here one for the file, as a server would keep it across requests.
+const entries = new EntryCache();
 
 function search(
   type: SearchType,
@@ -34,6 +36,7 @@ function search(
     ctx: { nowMs: NOW, defaultCount: 50, maxCount: 10_000, mivs, historicCutoffMs: opts.cutoff ?? 0 },
     baseUrl: opts.baseUrl ?? 'https://hub.example/fhir',
     cursorSecret: Buffer.alloc(32, 1),
+    entries,
   });
   return JSON.parse(res.body.toString('utf8')) as Json;
 }
