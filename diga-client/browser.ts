@@ -79,10 +79,10 @@ export class PatientBrowser {
   private readonly http: MtlsHttp;
   private readonly jar = new CookieJar();
 
-  constructor(
-    private readonly origin: string,
-    ca: string,
-  ) {
+  private readonly origin: string;
+
+  constructor(origin: string, ca: string) {
+    this.origin = origin;
     this.http = new MtlsHttp({ ca });
   }
 

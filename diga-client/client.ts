@@ -71,16 +71,34 @@ function capabilitiesOf(cs: FhirResource): Capabilities {
 }
 
 export class DigaClient {
+  readonly settings: ClientSettings;
+  readonly metadata: oauth.AuthorizationServer;
+  readonly capabilities: Capabilities;
+  private readonly ctx: OAuthContext;
+  private readonly tokens: TokenSession;
+  private readonly fhir: FhirClient;
+  private readonly opts: DigaClientOptions;
+  private readonly tls: { ca: string };
+
   private constructor(
-    readonly settings: ClientSettings,
-    readonly metadata: oauth.AuthorizationServer,
-    readonly capabilities: Capabilities,
-    private readonly ctx: OAuthContext,
-    private readonly tokens: TokenSession,
-    private readonly fhir: FhirClient,
-    private readonly opts: DigaClientOptions,
-    private readonly tls: { ca: string },
-  ) {}
+    settings: ClientSettings,
+    metadata: oauth.AuthorizationServer,
+    capabilities: Capabilities,
+    ctx: OAuthContext,
+    tokens: TokenSession,
+    fhir: FhirClient,
+    opts: DigaClientOptions,
+    tls: { ca: string },
+  ) {
+    this.settings = settings;
+    this.metadata = metadata;
+    this.capabilities = capabilities;
+    this.ctx = ctx;
+    this.tokens = tokens;
+    this.fhir = fhir;
+    this.opts = opts;
+    this.tls = tls;
+  }
 
   /** Reads the certificate files, the AS metadata and the FHIR CapabilityStatement. */
   static async open(settings: ClientSettings, opts: DigaClientOptions = {}): Promise<DigaClient> {

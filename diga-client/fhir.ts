@@ -32,11 +32,15 @@ function outcomeText(text: string): string {
 }
 
 export class FhirClient {
-  constructor(
-    private readonly http: MtlsHttp,
-    readonly base: string,
-    private readonly tokens?: TokenSession,
-  ) {}
+  private readonly http: MtlsHttp;
+  readonly base: string;
+  private readonly tokens?: TokenSession;
+
+  constructor(http: MtlsHttp, base: string, tokens?: TokenSession) {
+    this.http = http;
+    this.base = base;
+    this.tokens = tokens;
+  }
 
   private url(pathOrUrl: string): string {
     return /^https:\/\//.test(pathOrUrl)

@@ -170,12 +170,17 @@ export async function exchangeCode(
 export class TokenSession {
   private refreshing: Promise<StoredTokens> | undefined;
 
-  constructor(
-    private readonly ctx: OAuthContext,
-    private readonly as: oauth.AuthorizationServer,
-    private readonly file: TokenFile,
-    private readonly refreshMarginSeconds = 60,
-  ) {}
+  private readonly ctx: OAuthContext;
+  private readonly as: oauth.AuthorizationServer;
+  private readonly file: TokenFile;
+  private readonly refreshMarginSeconds: number;
+
+  constructor(ctx: OAuthContext, as: oauth.AuthorizationServer, file: TokenFile, refreshMarginSeconds = 60) {
+    this.ctx = ctx;
+    this.as = as;
+    this.file = file;
+    this.refreshMarginSeconds = refreshMarginSeconds;
+  }
 
   current(): StoredTokens {
     const t = this.file.read();

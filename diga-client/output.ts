@@ -13,7 +13,10 @@ export class JsonlSink {
   private readonly seen = new Set<string>();
   private fd: number;
 
-  constructor(readonly file: string) {
+  readonly file: string;
+
+  constructor(file: string) {
+    this.file = file;
     fs.mkdirSync(path.dirname(file), { recursive: true });
     for (const r of readJsonl(file)) this.seen.add(resourceKey(r));
     this.fd = fs.openSync(file, 'a', 0o600);

@@ -79,7 +79,10 @@ function later(a: string | undefined, b: string | undefined): string | undefined
 export class Poller {
   private state: PollState;
 
-  constructor(private readonly o: PollerOptions) {
+  private readonly o: PollerOptions;
+
+  constructor(o: PollerOptions) {
+    this.o = o;
     this.state = readJson<PollState>(o.stateFile) ?? emptyState();
   }
 

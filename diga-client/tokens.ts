@@ -15,7 +15,11 @@ export interface StoredTokens {
 }
 
 export class TokenFile {
-  constructor(readonly path: string) {}
+  readonly path: string;
+
+  constructor(path: string) {
+    this.path = path;
+  }
 
   read(): StoredTokens | undefined {
     return readJson<StoredTokens>(this.path);

@@ -29,8 +29,11 @@ export class H4Link extends EventEmitter<H4LinkEvents> {
   bytesOut = 0;
   bytesIn = 0;
 
-  private constructor(private readonly port: SerialPort) {
+  private readonly port: SerialPort;
+
+  private constructor(port: SerialPort) {
     super();
+    this.port = port;
     port.on('data', (chunk: Buffer) => {
       this.bytesIn += chunk.length;
       const packets = this.parser.push(chunk);

@@ -67,11 +67,13 @@ interface Transfer {
 }
 
 class RacpRefusal extends Error {
-  constructor(
-    readonly opCode: number,
-    readonly response: RacpResponseCodeName,
-  ) {
+  readonly opCode: number;
+  readonly response: RacpResponseCodeName;
+
+  constructor(opCode: number, response: RacpResponseCodeName) {
     super(response);
+    this.opCode = opCode;
+    this.response = response;
   }
 }
 
@@ -89,11 +91,18 @@ const FILTERED_OPERATORS = new Set<number>([
 export class RacpServer<R> {
   private transfer: Transfer | null = null;
 
+  private readonly peripheral: VirtualPeripheral;
+  private readonly backend: RacpBackend<R>;
+  private readonly onTransferEnd: (end: TransferEnd) => void;
+
   constructor(
-    private readonly peripheral: VirtualPeripheral,
-    private readonly backend: RacpBackend<R>,
-    private readonly onTransferEnd: (end: TransferEnd) => void,
+    peripheral: VirtualPeripheral,
+    backend: RacpBackend<R>,
+    onTransferEnd: (end: TransferEnd) => void,
   ) {
+    this.peripheral = peripheral;
+    this.backend = backend;
+    this.onTransferEnd = onTransferEnd;
     // a procedure ends with its link: a reconnecting central may start a new one at once
     peripheral.on('disconnect', () => {
       if (this.transfer) this.transfer.linkLost = true;

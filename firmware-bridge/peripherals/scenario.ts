@@ -16,12 +16,15 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const SCENARIO_SCHEMA_PATH = path.join(here, 'scenario.schema.json');
 
 export class ScenarioError extends Error {
+  readonly problems: readonly string[];
+
   constructor(
     message: string,
     /** one line per problem */
-    readonly problems: readonly string[] = [message],
+    problems: readonly string[] = [message],
   ) {
     super(message);
+    this.problems = problems;
     this.name = 'ScenarioError';
   }
 }

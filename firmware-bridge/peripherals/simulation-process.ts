@@ -3,13 +3,15 @@
 // Events carry process.hrtime.bigint() stamps (CLOCK_MONOTONIC, comparable across processes).
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measurePtyByteRateOf, type ByteRateResult } from '../hci/index.ts';
 import type { TransferEnd } from './racp-server.ts';
 import type { Scenario } from './scenario.ts';
 import type { SimulationDescription } from './simulation.ts';
 
-const CHILD = fileURLToPath(new URL('./simulation-child.ts', import.meta.url));
+// simulation-child.ts beside the sources, simulation-child.js beside the compiled build
+const CHILD = fileURLToPath(new URL(`./simulation-child${path.extname(import.meta.url)}`, import.meta.url));
 
 export type ParentMessage =
   | { type: 'start'; scenario: Scenario; capture: boolean }
@@ -47,11 +49,13 @@ export class SimulationProcess extends EventEmitter<ProcessEvents> {
   private readonly waiting = new Map<number, { resolve(m: ChildMessage): void; reject(e: Error): void }>();
   private exited: Promise<void>;
 
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly description: SimulationDescription,
-  ) {
+  private readonly child: ChildProcess;
+  readonly description: SimulationDescription;
+
+  private constructor(child: ChildProcess, description: SimulationDescription) {
     super();
+    this.child = child;
+    this.description = description;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     child.on('message', (raw) => this.onMessage(raw as ChildMessage));
     child.once('exit', (code, signal) => {

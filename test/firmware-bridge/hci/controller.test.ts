@@ -15,7 +15,10 @@ class RawHost {
   private readonly inbox: H4Packet[] = [];
   private readonly raw: Buffer[] = [];
   private wake: (() => void) | null = null;
-  constructor(private readonly port: SerialPort) {
+  private readonly port: SerialPort;
+
+  constructor(port: SerialPort) {
+    this.port = port;
     port.on('data', (chunk: Buffer) => {
       this.raw.push(chunk);
       this.inbox.push(...this.parser.push(chunk));
