@@ -36,7 +36,16 @@ export function processRecords(
   records: MeterRecord[],
   timeZone: string,
 ): ProcessedRecords {
-  const device = deviceInfoFor(protocol, config);
+  return processMeterRecords(deviceInfoFor(protocol, config), config, records, timeZone);
+}
+
+/** The same for any meter transport (USB meters name their device themselves). */
+export function processMeterRecords(
+  device: DeviceInfo,
+  config: MeterConfig,
+  records: MeterRecord[],
+  timeZone: string,
+): ProcessedRecords {
   const offset = clockOffsetMs(config, timeZone);
   const seen = new Map<string, number>();
   const out: ProcessedRecords = { readings: [], unusable: [] };

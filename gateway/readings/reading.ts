@@ -2,7 +2,7 @@
 // Nothing after this seam knows whether bytes came over BLE, a serial cable or a JSON file.
 
 export type DeviceKind = 'cgm' | 'bgm';
-export type Transport = 'ble' | 'serial' | 'import';
+export type Transport = 'ble' | 'serial' | 'usb' | 'import';
 export type GlucoseUnit = 'mg/dL' | 'mmol/L';
 /** Where the sample was taken; decides the LOINC code of a blood glucose Observation. */
 export type Specimen = 'capillary' | 'blood' | 'plasma' | 'isf';

@@ -6,7 +6,7 @@ const UNITS = new Set(['mg/dL', 'mmol/L']);
 const SPECIMENS = new Set(['capillary', 'blood', 'plasma', 'isf']);
 const FLAGS = new Set(['low', 'high', 'error']);
 const KINDS = new Set(['cgm', 'bgm']);
-const TRANSPORTS = new Set(['ble', 'serial', 'import']);
+const TRANSPORTS = new Set(['ble', 'serial', 'usb', 'import']);
 const CALIBRATION = new Set(['not-calibrated', 'calibration-required', 'calibrated', 'unspecified']);
 
 const nonEmpty = (s: unknown): s is string => typeof s === 'string' && s.length > 0;
