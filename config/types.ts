@@ -69,6 +69,7 @@ export interface OperatorApiConfig {
 export interface GatewayConfig extends CoreConfig {
   ble: BleConfig;
   serial: SerialConfig;
+  usb: UsbConfig;
   server: ServerConfig;
   mqtt: MqttConfig;
   operator: OperatorConfig;
@@ -150,6 +151,15 @@ export interface BleConfig extends SectionToggle {
   annunciationOrder: 'status-first' | 'warning-first';
   /** CGM: write Session Start Time when the sensor reports an unknown date. */
   writeSessionStartTime: 'if-unknown' | 'never';
+}
+
+/** USB meters (docs/usb-meters.md): each meter that appears is dumped once. */
+export interface UsbConfig {
+  enabled: boolean;
+  protocols: Array<'contour-usb' | 'freestyle-hid' | 'verio-scsi'>;
+  pollMs: number;
+  /** Zone of the meter clocks; null = the top-level timezone. */
+  timezone: string | null;
 }
 
 export interface SerialConfig {

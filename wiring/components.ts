@@ -25,6 +25,10 @@ export const parts = {
     enabled: (c) => c.serial.enabled,
     load: async () => (await import('./serial.ts')).createSerialComponent(),
   },
+  usb: {
+    enabled: (c) => c.usb.enabled,
+    load: async () => (await import('./usb.ts')).createUsbComponent(),
+  },
   server: {
     enabled: (c) => c.server.enabled,
     load: async () => (await import('./server.ts')).serverComponent,
@@ -51,6 +55,7 @@ export function components(config: GatewayConfig): Component[] {
     retentionJob,
     ...part('ble'),
     ...part('serial'),
+    ...part('usb'),
     ...part('server'),
     ...part('consent-expiry'),
     ...part('operator'),
