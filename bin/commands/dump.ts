@@ -1,6 +1,6 @@
 // `hddt-gateway dump --port PATH --protocol P [--config F] [--db FILE] [--timezone Z]`: reads every record
-// from a serial meter into the store, with a progress bar on a terminal and a one-line summary. With sync on
-// in the configuration, what it stores is queued for the recorder in the same transactions.
+// from a serial meter into the store (`dump --usb [PATH]`: a plugged USB meter, see dump-usb.ts), with a
+// progress bar on a terminal and a one-line summary. With sync on in the configuration, what it stores is queued for the recorder in the same transactions.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -8,14 +8,16 @@ import { Presets, SingleBar } from 'cli-progress';
 import { assertTimeZone, TimeZoneError } from '../../drivers/serial/local-time.ts';
 import { SERIAL_PROTOCOLS, type SerialProtocol } from '../../drivers/serial/meter-session.ts';
 import { dumpMeter } from '../../drivers/serial/run-dump.ts';
+import { dumpUsb } from './dump-usb.ts';
 import { openGatewayStore } from '../../gateway/open-store.ts';
 import { ingestOptionsFromConfig } from '../../gateway/hddt/mapping.ts';
 import { storePort } from '../../gateway/ingest/port.ts';
 import { UsageError, action, configFrom, withConfigOption } from './common.ts';
 
-interface DumpCliOptions {
-  port: string;
-  protocol: SerialProtocol;
+export interface DumpCliOptions {
+  port?: string;
+  protocol?: string;
+  usb?: string | true;
   db?: string;
   config?: string;
   timezone: string;
@@ -34,9 +36,13 @@ function positiveInt(value: string, name: string, min: number): number {
 
 export function register(program: Command): void {
   withConfigOption(program.command('dump'))
-    .description('read all records from a serial glucose meter into the store')
-    .requiredOption('--port <path>', 'serial device, e.g. /dev/ttyUSB0')
-    .requiredOption('--protocol <protocol>', `meter protocol: ${SERIAL_PROTOCOLS.join(', ')}`)
+    .description('read all records from a serial or USB glucose meter into the store')
+    .option('--port <path>', 'serial device, e.g. /dev/ttyUSB0')
+    .option(
+      '--protocol <protocol>',
+      `meter protocol: ${SERIAL_PROTOCOLS.join(', ')} (USB: docs/usb-meters.md)`,
+    )
+    .option('--usb [path]', 'read a plugged USB meter: the first found, or this hidraw / SCSI device')
     .option('--db <file>', "SQLite store to write to (default: the configuration's store)")
     .option('--timezone <zone>', 'IANA time zone the meter clock is set to', 'Europe/Berlin')
     .option('--baud <rate>', 'baud rate (default: the protocol’s, 9600)')
@@ -45,7 +51,15 @@ export function register(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .action(
       action(async (opts: DumpCliOptions) => {
-        if (!SERIAL_PROTOCOLS.includes(opts.protocol)) {
+        if (opts.usb !== undefined) {
+          const retries = positiveInt(opts.retries, '--retries', 0);
+          return dumpUsb(opts, { retries, replyMs: positiveInt(opts.timeoutMs, '--timeout-ms', 10) });
+        }
+        if (opts.port === undefined || opts.protocol === undefined)
+          throw new UsageError('dump: give --port and --protocol for a serial meter, or --usb');
+        const protocol = opts.protocol as SerialProtocol;
+        const port = opts.port;
+        if (!SERIAL_PROTOCOLS.includes(protocol)) {
           throw new UsageError(
             `dump: unknown protocol "${opts.protocol}" (known: ${SERIAL_PROTOCOLS.join(', ')})`,
           );
@@ -59,7 +73,7 @@ export function register(program: Command): void {
         const retries = positiveInt(opts.retries, '--retries', 0);
         const replyMs = positiveInt(opts.timeoutMs, '--timeout-ms', 10);
         const baudRate = opts.baud === undefined ? undefined : positiveInt(opts.baud, '--baud', 50);
-        if (!fs.existsSync(opts.port)) throw new UsageError(`dump: no such port ${opts.port}`);
+        if (!fs.existsSync(port)) throw new UsageError(`dump: no such port ${port}`);
         if (opts.db !== undefined && !fs.existsSync(path.dirname(path.resolve(opts.db)))) {
           throw new UsageError(`dump: the directory of ${opts.db} does not exist`);
         }
@@ -74,8 +88,8 @@ export function register(program: Command): void {
         let started = false;
         try {
           const result = await dumpMeter({
-            path: opts.port,
-            protocol: opts.protocol,
+            path: port,
+            protocol,
             port: storePort(store, ingestOptionsFromConfig(config)),
             timeZone: opts.timezone,
             baudRate,
@@ -105,7 +119,7 @@ export function register(program: Command): void {
           process.stdout.write(
             opts.json
               ? `${JSON.stringify(summary)}\n`
-              : `${summary.device ?? opts.port}: read ${summary.read}, stored ${summary.stored}, ` +
+              : `${summary.device ?? port}: read ${summary.read}, stored ${summary.stored}, ` +
                   `duplicate ${summary.duplicates}, expired ${summary.expired}, rejected ${summary.rejected}\n`,
           );
           if (result.error) {

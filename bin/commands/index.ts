@@ -35,7 +35,7 @@ export const commands: Record<string, CommandEntry> = {
   logs: { args: '', load: () => import('./logs.ts'),
     description: 'HDDT request log: verify the hash chain, query lines' },
   dump: { args: '[options]', load: () => import('./dump.ts'),
-    description: 'read all records from a serial glucose meter into the store' },
+    description: 'read all records from a serial or USB glucose meter into the store' },
   simulate: { args: '[options]', load: () => import('./simulate.ts'),
     description: 'simulate BLE glucose sensors from a scenario file on a virtual HCI controller; prints the pty for noble' },
   status: { args: '[options]', load: () => import('./status.ts'),

@@ -114,3 +114,20 @@ export class UsbDiscovery {
     this.attached.clear();
   }
 }
+
+/** The USB meters plugged in now (for `dump --usb`); HID meters only when node-hid can be used. */
+export function findUsbMeters(
+  listHid: (() => HidDeviceEntry[]) | undefined,
+  listScsi: () => { path: string; vendor: string }[] = sysfsScsiDevices,
+): UsbDeviceRef[] {
+  const out: UsbDeviceRef[] = [];
+  const d = new UsbDiscovery({
+    protocols: ['contour-usb', 'freestyle-hid', 'verio-scsi'],
+    listHid,
+    listScsi,
+    onAttach: (ref) => out.push(ref),
+  });
+  d.poll();
+  d.stop();
+  return out;
+}
