@@ -2,7 +2,11 @@
 // adding a table is one entry in the list below: `(await import('./<name>.ts')).kinds`.
 import type { DecodeKinds } from './types.ts';
 
-const tables: DecodeKinds[] = [(await import('./ble.ts')).kinds, (await import('./serial.ts')).kinds];
+const tables: DecodeKinds[] = [
+  (await import('./ble.ts')).kinds,
+  (await import('./serial.ts')).kinds,
+  (await import('./usb.ts')).kinds,
+];
 
 function merge(parts: DecodeKinds[]): DecodeKinds {
   const out: Record<string, DecodeKinds[string]> = {};
