@@ -2,24 +2,25 @@
 // the other into the peripheral's own AttServer (the same server the virtual HCI controller feeds from the
 // air), responses come back in order, notifications and indications are handed up, and every indication is
 // confirmed at once (BlueZ confirms them itself; D-Bus clients never see them as such).
+import { GatewayError } from '../../lib/errors.ts';
 import { ATT_DEFAULT_MTU, AttOp } from '../hci/att.ts';
 
-/** An ATT Error Response to a request: `code` is the ATT error code (0x05 Insufficient Authentication...). */
-export class AttRequestError extends Error {
-  constructor(
-    readonly code: number,
-    readonly requestOpcode: number,
-  ) {
-    super(`ATT error 0x${code.toString(16).padStart(2, '0')}`);
-    this.name = 'AttRequestError';
+/** An ATT Error Response to a request: `attCode` is the ATT error code (0x05 Insufficient Authentication...). */
+export class AttRequestError extends GatewayError {
+  readonly attCode: number;
+  readonly requestOpcode: number;
+
+  constructor(attCode: number, requestOpcode: number) {
+    super('ERR_ATT_REQUEST', `ATT error 0x${attCode.toString(16).padStart(2, '0')}`);
+    this.attCode = attCode;
+    this.requestOpcode = requestOpcode;
   }
 }
 
 /** No answer within the ATT transaction timeout (BlueZ then drops the link). */
-export class AttTimeoutError extends Error {
+export class AttTimeoutError extends GatewayError {
   constructor(ms: number) {
-    super(`ATT request not answered within ${ms} ms`);
-    this.name = 'AttTimeoutError';
+    super('ERR_ATT_TIMEOUT', `ATT request not answered within ${ms} ms`);
   }
 }
 
