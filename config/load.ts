@@ -1,6 +1,7 @@
 // Loads the configuration: embedded defaults < the file given with --config < HDDT_* environment variables.
 // Anything invalid stops start-up with a message naming the key, the value and what was expected.
 // Paths come back absolute (config/paths.ts has the rule); server.issuer follows server.port unless set.
+import { GatewayError } from '../lib/errors.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,10 +11,9 @@ import type { GatewayConfig } from './types.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-export class ConfigError extends Error {
+export class ConfigError extends GatewayError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
+    super('ERR_CONFIG', message);
   }
 }
 

@@ -1,5 +1,6 @@
 // The reference client's failures, with stable codes a caller (CLI, demo, tests) can branch on.
 // Messages never carry tokens, codes or passwords.
+import { GatewayError, type ErrorCode } from '../lib/errors.ts';
 export type DigaClientErrorCode =
   /** No tokens stored: run the pairing first. */
   | 'not_paired'
@@ -14,18 +15,18 @@ export type DigaClientErrorCode =
   /** Bad settings (files, URLs, options). */
   | 'settings';
 
-export class DigaClientError extends Error {
-  readonly code: DigaClientErrorCode;
+/** A failure of the reference client: `reason` says what happened, `code` is its catalogue entry (ERR_DIGA_…). */
+export class DigaClientError extends GatewayError {
+  readonly reason: DigaClientErrorCode;
   /** The HTTP status of a refused request, when there was one. */
   readonly httpStatus?: number;
   constructor(
-    code: DigaClientErrorCode,
+    reason: DigaClientErrorCode,
     message: string,
     options?: { cause?: unknown; httpStatus?: number },
   ) {
-    super(message, options);
-    this.name = 'DigaClientError';
-    this.code = code;
+    super(`ERR_DIGA_${reason.toUpperCase()}` as ErrorCode, message, options);
+    this.reason = reason;
     if (options?.httpStatus !== undefined) this.httpStatus = options.httpStatus;
   }
 }

@@ -1,9 +1,14 @@
 // Shared CLI plumbing: configuration loading and clean failures (exit code 2, one line, no stack trace).
+import { GatewayError, exitCodeOf } from '../../lib/errors.ts';
 import type { Command } from 'commander';
 import { ConfigError, dataPath, ensureDataDir, loadConfig } from '../../config/load.ts';
 import type { GatewayConfig } from '../../config/types.ts';
 
-export class UsageError extends Error {}
+export class UsageError extends GatewayError {
+  constructor(message: string) {
+    super('ERR_USAGE', message);
+  }
+}
 
 export function withConfigOption(cmd: Command): Command {
   return cmd.option('-c, --config <file>', 'configuration file (JSON) overriding the defaults');
@@ -31,22 +36,22 @@ function dataDirNotice(dir: string): string {
   );
 }
 
-/** Runs a command body; expected failures print one line and exit 2, unexpected ones exit 1. */
+/**
+ * Runs a command body; a failure prints one line (a configuration error its list of keys) and exits with the
+ * code the error catalogue gives it (2 for bad input or configuration, 1 for anything unexpected).
+ */
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void) {
   return async (...args: A) => {
     try {
       await fn(...args);
     } catch (err) {
-      if (err instanceof ConfigError) {
-        process.stderr.write(`hddt-gateway: invalid configuration:\n${err.message}\n`);
-        process.exitCode = 2;
-      } else if (err instanceof UsageError) {
-        process.stderr.write(`hddt-gateway: ${err.message}\n`);
-        process.exitCode = 2;
-      } else {
-        process.stderr.write(`hddt-gateway: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exitCode = 1;
-      }
+      const message = err instanceof Error ? err.message : String(err);
+      process.stderr.write(
+        err instanceof ConfigError
+          ? `hddt-gateway: invalid configuration:\n${message}\n`
+          : `hddt-gateway: ${message}\n`,
+      );
+      process.exitCode = exitCodeOf(err);
     }
   };
 }

@@ -2,6 +2,8 @@
 // DiGA developers testing against a gateway. Connection settings given to `pair` are kept in the state
 // folder (client.json; tokens in tokens.json, 0600) so later commands need only --state-dir.
 // Exit codes: 0 ok, 2 invalid input or settings, 3 not paired or the pairing was revoked, 1 anything else.
+import { exitCodeOf } from '../../lib/errors.ts';
+import { UsageError } from './common.ts';
 import path from 'node:path';
 import readline from 'node:readline';
 import type { Command } from 'commander';
@@ -39,7 +41,7 @@ function withConnection(cmd: Command): Command {
     .option('--out <file>', 'output file, JSON lines (default <state-dir>/resources.jsonl)');
 }
 
-class Usage extends Error {}
+class Usage extends UsageError {}
 
 /** The given options over the saved client.json; every setting must be known from one of them. */
 function settingsFrom(o: ConnectionOptions): ClientSettings {
@@ -87,8 +89,8 @@ function run<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
         process.exitCode = 2;
       } else if (err instanceof DigaClientError) {
         process.stderr.write(`hddt-gateway diga-client: ${err.message}\n`);
-        process.exitCode =
-          err.code === 'settings' ? 2 : err.code === 'grant_revoked' || err.code === 'not_paired' ? 3 : 1;
+        // 2: bad settings; 3: pair again (not paired, or the grant is gone); 1: anything else (the catalogue's)
+        process.exitCode = exitCodeOf(err);
       } else {
         process.stderr.write(
           `hddt-gateway diga-client: ${err instanceof Error ? err.message : String(err)}\n`,

@@ -2,6 +2,7 @@
 // type), Session Start Time (the time base: record time = start + offset minutes), Session Run Time (expiry)
 // and Status (the sensor's "now", for the clock offset), backfill with RACP "time offset ≥ last stored + 1",
 // then stay connected for live values.
+import { GatewayError } from '../../lib/errors.ts';
 import { cgmSupportsE2eCrc, decodeCgmFeature } from '../codecs/cgm-feature.ts';
 import { decodeCgmSessionRunTime } from '../codecs/cgm-session-run-time.ts';
 import {
@@ -28,10 +29,9 @@ const MAX_EARLY_NOTIFICATIONS = 1000;
 const MIN_OFFSETS_FOR_INTERVAL = 4;
 const MAX_INTERVAL_MINUTES = 15;
 
-export class SensorConfigError extends Error {
+export class SensorConfigError extends GatewayError {
   constructor(message: string) {
-    super(message);
-    this.name = 'SensorConfigError';
+    super('ERR_SENSOR_CONFIG', message);
   }
 }
 

@@ -2,6 +2,7 @@
 // Response Code (or Number of Stored Records) indication. The wait is an inactivity timeout: every record that
 // arrives meanwhile (touch()) restarts it, so a 20,160-record transfer is not cut off, while a server that goes
 // quiet is aborted with `03 00`.
+import { GatewayError } from '../../lib/errors.ts';
 import { CodecError } from '../codecs/codec-error.ts';
 import {
   decodeRacp,
@@ -18,10 +19,9 @@ import { LinkError, type GattLink } from './transport.ts';
 /** Observers (metrics) learn how long each RACP procedure took: (service, outcome, seconds). */
 export const racpTimings = new EventEmitter();
 
-export class RacpError extends Error {
+export class RacpError extends GatewayError {
   constructor(message: string) {
-    super(message);
-    this.name = 'RacpError';
+    super('ERR_RACP', message);
   }
 }
 

@@ -1,6 +1,7 @@
 // The small transport seam between the device state machines and the BLE stack: a radio that scans and
 // connects, and a connected GATT link with timed, cancellable operations. noble-transport.ts implements it on
 // @stoprocent/noble; the device drivers only see these interfaces.
+import { GatewayError } from '../../lib/errors.ts';
 
 export interface Advertisement {
   /** The stack's handle for the peripheral (noble's id). */
@@ -28,11 +29,17 @@ export interface BleRadio {
 }
 
 /** Thrown by GattLink operations: the link went down, the operation timed out, or the stack refused it. */
-export class LinkError extends Error {
-  readonly reason: 'disconnected' | 'timeout' | 'gatt' | 'missing';
+const LINK_CODES = {
+  disconnected: 'ERR_LINK_DISCONNECTED',
+  timeout: 'ERR_LINK_TIMEOUT',
+  gatt: 'ERR_LINK_GATT',
+  missing: 'ERR_LINK_MISSING',
+} as const;
+
+export class LinkError extends GatewayError {
+  readonly reason: keyof typeof LINK_CODES;
   constructor(reason: LinkError['reason'], message: string) {
-    super(message);
-    this.name = 'LinkError';
+    super(LINK_CODES[reason], message);
     this.reason = reason;
   }
 }

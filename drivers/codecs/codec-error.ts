@@ -1,4 +1,5 @@
 // The only error a codec throws: a stable machine-readable code plus a message naming what was wrong.
+import { GatewayError } from '../../lib/errors.ts';
 export type CodecErrorCode =
   | 'ERR_TOO_SHORT'
   | 'ERR_TOO_LONG'
@@ -15,11 +16,9 @@ export type CodecErrorCode =
   | 'ERR_MALFORMED'
   | 'ERR_INVALID_ARGUMENT';
 
-export class CodecError extends Error {
-  readonly code: CodecErrorCode;
+export class CodecError extends GatewayError {
+  declare readonly code: CodecErrorCode;
   constructor(code: CodecErrorCode, message: string) {
-    super(message);
-    this.name = 'CodecError';
-    this.code = code;
+    super(code, message);
   }
 }

@@ -2,14 +2,14 @@
 // the zone rules come from the runtime's ICU data) and returns the UTC instant.
 // DST: a wall time that does not exist (spring gap) is moved forward by the gap; a wall time that exists twice
 // (autumn overlap) takes the earlier instant. This is Temporal's "compatible" disambiguation.
+import { GatewayError } from '../../lib/errors.ts';
 
 const LOCAL_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$/;
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-export class TimeZoneError extends Error {
+export class TimeZoneError extends GatewayError {
   constructor(message: string) {
-    super(message);
-    this.name = 'TimeZoneError';
+    super('ERR_TIME_ZONE', message);
   }
 }
 

@@ -1,5 +1,6 @@
 // Why a meter session failed. Codec errors on single frames are retried inside the sessions; a MeterError is
 // what is left when retries run out, the meter stays silent, or the cable is pulled.
+import { GatewayError } from '../../lib/errors.ts';
 export type MeterErrorCode =
   | 'ERR_TIMEOUT'
   | 'ERR_PORT_CLOSED'
@@ -8,11 +9,9 @@ export type MeterErrorCode =
   | 'ERR_PROTOCOL'
   | 'ERR_INCOMPLETE';
 
-export class MeterError extends Error {
-  readonly code: MeterErrorCode;
+export class MeterError extends GatewayError {
+  declare readonly code: MeterErrorCode;
   constructor(code: MeterErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'MeterError';
-    this.code = code;
+    super(code, message, options);
   }
 }

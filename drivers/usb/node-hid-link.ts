@@ -2,6 +2,7 @@
 // addon: when it is missing or its addon cannot load (its Linux prebuilds also link libusb-1.0), the USB part
 // says exactly that instead of failing somewhere later.
 import { createRequire } from 'node:module';
+import { GatewayError } from '../../lib/errors.ts';
 import { MeterError } from '../serial/meter-error.ts';
 import type { HidLink } from './usb-link.ts';
 
@@ -18,10 +19,9 @@ export interface HidDeviceEntry {
   manufacturer?: string;
 }
 
-export class UsbUnavailableError extends Error {
+export class UsbUnavailableError extends GatewayError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'UsbUnavailableError';
+    super('ERR_USB_UNAVAILABLE', message, options);
   }
 }
 

@@ -1,6 +1,7 @@
 // Scenario files for the simulated serial meters: what the meter holds (serial, unit, clock, records) and
 // which line faults it injects. JSON, validated on load so a typo fails loudly instead of silently.
 import { MGDL_PER_MMOLL } from '../../gateway/hddt/codes.ts';
+import { GatewayError } from '../../lib/errors.ts';
 
 export type MeterProtocol = 'onetouch-ultra2' | 'onetouch-ultraeasy' | 'astm';
 export type FaultKind = 'bad-checksum' | 'nak' | 'cut' | 'noise' | 'silence' | 'unplug';
@@ -46,7 +47,11 @@ export interface Scenario {
 
 const LOCAL_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/;
 
-export class ScenarioError extends Error {}
+export class ScenarioError extends GatewayError {
+  constructor(message: string) {
+    super('ERR_SCENARIO', message);
+  }
+}
 
 function fail(msg: string): never {
   throw new ScenarioError(`scenario: ${msg}`);

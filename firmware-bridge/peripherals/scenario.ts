@@ -9,13 +9,14 @@ import { decodeCgmMeasurement } from '../../drivers/codecs/cgm-measurement.ts';
 import { decodeGlucoseContext } from '../../drivers/codecs/glucose-context.ts';
 import { decodeGlucoseMeasurement } from '../../drivers/codecs/glucose-measurement.ts';
 import { parseHex } from '../../drivers/codecs/hex.ts';
+import { GatewayError } from '../../lib/errors.ts';
 import type { CgmSimulatorOptions } from './cgm-simulator.ts';
 import type { GlucoseMeterOptions } from './glucose-meter-simulator.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const SCENARIO_SCHEMA_PATH = path.join(here, 'scenario.schema.json');
 
-export class ScenarioError extends Error {
+export class ScenarioError extends GatewayError {
   readonly problems: readonly string[];
 
   constructor(
@@ -23,9 +24,8 @@ export class ScenarioError extends Error {
     /** one line per problem */
     problems: readonly string[] = [message],
   ) {
-    super(message);
+    super('ERR_SCENARIO', message);
     this.problems = problems;
-    this.name = 'ScenarioError';
   }
 }
 

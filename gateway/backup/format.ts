@@ -6,6 +6,7 @@
 // The header (KDF, salt, IV, key check) is authenticated as GCM additional data, so changing any byte of the
 // file fails authentication. The trailer only tells a truncated file apart from a modified one. The plaintext is a sequence of entries: u16 name length | name (UTF-8) |
 // u64 size | bytes, ending with a zero-length name.
+import { GatewayError } from '../../lib/errors.ts';
 import { createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 
 export const MAGIC = Buffer.from('HDDTBK01', 'ascii');
@@ -25,14 +26,11 @@ export interface BackupHeader {
 
 export type BackupKeySource = { passphrase: string } | { keyFile: Buffer };
 
-export class BackupError extends Error {
-  constructor(
-    readonly code:
-      'ERR_WRONG_KEY' | 'ERR_DAMAGED' | 'ERR_TRUNCATED' | 'ERR_NOT_A_BACKUP' | 'ERR_BAD_KEY_FILE',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'BackupError';
+export class BackupError extends GatewayError {
+  declare readonly code:
+    'ERR_WRONG_KEY' | 'ERR_DAMAGED' | 'ERR_TRUNCATED' | 'ERR_NOT_A_BACKUP' | 'ERR_BAD_KEY_FILE';
+  constructor(code: BackupError['code'], message: string) {
+    super(code, message);
   }
 }
 

@@ -2,6 +2,7 @@
 // the patient's only when its effective time lies inside one of them (see assignment_windows and
 // fhir-search.ts), so a meter handed to the next patient takes none of its history along. Every change of a
 // period is queued for the recorder in its own transaction when the store has an outbox.
+import { GatewayError } from '../../lib/errors.ts';
 import { getDevice } from './devices.ts';
 import type { Store } from './store.ts';
 
@@ -24,12 +25,10 @@ export interface AssignmentWindow {
   until_ms: number | null;
 }
 
-export class AssignmentError extends Error {
-  readonly code: 'ERR_DEVICE_UNKNOWN' | 'ERR_PERIOD_INVALID';
+export class AssignmentError extends GatewayError {
+  declare readonly code: 'ERR_DEVICE_UNKNOWN' | 'ERR_PERIOD_INVALID';
   constructor(code: AssignmentError['code'], message: string) {
-    super(message);
-    this.name = 'AssignmentError';
-    this.code = code;
+    super(code, message);
   }
 }
 

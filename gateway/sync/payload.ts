@@ -2,6 +2,7 @@
 // entries of one gateway. CBOR (plain RFC 8949 maps, no cbor-x extensions) or JSON, same structure, except that
 // in CBOR a resource travels as its JSON text (a text string): byte-identical on the recorder with no
 // parse/re-encode on the hub, at about 10% more bytes than CBOR maps. The store keeps rows; this encodes them.
+import { GatewayError } from '../../lib/errors.ts';
 import { Decoder, Encoder } from 'cbor-x';
 import type { OutboxRow } from '../store/outbox.ts';
 
@@ -72,12 +73,10 @@ export interface BatchHeader {
   sentAt: number;
 }
 
-export class PayloadError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'PayloadError';
-    this.code = code;
+export class PayloadError extends GatewayError {
+  declare readonly code: 'ERR_PAYLOAD_DECODE' | 'ERR_PAYLOAD_SHAPE';
+  constructor(code: PayloadError['code'], message: string) {
+    super(code, message);
   }
 }
 

@@ -1,6 +1,7 @@
 // FHIR date search values: a prefix plus a date of any precision, turned into the implicit range [lo, hi).
 // Dates and times without a zone are read as UTC (documented in the CapabilityStatement).
 import type { DateCond } from '../../gateway/store/fhir-search.ts';
+import { GatewayError } from '../../lib/errors.ts';
 
 export const PREFIXES = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'] as const;
 export type Prefix = (typeof PREFIXES)[number];
@@ -8,10 +9,9 @@ export type Prefix = (typeof PREFIXES)[number];
 const DATE_RE =
   /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
 
-export class DateParamError extends Error {
+export class DateParamError extends GatewayError {
   constructor(message: string) {
-    super(message);
-    this.name = 'DateParamError';
+    super('ERR_DATE_PARAM', message);
   }
 }
 

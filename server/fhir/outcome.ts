@@ -1,5 +1,6 @@
 // OperationOutcome: the body of every FHIR error, and of warnings inside search Bundles.
-// FhirError carries the HTTP status with it so handlers just throw.
+// FhirError carries the HTTP status with it so handlers just throw; its catalogue code follows the status.
+import { fhirCodeOfStatus, GatewayError } from '../../lib/errors.ts';
 
 export type IssueSeverity = 'fatal' | 'error' | 'warning' | 'information';
 export type IssueCode =
@@ -50,7 +51,7 @@ export function operationOutcome(...issues: Issue[]): OperationOutcome {
   };
 }
 
-export class FhirError extends Error {
+export class FhirError extends GatewayError {
   readonly status: number;
   readonly issue: Issue;
   readonly headers: Record<string, string>;
@@ -62,8 +63,7 @@ export class FhirError extends Error {
     issue: Issue,
     opts: { headers?: Record<string, string>; errorCode?: string } = {},
   ) {
-    super(issue.diagnostics ?? issue.detailText ?? issue.code);
-    this.name = 'FhirError';
+    super(fhirCodeOfStatus(status), issue.diagnostics ?? issue.detailText ?? issue.code);
     this.status = status;
     this.issue = issue;
     this.headers = opts.headers ?? {};

@@ -3,6 +3,7 @@
 // throws DirectoryUnavailableError, so requests relying on it are rejected (HDDT security §caching).
 // After each successful refresh the listeners run; the server uses that to revoke everything of clients
 // that were removed or retired.
+import { GatewayError } from '../../lib/errors.ts';
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
@@ -35,19 +36,15 @@ export interface DirectoryEntry {
   matchesCertificate(der: Buffer | undefined | null): boolean;
 }
 
-export class DirectoryUnavailableError extends Error {
-  readonly code = 'directory_unavailable';
+export class DirectoryUnavailableError extends GatewayError {
   constructor(message: string) {
-    super(message);
-    this.name = 'DirectoryUnavailableError';
+    super('ERR_DIRECTORY_UNAVAILABLE', message);
   }
 }
 
-export class DirectoryFormatError extends Error {
-  readonly code = 'directory_invalid';
+export class DirectoryFormatError extends GatewayError {
   constructor(message: string) {
-    super(message);
-    this.name = 'DirectoryFormatError';
+    super('ERR_DIRECTORY_INVALID', message);
   }
 }
 

@@ -1,4 +1,6 @@
 // OAuth error responses (RFC 6749 §5.2): JSON with `error` and `error_description`, never cached.
+import { ERROR_CATALOGUE, type ErrorMeaning } from '../../lib/error-catalogue.ts';
+import { GatewayError, oauthCode } from '../../lib/errors.ts';
 import type { FastifyReply } from 'fastify';
 
 export type OAuthErrorCode =
@@ -15,22 +17,16 @@ export type OAuthErrorCode =
   | 'server_error'
   | 'temporarily_unavailable';
 
-export class OAuthError extends Error {
+/** An OAuth error answer; its code (ERR_OAUTH_…) and default status come from the error catalogue. */
+export class OAuthError extends GatewayError {
   readonly error: OAuthErrorCode;
   readonly status: number;
   constructor(error: OAuthErrorCode, description: string, status?: number) {
-    super(description);
-    this.name = 'OAuthError';
+    const code = oauthCode(error);
+    super(code, description);
     this.error = error;
-    this.status = status ?? defaultStatus(error);
+    this.status = status ?? (ERROR_CATALOGUE[code] as ErrorMeaning).http ?? 400;
   }
-}
-
-function defaultStatus(error: OAuthErrorCode): number {
-  if (error === 'invalid_client') return 401;
-  if (error === 'server_error') return 500;
-  if (error === 'temporarily_unavailable') return 503;
-  return 400;
 }
 
 export function noStore(reply: FastifyReply): FastifyReply {

@@ -2,6 +2,7 @@
 // API): compact JWS, ES256 with a key of this server (by kid), typ at+jwt, the configured issuer, exp/nbf, and
 // the audience the calling API names. It reads no store and changes nothing: what a token's claims mean
 // (a grant, a system client) is each API's policy. One instance per server, held in ServerServices.
+import { GatewayError, type ErrorCode } from '../../lib/errors.ts';
 import { createHash } from 'node:crypto';
 import {
   decodeJwt,
@@ -24,13 +25,13 @@ export type AccessTokenErrorCode =
   | 'token_not_for_this_api'
   | 'grant_inactive';
 
-export class AccessTokenError extends Error {
-  readonly code: AccessTokenErrorCode;
+/** Why a token is refused: `reason` is the PDP's violation name, `code` its catalogue entry (ERR_TOKEN_…). */
+export class AccessTokenError extends GatewayError {
+  readonly reason: AccessTokenErrorCode;
   readonly description: string;
-  constructor(code: AccessTokenErrorCode, description: string) {
-    super(description);
-    this.name = 'AccessTokenError';
-    this.code = code;
+  constructor(reason: AccessTokenErrorCode, description: string) {
+    super(`ERR_${reason.toUpperCase()}` as ErrorCode, description);
+    this.reason = reason;
     this.description = description;
   }
 }

@@ -3,6 +3,7 @@
 // presented over mTLS with that client's pinned and valid certificate; policy.ts decides. Anything else, DiGA
 // access tokens included (their audience is the FHIR API), is 401 invalid_token; a valid token without the
 // route's scope is 403 insufficient_scope (RFC 6750 §3.1).
+import { GatewayError, type ErrorCode } from '../../lib/errors.ts';
 import type { FastifyRequest } from 'fastify';
 import type { JWTPayload } from 'jose';
 import { isSystemTokenRevoked } from '../../gateway/store/operator-api.ts';
@@ -17,16 +18,25 @@ import type { OperatorScope } from './scopes.ts';
 
 export type { SystemAccess, SystemToken } from './policy.ts';
 
-export class OperatorApiError extends Error {
+/** An operator API error answer: `error` names it (RFC 6750 style), the catalogue gives code and status. */
+export class OperatorApiError extends GatewayError {
   readonly status: number;
-  readonly error: string;
-  constructor(status: number, error: string, description: string) {
-    super(description);
-    this.name = 'OperatorApiError';
+  readonly error: OperatorApiErrorName;
+  constructor(status: number, error: OperatorApiErrorName, description: string) {
+    super(`ERR_OPERATOR_${error.toUpperCase()}` as ErrorCode, description);
     this.status = status;
     this.error = error;
   }
 }
+
+export type OperatorApiErrorName =
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'invalid_request'
+  | 'not_found'
+  | 'unknown_patient'
+  | 'unknown_device'
+  | 'server_error';
 
 const invalid = (description: string) => new OperatorApiError(401, 'invalid_token', description);
 

@@ -2,6 +2,7 @@
 // in keys/totp.key beside the database (the data directory), 0600, made on first use. It lives outside the
 // database so that a copied database file alone gives away no second factor; backups of the data directory
 // carry it (inside the encrypted backup). The key is never logged; errors name its file and id only.
+import { GatewayError } from '../../lib/errors.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,12 +10,10 @@ import path from 'node:path';
 export type TotpKeyErrorCode =
   'ERR_TOTP_KEY_MISSING' | 'ERR_TOTP_KEY_MISMATCH' | 'ERR_TOTP_KEY_DAMAGED' | 'ERR_TOTP_SECRET_DAMAGED';
 
-export class TotpKeyError extends Error {
-  readonly code: TotpKeyErrorCode;
+export class TotpKeyError extends GatewayError {
+  declare readonly code: TotpKeyErrorCode;
   constructor(code: TotpKeyErrorCode, message: string) {
-    super(message);
-    this.name = 'TotpKeyError';
-    this.code = code;
+    super(code, message);
   }
 }
 

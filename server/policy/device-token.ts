@@ -17,6 +17,7 @@ import {
 } from 'jose';
 import { ConfigError, dataPath } from '../../config/load.ts';
 import type { GatewayConfig } from '../../config/types.ts';
+import { GatewayError } from '../../lib/errors.ts';
 import type { Clock } from '../clock.ts';
 import { fetchHttps } from '../oauth/fetch-https.ts';
 import { safeEqual } from '../oauth/secrets.ts';
@@ -61,7 +62,11 @@ const invalid = (error: DeviceTokenErrorCode, error_description: string): Device
   error_description,
 });
 
-class KeysUnavailableError extends Error {}
+class KeysUnavailableError extends GatewayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_KEYS_UNAVAILABLE', message, options);
+  }
+}
 
 /** The key source's own failures (unreadable, unreachable, not a JWKS) are "keys unavailable", not "bad token". */
 function guarded(keys: JWTVerifyGetKey): JWTVerifyGetKey {

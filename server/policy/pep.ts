@@ -60,7 +60,7 @@ async function tokenFacts(
     return { claims, token: { ok: true, ...claims }, grant: grantStateOf(services, claims.grantId) };
   } catch (err) {
     if (!(err instanceof AccessTokenError)) throw err;
-    return { token: { ok: false, code: err.code, description: err.description } };
+    return { token: { ok: false, code: err.reason, description: err.description } };
   }
 }
 

@@ -76,9 +76,15 @@ test('import --help shows a valid Reading and names the format page and the exam
   assert.ok(from > 0 && to > from, r.stdout);
   const example = JSON.parse(lines.slice(from + 1, to).join('')) as Reading;
   assert.equal(validateReading(example), null, 'the help example is a valid Reading');
-  assert.ok(r.stdout.includes(`Every field: ${PAGE}`), r.stdout);
-  assert.ok(r.stdout.includes(EXAMPLE), r.stdout);
-  assert.ok(fs.existsSync(PAGE) && fs.existsSync(EXAMPLE));
+  // The CLI runs the compiled build, which names its own copy of docs/ (dist/docs); each must exist and match.
+  const page = /Every field: (\S+)/.exec(r.stdout)?.[1] ?? '';
+  const example2 = /An example with a meter and a CGM: (\S+)/.exec(r.stdout)?.[1] ?? '';
+  assert.ok(
+    page?.endsWith(path.join('docs', 'readings-jsonl.md')) && example2?.endsWith('readings.jsonl'),
+    r.stdout,
+  );
+  assert.equal(fs.readFileSync(page, 'utf8'), fs.readFileSync(PAGE, 'utf8'));
+  assert.equal(fs.readFileSync(example2, 'utf8'), fs.readFileSync(EXAMPLE, 'utf8'));
 });
 
 test('the format page describes every field the example uses, and every example line is a valid Reading', () => {

@@ -52,7 +52,7 @@ describe('reference DiGA client', () => {
   it('pairs end to end: PAR + PKCE over mTLS, login with password and TOTP, consent, code exchange', async () => {
     await assert.rejects(
       client.pollOnce(),
-      (e: unknown) => e instanceof DigaClientError && e.code === 'not_paired',
+      (e: unknown) => e instanceof DigaClientError && e.reason === 'not_paired',
     );
     const r = await client.pairWithCredentials(['bloodGlucose', 'cgm'], patient);
     assert.deepEqual(r.mivs, ['bloodGlucose', 'cgm']);
@@ -70,7 +70,7 @@ describe('reference DiGA client', () => {
   it('a wrong password is a clear login error', async () => {
     await assert.rejects(
       client.pairWithCredentials(['cgm'], { ...patient, password: 'not-the-password' }),
-      (e: unknown) => e instanceof DigaClientError && e.code === 'login_failed',
+      (e: unknown) => e instanceof DigaClientError && e.reason === 'login_failed',
     );
   });
 
@@ -139,7 +139,7 @@ describe('reference DiGA client', () => {
     unpair(f.h.services, tokens().pairingId, 'patient_revoked');
     await assert.rejects(client.pollOnce(), (e: unknown) => {
       assert.ok(e instanceof DigaClientError);
-      assert.equal(e.code, 'grant_revoked');
+      assert.equal(e.reason, 'grant_revoked');
       assert.match(e.message, /pair again/);
       return true;
     });

@@ -51,10 +51,10 @@ function expectPageError(r: HttpResult, status: number, error: string) {
   assert.equal(r.headers.location, undefined);
 }
 
-async function rejectedToken(token: string, code: AccessTokenError['code'], at?: Date) {
+async function rejectedToken(token: string, code: AccessTokenError['reason'], at?: Date) {
   await assert.rejects(
     verifyAccessToken(h.services, token, at),
-    (e: unknown) => e instanceof AccessTokenError && e.code === code,
+    (e: unknown) => e instanceof AccessTokenError && e.reason === code,
   );
 }
 
@@ -647,10 +647,7 @@ describe('access tokens at the FHIR API: audience', () => {
     ]) {
       const r = await fhir(token);
       assert.equal(r.status, 401, r.text);
-      assert.match(
-        String(r.headers['www-authenticate']),
-        /error="invalid_token".*not issued for this API/,
-      );
+      assert.match(String(r.headers['www-authenticate']), /error="invalid_token".*not issued for this API/);
     }
   });
 });

@@ -161,7 +161,7 @@ describe('DigaDirectory cache', () => {
     await services.directory.lookup(a!.clientId);
     await verifyAccessToken(services, ta.accessToken);
     await assert.rejects(verifyAccessToken(services, tb.accessToken), (e: unknown) => {
-      return e instanceof AccessTokenError && e.code === 'grant_inactive';
+      return e instanceof AccessTokenError && e.reason === 'grant_inactive';
     });
     fs.writeFileSync(
       file,

@@ -145,7 +145,7 @@ describe('pairing flow with oauth4webapi over mTLS', () => {
     assert.equal(rv.status, 200);
     await oauth.processRevocationResponse(rv);
     await assert.rejects(verifyAccessToken(h.services, r1.access_token), (e: unknown) => {
-      return e instanceof AccessTokenError && e.code === 'grant_inactive';
+      return e instanceof AccessTokenError && e.reason === 'grant_inactive';
     });
     const again = await oauth.refreshTokenGrantRequest(as, client, auth, r1.refresh_token!, {
       [oauth.customFetch]: f,

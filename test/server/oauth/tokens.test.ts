@@ -46,10 +46,13 @@ after(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function rejects(p: Promise<unknown>, code: AccessTokenError['code']) {
+async function rejects(p: Promise<unknown>, code: AccessTokenError['reason']) {
   await assert.rejects(p, (e: unknown) => {
     assert.ok(e instanceof AccessTokenError, String(e));
-    assert.equal(e.code, code);
+    assert.equal(e.reason, code);
+    // the catalogue code of the same reason, and HDDT's 401 invalid_token
+    assert.equal(e.code, `ERR_${code.toUpperCase()}`);
+    assert.deepEqual([e.meaning.http, e.meaning.oauth], [401, 'invalid_token']);
     assert.ok(e.description.length > 0);
     return true;
   });

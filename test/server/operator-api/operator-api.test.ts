@@ -462,7 +462,7 @@ describe('operator API access control', () => {
     }
     await assert.rejects(
       verifyAccessToken(h.services, token),
-      (e: unknown) => e instanceof AccessTokenError && e.code === 'token_not_for_this_api',
+      (e: unknown) => e instanceof AccessTokenError && e.reason === 'token_not_for_this_api',
     );
   });
 

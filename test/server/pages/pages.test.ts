@@ -141,7 +141,7 @@ describe('patient pages', () => {
     await approveInBrowser(h, h.browser(), authorizePath(c, uri), first.patient, ['bloodGlucose']);
     await assert.rejects(
       verifyAccessToken(h.services, first.access_token),
-      (e: unknown) => e instanceof AccessTokenError && e.code === 'grant_inactive',
+      (e: unknown) => e instanceof AccessTokenError && e.reason === 'grant_inactive',
     );
   });
 
