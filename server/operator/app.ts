@@ -1,9 +1,9 @@
 // The operator server: a fastify instance of its own (never the DiGA-facing HTTPS app), on loopback by
-// default. /healthz (alive), /readyz (store answers, enabled parts run), /metrics (Prometheus), / (status page),
-// /status.json (the page's facts). Beyond loopback an operator login is mandatory.
+// default, with the routes of routes.ts. Beyond loopback an operator login is mandatory; without one, only
+// requests addressed to this machine by name are answered.
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
@@ -12,10 +12,12 @@ import type { GatewayConfig } from '../../config/types.ts';
 import type { Logger } from '../../gateway/log.ts';
 import type { Store } from '../../gateway/store/store.ts';
 import { isLoopbackHost, isLoopbackHostHeader, OperatorAuth } from './auth.ts';
+import type { OperatorContext } from './context.ts';
+import { machineGuard, pageGuard } from './guard.ts';
 import type { GatewayMetrics } from './metrics.ts';
-import { renderLoginPage, renderStatusPage } from './page.ts';
 import type { OperatorProbes } from './probes.ts';
-import { collectStatus, glucoseCharts, readiness, type StatusSource } from './status.ts';
+import * as routes from './routes.ts';
+import { SCHEMAS, type LoginForm } from './schemas.ts';
 
 export interface OperatorServerOptions {
   config: GatewayConfig;
@@ -25,8 +27,6 @@ export interface OperatorServerOptions {
   log?: Logger;
   now?: () => number;
 }
-
-const SESSION_COOKIE = 'hddt_operator';
 
 const SECURITY_HEADERS = {
   'content-security-policy':
@@ -49,37 +49,50 @@ export function checkOperatorConfig(config: GatewayConfig): void {
   }
 }
 
+function operatorFastify(config: GatewayConfig): FastifyInstance {
+  const op = config.operator;
+  const base = { logger: false, bodyLimit: 8 * 1024, trustProxy: false } as const;
+  if (!op.tls) return Fastify(base) as unknown as FastifyInstance;
+  const https = {
+    cert: fs.readFileSync(dataPath(config, op.tls.certFile)),
+    key: fs.readFileSync(dataPath(config, op.tls.keyFile)),
+    minVersion: 'TLSv1.2' as const,
+  };
+  return Fastify({ ...base, https }) as unknown as FastifyInstance;
+}
+
 export async function buildOperatorServer(opts: OperatorServerOptions): Promise<FastifyInstance> {
   const { config, store, probes, metrics } = opts;
   checkOperatorConfig(config);
   const op = config.operator;
   const now = opts.now ?? Date.now;
-  const tls = op.tls
-    ? {
-        cert: fs.readFileSync(dataPath(config, op.tls.certFile)),
-        key: fs.readFileSync(dataPath(config, op.tls.keyFile)),
-        minVersion: 'TLSv1.2' as const,
-      }
-    : null;
-  const app = (tls
-    ? Fastify({ https: tls, logger: false, bodyLimit: 8 * 1024, trustProxy: false })
-    : Fastify({ logger: false, bodyLimit: 8 * 1024, trustProxy: false })) as unknown as FastifyInstance;
+  const secureCookies = Boolean(op.tls);
+  const app = operatorFastify(config);
   const auth = op.login ? new OperatorAuth(op.login, op.sessionIdleMinutes * 60_000, now) : null;
-  const source: StatusSource = { config, store, probes };
+  const context: OperatorContext = {
+    config,
+    probes,
+    metrics,
+    auth,
+    source: { config, store, probes },
+    now,
+    log: opts.log,
+    secureCookies,
+  };
+  app.decorate('operator', context);
 
   await app.register(fastifyCookie, { secret: randomBytes(32).toString('hex') });
   await app.register(fastifyFormbody);
   await app.register(fastifyCsrf, {
     sessionPlugin: '@fastify/cookie',
     cookieKey: 'hddt_operator_csrf',
-    cookieOpts: { signed: true, httpOnly: true, sameSite: 'strict', path: '/', secure: tls !== null },
+    cookieOpts: { signed: true, httpOnly: true, sameSite: 'strict', path: '/', secure: secureCookies },
   });
 
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.headers(SECURITY_HEADERS);
     return payload;
   });
-
   // Without a login, answer only requests addressed to this machine by name: a web page cannot then reach the
   // status through DNS rebinding.
   if (!auth) {
@@ -90,100 +103,18 @@ export async function buildOperatorServer(opts: OperatorServerOptions): Promise<
     });
   }
 
-  /** Page routes: a session, else to the login form. Machine routes: a session or HTTP Basic, else 401. */
-  const guard = (kind: 'page' | 'machine') => async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!auth) return;
-    if (auth.touchSession(req.cookies[SESSION_COOKIE])) return;
-    const basic = await auth.checkBasic(req.ip, req.headers.authorization);
-    if (basic === 'ok') return;
-    if (kind === 'page' && basic === 'absent') {
-      await reply.redirect('/login', 303);
-      return;
-    }
-    if (basic === 'locked') reply.header('retry-after', Math.ceil(auth.lockedFor(req.ip) / 1000));
-    await reply
-      .code(basic === 'locked' ? 429 : 401)
-      .header('www-authenticate', 'Basic realm="hddt-gateway operator", charset="UTF-8"')
-      .type('text/plain')
-      .send(basic === 'locked' ? 'too many failed logins; try again later\n' : 'operator login required\n');
-  };
-
-  app.get('/healthz', async (_req, reply) => reply.type('text/plain').send('ok\n'));
-
-  app.get('/readyz', async (_req, reply) => {
-    const r = readiness(source);
-    return reply
-      .code(r.ready ? 200 : 503)
-      .type('text/plain')
-      .send(r.ready ? 'ready\n' : `not ready: ${r.missing.join(', ')}\n`);
-  });
-
-  app.get('/metrics', { preHandler: guard('machine') }, async (_req, reply) => {
-    const text = await metrics.text();
-    return reply.type(metrics.registry.contentType).send(text);
-  });
-
-  app.get('/status.json', { preHandler: guard('machine') }, async (_req, reply) =>
-    reply.type('application/json').send(collectStatus(source, now())),
-  );
-
-  app.get('/', { preHandler: guard('page') }, async (_req, reply) => {
-    const t = now();
-    const charts = glucoseCharts(source, t);
-    const status = collectStatus(source, t, charts);
-    const html = renderStatusPage(status, charts, config.timezone, {
-      ...(auth ? { loggedIn: { csrfToken: reply.generateCsrf() } } : {}),
-    });
-    return reply.type('text/html; charset=utf-8').send(html);
-  });
-
+  // Access is checked, and the CSRF token, before any input is validated.
+  app.get('/healthz', { schema: SCHEMAS.healthz }, routes.healthz);
+  app.get('/readyz', { schema: SCHEMAS.readyz }, routes.readyz);
+  app.get('/metrics', { preValidation: machineGuard, schema: SCHEMAS.metrics }, routes.metricsText);
+  app.get('/status.json', { preValidation: machineGuard, schema: SCHEMAS.statusJson }, routes.statusJson);
+  app.get('/', { preValidation: pageGuard }, routes.statusPage);
   if (auth) {
-    app.get('/login', async (_req, reply) =>
-      reply.type('text/html; charset=utf-8').send(renderLoginPage(reply.generateCsrf(), null)),
-    );
-
-    app.post<{ Body: { username?: string; password?: string } }>(
-      '/login',
-      { preHandler: app.csrfProtection },
-      async (req, reply) => {
-        const { username, password } = req.body ?? {};
-        if (typeof username !== 'string' || typeof password !== 'string') {
-          return reply
-            .code(400)
-            .type('text/html; charset=utf-8')
-            .send(renderLoginPage(reply.generateCsrf(), 'Enter user and password.'));
-        }
-        const result = await auth.check(req.ip, username, password);
-        if (result !== 'ok') {
-          opts.log?.warn({ component: 'operator', result }, 'operator login failed');
-          return reply
-            .code(result === 'locked' ? 429 : 401)
-            .type('text/html; charset=utf-8')
-            .send(
-              renderLoginPage(
-                reply.generateCsrf(),
-                result === 'locked'
-                  ? 'Too many failed attempts; wait and try again.'
-                  : 'Wrong user or password.',
-              ),
-            );
-        }
-        reply.setCookie(SESSION_COOKIE, auth.createSession(), {
-          httpOnly: true,
-          sameSite: 'strict',
-          path: '/',
-          secure: tls !== null,
-        });
-        return reply.redirect('/', 303);
-      },
-    );
-
-    app.post('/logout', { preHandler: app.csrfProtection }, async (req, reply) => {
-      auth.endSession(req.cookies[SESSION_COOKIE]);
-      reply.clearCookie(SESSION_COOKIE, { path: '/' });
-      return reply.redirect('/login', 303);
-    });
+    app.get('/login', routes.loginForm);
+    const login = { preValidation: app.csrfProtection, schema: SCHEMAS.login, attachValidation: true };
+    app.post<{ Body: LoginForm }>('/login', login, routes.loginSubmit);
+    const logout = { preValidation: app.csrfProtection, schema: SCHEMAS.logout };
+    app.post('/logout', logout, routes.logout);
   }
-
   return app;
 }

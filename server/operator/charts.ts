@@ -30,22 +30,28 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
 }
 
-const minuteFormatters = new Map<string, Intl.DateTimeFormat>();
+/** Minutes since local midnight in `timeZone` (0–1439), as a function of the time (one formatter per call). */
+export function minuteClock(timeZone: string): (atMs: number) => number {
+  const f = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
+  return (atMs) => {
+    let hour = 0;
+    let minute = 0;
+    for (const part of f.formatToParts(atMs)) {
+      if (part.type === 'hour') hour = Number(part.value);
+      else if (part.type === 'minute') minute = Number(part.value);
+    }
+    return hour * 60 + minute;
+  };
+}
 
 /** Minutes since local midnight in `timeZone` (0–1439). */
 export function minuteOfDay(atMs: number, timeZone: string): number {
-  let f = minuteFormatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-    minuteFormatters.set(timeZone, f);
-  }
-  let hour = 0;
-  let minute = 0;
-  for (const part of f.formatToParts(atMs)) {
-    if (part.type === 'hour') hour = Number(part.value);
-    else if (part.type === 'minute') minute = Number(part.value);
-  }
-  return hour * 60 + minute;
+  return minuteClock(timeZone)(atMs);
 }
 
 export interface AgpBin {
@@ -92,8 +98,9 @@ export function agpProfile(samples: readonly GlucoseSample[], opts: AgpOptions):
   let below = 0;
   let within = 0;
   let above = 0;
+  const minuteOf = minuteClock(opts.timeZone);
   for (const s of samples) {
-    values[Math.floor(minuteOfDay(s.atMs, opts.timeZone) / binMinutes)].push(s.mgdl);
+    values[Math.floor(minuteOf(s.atMs) / binMinutes)].push(s.mgdl);
     if (s.mgdl < TARGET_RANGE.low) below++;
     else if (s.mgdl > TARGET_RANGE.high) above++;
     else within++;

@@ -95,155 +95,12 @@ export class GatewayMetrics {
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
-    // The collect callbacks run with `this` = the metric; they reach the bound source through `self`.
+    // The collect callbacks run with `this` = the metric; they reach the bound source through this getter.
     const source = () => this.source;
-    const self = {
-      get source() {
-        return source();
-      },
-    };
-    const reg = [this.registry];
-
-    new Gauge({
-      name: 'hddt_readings_stored',
-      help: 'Readings held in the store (control tests excluded), by device',
-      labelNames: ['device', 'kind'] as const,
-      registers: reg,
-      collect() {
-        this.reset();
-        const s = self.source;
-        if (!s) return;
-        for (const d of deviceOverview(s.store)) this.set({ device: d.key, kind: d.kind }, d.readings);
-      },
-    });
-    new Gauge({
-      name: 'hddt_last_reading_timestamp_seconds',
-      help: 'Measurement time of the newest stored reading, by device',
-      labelNames: ['device'] as const,
-      registers: reg,
-      collect() {
-        this.reset();
-        const s = self.source;
-        if (!s) return;
-        for (const d of deviceOverview(s.store)) {
-          if (d.last_effective_ms !== null) this.set({ device: d.key }, d.last_effective_ms / 1000);
-        }
-      },
-    });
-    new Counter({
-      name: 'hddt_readings_rejected_total',
-      help: 'Records the drivers refused (never stored), by device and reason',
-      labelNames: ['device', 'reason'] as const,
-      registers: reg,
-      collect() {
-        this.reset();
-        for (const r of self.source?.probes.ble?.counters.list() ?? []) {
-          this.inc({ device: r.device, reason: r.reason }, r.count);
-        }
-      },
-    });
-    const bleCounter = (name: string, help: string, pick: (s: BleDeviceFacts) => number) =>
-      new Counter({
-        name,
-        help,
-        labelNames: ['device'] as const,
-        registers: reg,
-        collect() {
-          this.reset();
-          for (const d of bleFacts(self.source)) this.inc({ device: d.key }, pick(d));
-        },
-      });
-    bleCounter('hddt_ble_connects_total', 'BLE connections established, by device', (d) => d.connects);
-    bleCounter('hddt_ble_disconnects_total', 'BLE connections ended, by device', (d) => d.disconnects);
-    bleCounter(
-      'hddt_ble_connect_failures_total',
-      'Failed BLE connects and syncs, by device',
-      (d) => d.failures,
-    );
-    new Gauge({
-      name: 'hddt_ble_connected',
-      help: '1 while the device is connected (syncing or receiving live values)',
-      labelNames: ['device'] as const,
-      registers: reg,
-      collect() {
-        this.reset();
-        for (const d of bleFacts(self.source)) this.set({ device: d.key }, d.connected ? 1 : 0);
-      },
-    });
-
-    const outbox = () => {
-      const s = self.source;
-      if (!s) return null;
-      const stats = outboxStats(s.store);
-      const now = (s.now ?? Date.now)();
-      return { s, stats, now };
-    };
-    new Gauge({
-      name: 'hddt_outbox_entries',
-      help: 'Outbox entries not yet confirmed upstream',
-      registers: reg,
-      collect() {
-        const o = outbox();
-        this.set(o ? o.stats.entries : 0);
-      },
-    });
-    new Gauge({
-      name: 'hddt_outbox_unsent_entries',
-      help: 'Outbox entries not yet published',
-      registers: reg,
-      collect() {
-        const o = outbox();
-        this.set(o ? o.stats.unsent : 0);
-      },
-    });
-    new Gauge({
-      name: 'hddt_outbox_oldest_age_seconds',
-      help: 'Age of the oldest outbox entry (0 when empty)',
-      registers: reg,
-      collect() {
-        const o = outbox();
-        this.set(o && o.stats.oldestCreatedMs !== null ? (o.now - o.stats.oldestCreatedMs) / 1000 : 0);
-      },
-    });
-    new Gauge({
-      name: 'hddt_sync_alarm',
-      help: '1 while the outbox is over its cap (mqtt.outbox) or entries were dropped',
-      registers: reg,
-      collect() {
-        const o = outbox();
-        this.set(o && syncAlarm(o.s, o.stats, o.now).active ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'hddt_sync_connected',
-      help: '1 while the MQTT publisher is connected to the broker',
-      registers: reg,
-      collect() {
-        this.set(self.source?.probes.publisher?.isConnected ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'hddt_sqlite_file_bytes',
-      help: 'Size of the SQLite database file and its write-ahead log',
-      labelNames: ['file'] as const,
-      registers: reg,
-      collect() {
-        const s = self.source;
-        if (!s) return;
-        const sizes = sqliteFileBytes(s.store.path);
-        this.set({ file: 'db' }, sizes.db);
-        this.set({ file: 'wal' }, sizes.wal);
-      },
-    });
-    new Gauge({
-      name: 'hddt_pairings_active',
-      help: 'DiGA pairings with a valid consent',
-      registers: reg,
-      collect() {
-        const s = self.source;
-        this.set(s ? pairingCounts(s.store, (s.now ?? Date.now)()).active : 0);
-      },
-    });
+    readingCollectors(this.registry, source);
+    bleCollectors(this.registry, source);
+    outboxCollectors(this.registry, source);
+    storeCollectors(this.registry, source);
   }
 
   /** Points the scrape-time collectors at a running gateway (null: report nothing from it). */
@@ -277,6 +134,167 @@ function bleFacts(source: MetricsSource | null): BleDeviceFacts[] {
       failures: d.failures,
       connected,
     };
+  });
+}
+
+type SourceOf = () => MetricsSource | null;
+
+/** Readings held and rejected, per device. */
+function readingCollectors(registry: Registry, source: SourceOf): void {
+  const registers = [registry];
+  new Gauge({
+    name: 'hddt_readings_stored',
+    help: 'Readings held in the store (control tests excluded), by device',
+    labelNames: ['device', 'kind'] as const,
+    registers,
+    collect() {
+      this.reset();
+      const s = source();
+      if (!s) return;
+      for (const d of deviceOverview(s.store)) this.set({ device: d.key, kind: d.kind }, d.readings);
+    },
+  });
+  new Gauge({
+    name: 'hddt_last_reading_timestamp_seconds',
+    help: 'Measurement time of the newest stored reading, by device',
+    labelNames: ['device'] as const,
+    registers,
+    collect() {
+      this.reset();
+      const s = source();
+      if (!s) return;
+      for (const d of deviceOverview(s.store)) {
+        if (d.last_effective_ms !== null) this.set({ device: d.key }, d.last_effective_ms / 1000);
+      }
+    },
+  });
+  new Counter({
+    name: 'hddt_readings_rejected_total',
+    help: 'Records the drivers refused (never stored), by device and reason',
+    labelNames: ['device', 'reason'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const r of source()?.probes.ble?.counters.list() ?? []) {
+        this.inc({ device: r.device, reason: r.reason }, r.count);
+      }
+    },
+  });
+}
+
+/** BLE links per device: connects, disconnects, failures, connected now. */
+function bleCollectors(registry: Registry, source: SourceOf): void {
+  const registers = [registry];
+  const bleCounter = (name: string, help: string, pick: (s: BleDeviceFacts) => number) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['device'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const d of bleFacts(source())) this.inc({ device: d.key }, pick(d));
+      },
+    });
+  bleCounter('hddt_ble_connects_total', 'BLE connections established, by device', (d) => d.connects);
+  bleCounter('hddt_ble_disconnects_total', 'BLE connections ended, by device', (d) => d.disconnects);
+  bleCounter(
+    'hddt_ble_connect_failures_total',
+    'Failed BLE connects and syncs, by device',
+    (d) => d.failures,
+  );
+  new Gauge({
+    name: 'hddt_ble_connected',
+    help: '1 while the device is connected (syncing or receiving live values)',
+    labelNames: ['device'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const d of bleFacts(source())) this.set({ device: d.key }, d.connected ? 1 : 0);
+    },
+  });
+}
+
+/** The MQTT outbox and the sync alarm. */
+function outboxCollectors(registry: Registry, source: SourceOf): void {
+  const registers = [registry];
+  const outbox = () => {
+    const s = source();
+    if (!s) return null;
+    const stats = outboxStats(s.store);
+    const now = (s.now ?? Date.now)();
+    return { s, stats, now };
+  };
+  new Gauge({
+    name: 'hddt_outbox_entries',
+    help: 'Outbox entries not yet confirmed upstream',
+    registers,
+    collect() {
+      const o = outbox();
+      this.set(o ? o.stats.entries : 0);
+    },
+  });
+  new Gauge({
+    name: 'hddt_outbox_unsent_entries',
+    help: 'Outbox entries not yet published',
+    registers,
+    collect() {
+      const o = outbox();
+      this.set(o ? o.stats.unsent : 0);
+    },
+  });
+  new Gauge({
+    name: 'hddt_outbox_oldest_age_seconds',
+    help: 'Age of the oldest outbox entry (0 when empty)',
+    registers,
+    collect() {
+      const o = outbox();
+      this.set(o && o.stats.oldestCreatedMs !== null ? (o.now - o.stats.oldestCreatedMs) / 1000 : 0);
+    },
+  });
+  new Gauge({
+    name: 'hddt_sync_alarm',
+    help: '1 while the outbox is over its cap (mqtt.outbox) or entries were dropped',
+    registers,
+    collect() {
+      const o = outbox();
+      this.set(o && syncAlarm(o.s, o.stats, o.now).active ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'hddt_sync_connected',
+    help: '1 while the MQTT publisher is connected to the broker',
+    registers,
+    collect() {
+      this.set(source()?.probes.publisher?.isConnected ? 1 : 0);
+    },
+  });
+}
+
+/** The database files and the pairings in it. */
+function storeCollectors(registry: Registry, source: SourceOf): void {
+  const registers = [registry];
+  new Gauge({
+    name: 'hddt_sqlite_file_bytes',
+    help: 'Size of the SQLite database file and its write-ahead log',
+    labelNames: ['file'] as const,
+    registers,
+    collect() {
+      const s = source();
+      if (!s) return;
+      const sizes = sqliteFileBytes(s.store.path);
+      this.set({ file: 'db' }, sizes.db);
+      this.set({ file: 'wal' }, sizes.wal);
+    },
+  });
+  new Gauge({
+    name: 'hddt_pairings_active',
+    help: 'DiGA pairings with a valid consent',
+    registers,
+    collect() {
+      const s = source();
+      this.set(s ? pairingCounts(s.store, (s.now ?? Date.now)()).active : 0);
+    },
   });
 }
 

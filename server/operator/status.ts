@@ -6,6 +6,7 @@ import type { GatewayConfig } from '../../config/types.ts';
 import {
   deviceOverview,
   glucoseSamples,
+  type DeviceOverviewRow,
   pairingCounts,
   storeAlive,
 } from '../../gateway/store/operator-status.ts';
@@ -89,6 +90,9 @@ export interface GlucoseCharts {
 
 const DAY_MS = 86_400_000;
 
+/** A device as the running BLE central reports it. */
+type DeviceStatus = ReturnType<NonNullable<OperatorProbes['ble']>['status']>[number];
+
 /** The chart data: last 24 h of CGM samples and meter readings, and the AGP of the last 14 days of CGM. */
 export function glucoseCharts(source: StatusSource, nowMs: number): GlucoseCharts {
   const rows = glucoseSamples(source.store, nowMs - 14 * DAY_MS, nowMs);
@@ -136,65 +140,96 @@ function partList(source: StatusSource): StatusSnapshot['parts'] {
   ];
 }
 
-export function collectStatus(source: StatusSource, nowMs: number, charts?: GlucoseCharts): StatusSnapshot {
-  const { config, store, probes } = source;
-  const ble = new Map((probes?.ble?.status() ?? []).map((d) => [d.key, d]));
-  const devices: DeviceView[] = deviceOverview(store).map((d) => {
+function storedDeviceView(
+  d: DeviceOverviewRow,
+  live: DeviceStatus | undefined,
+  source: StatusSource,
+  nowMs: number,
+): DeviceView {
+  const { probes } = source;
+  const expiresMs = d.session_expires_at ? Date.parse(d.session_expires_at) : null;
+  return {
+    key: d.key,
+    kind: d.kind,
+    transport: d.transport,
+    manufacturer: d.manufacturer,
+    model: d.model,
+    serialNumber: d.serial_number,
+    connection: live?.state ?? null,
+    lastOutcome: live?.lastOutcome ?? null,
+    lastSeenAt: new Date(d.last_seen_ms).toISOString(),
+    lastReading:
+      d.last_effective_ms === null
+        ? null
+        : {
+            at: new Date(d.last_effective_ms).toISOString(),
+            ageSeconds: Math.round((nowMs - d.last_effective_ms) / 1000),
+            value: d.last_value,
+            unit: d.last_unit,
+            flag: d.last_flag,
+            flagReason: d.last_flag_reason,
+          },
+    session: d.session_started_at
+      ? {
+          startedAt: d.session_started_at,
+          expiresAt: d.session_expires_at,
+          expiresInSeconds: expiresMs === null ? null : Math.round((expiresMs - nowMs) / 1000),
+          expired: expiresMs !== null && expiresMs <= nowMs,
+        }
+      : null,
+    readingsStored: d.readings,
+    rejected: probes?.ble ? probes.ble.counters.get(d.key) : null,
+  };
+}
+
+/** A device the central sees that has not delivered a reading yet. */
+function liveOnlyDeviceView(live: DeviceStatus, source: StatusSource): DeviceView {
+  return {
+    key: live.key,
+    kind: live.family === 'cgm' ? 'cgm' : 'bgm',
+    transport: 'ble',
+    manufacturer: null,
+    model: null,
+    serialNumber: null,
+    connection: live.state,
+    lastOutcome: live.lastOutcome ?? null,
+    lastSeenAt: null,
+    lastReading: null,
+    session: null,
+    readingsStored: 0,
+    rejected: source.probes?.ble?.counters.get(live.key) ?? null,
+  };
+}
+
+/** The stored devices with their live state, then the devices only the BLE central knows. */
+function deviceViews(source: StatusSource, nowMs: number): DeviceView[] {
+  const ble = new Map((source.probes?.ble?.status() ?? []).map((d) => [d.key, d]));
+  const devices = deviceOverview(source.store).map((d) => {
     const live = ble.get(d.key);
     ble.delete(d.key);
-    const expiresMs = d.session_expires_at ? Date.parse(d.session_expires_at) : null;
-    return {
-      key: d.key,
-      kind: d.kind,
-      transport: d.transport,
-      manufacturer: d.manufacturer,
-      model: d.model,
-      serialNumber: d.serial_number,
-      connection: live?.state ?? null,
-      lastOutcome: live?.lastOutcome ?? null,
-      lastSeenAt: new Date(d.last_seen_ms).toISOString(),
-      lastReading:
-        d.last_effective_ms === null
-          ? null
-          : {
-              at: new Date(d.last_effective_ms).toISOString(),
-              ageSeconds: Math.round((nowMs - d.last_effective_ms) / 1000),
-              value: d.last_value,
-              unit: d.last_unit,
-              flag: d.last_flag,
-              flagReason: d.last_flag_reason,
-            },
-      session: d.session_started_at
-        ? {
-            startedAt: d.session_started_at,
-            expiresAt: d.session_expires_at,
-            expiresInSeconds: expiresMs === null ? null : Math.round((expiresMs - nowMs) / 1000),
-            expired: expiresMs !== null && expiresMs <= nowMs,
-          }
-        : null,
-      readingsStored: d.readings,
-      rejected: probes?.ble ? probes.ble.counters.get(d.key) : null,
-    };
+    return storedDeviceView(d, live, source, nowMs);
   });
-  // Devices the central sees that have not delivered a reading yet.
-  for (const live of ble.values()) {
-    devices.push({
-      key: live.key,
-      kind: live.family === 'cgm' ? 'cgm' : 'bgm',
-      transport: 'ble',
-      manufacturer: null,
-      model: null,
-      serialNumber: null,
-      connection: live.state,
-      lastOutcome: live.lastOutcome ?? null,
-      lastSeenAt: null,
-      lastReading: null,
-      session: null,
-      readingsStored: 0,
-      rejected: probes?.ble?.counters.get(live.key) ?? null,
-    });
-  }
+  for (const live of ble.values()) devices.push(liveOnlyDeviceView(live, source));
+  return devices;
+}
+
+function syncView(source: StatusSource, nowMs: number): StatusSnapshot['sync'] {
+  const { config, store, probes } = source;
   const stats = outboxStats(store);
+  return {
+    enabled: config.mqtt.enabled,
+    connected: probes?.publisher ? probes.publisher.isConnected : null,
+    entries: stats.entries,
+    unsent: stats.unsent,
+    oldestAgeSeconds:
+      stats.oldestCreatedMs === null ? null : Math.round((nowMs - stats.oldestCreatedMs) / 1000),
+    alarm: syncAlarm({ config, store, probes: probes ?? emptyProbes }, stats, nowMs),
+  };
+}
+
+export function collectStatus(source: StatusSource, nowMs: number, charts?: GlucoseCharts): StatusSnapshot {
+  const { config, store, probes } = source;
+  const devices = deviceViews(source, nowMs);
   const sizes = sqliteFileBytes(store.path);
   const ch = charts ?? glucoseCharts(source, nowMs);
   return {
@@ -206,15 +241,7 @@ export function collectStatus(source: StatusSource, nowMs: number, charts?: Gluc
     parts: partList(source),
     store: { file: path.basename(store.path), bytes: sizes.db, walBytes: sizes.wal },
     devices,
-    sync: {
-      enabled: config.mqtt.enabled,
-      connected: probes?.publisher ? probes.publisher.isConnected : null,
-      entries: stats.entries,
-      unsent: stats.unsent,
-      oldestAgeSeconds:
-        stats.oldestCreatedMs === null ? null : Math.round((nowMs - stats.oldestCreatedMs) / 1000),
-      alarm: syncAlarm({ config, store, probes: probes ?? emptyProbes }, stats, nowMs),
-    },
+    sync: syncView(source, nowMs),
     pairings: pairingCounts(store, nowMs),
     recentEvents: (probes?.events.list() ?? []).map((e) => ({
       at: new Date(e.atMs).toISOString(),

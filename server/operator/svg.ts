@@ -5,7 +5,7 @@ import {
   dayChartDots,
   dayChartSegments,
   DEFAULT_FRAME,
-  minuteOfDay,
+  minuteClock,
   pointsAttr,
   TARGET_RANGE,
   xOf,
@@ -55,11 +55,12 @@ export function renderDayChart(input: DayChartInput, f: Frame = DEFAULT_FRAME): 
   const span = input.toMs - input.fromMs;
   const ticks: string[] = [];
   // A tick at every local 3-hour mark inside the window.
-  const startMinute = minuteOfDay(input.fromMs, input.timeZone);
+  const minuteOf = minuteClock(input.timeZone);
+  const startMinute = minuteOf(input.fromMs);
   let firstTickMs = input.fromMs + ((180 - (startMinute % 180)) % 180) * 60_000 - (input.fromMs % 60_000);
   if (firstTickMs < input.fromMs) firstTickMs += 3 * 3_600_000;
   for (let t = firstTickMs; t <= input.toMs; t += 3 * 3_600_000) {
-    ticks.push(xTick((t - input.fromMs) / span, hh(minuteOfDay(t, input.timeZone)), f));
+    ticks.push(xTick((t - input.fromMs) / span, hh(minuteOf(t)), f));
   }
   const lines = dayChartSegments(input.cgm, opts, f)
     .map((seg) => `<polyline class="cgm-line" fill="none" points="${pointsAttr(seg)}"/>`)

@@ -48,6 +48,6 @@ export const SCHEMAS = {
     body: form({ tx: text, miv: { type: 'array', items: text }, decision: text }),
   },
   revoke: { body: form({ pairing: text }) },
-  /** Forms that carry nothing but the CSRF token (logout, withdraw all). */
-  csrfOnly: { body: form({}) },
+  /** Forms that carry nothing but the CSRF token (logout, withdraw all); it may come as a header instead. */
+  csrfOnly: { body: { type: ['object', 'null'], properties: { _csrf: text } } },
 } as const;

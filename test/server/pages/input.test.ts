@@ -3,7 +3,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { privacyAuditRowsAfter } from '../../../gateway/store/oauth-audit.ts';
-import { csrfOf, errorCodeOf, removeCertificates, startHarness, type Harness } from '../oauth/harness.ts';
+import {
+  csrfOf,
+  errorCodeOf,
+  removeCertificates,
+  request,
+  startHarness,
+  type Harness,
+} from '../oauth/harness.ts';
 
 let h: Harness;
 
@@ -49,5 +56,18 @@ describe('patient page input', () => {
     const r = await b.post('/account/login', { username: ['x', 'y'], password: 'p' });
     assert.equal(r.status, 403);
     assert.equal(errorCodeOf(r.text), 'csrf_invalid');
+  });
+
+  it('a form that carries only the CSRF token may send it as a header, without a body', async () => {
+    const b = h.browser();
+    const page = await b.get('/account/login');
+    const cookie = [...b.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const r = await request(new URL('/account/logout', h.url).href, {
+      method: 'POST',
+      headers: { cookie, 'csrf-token': csrfOf(page.text) },
+      ca: h.ca,
+    });
+    assert.equal(r.status, 303, r.text.slice(0, 200));
+    assert.equal(r.headers.location, '/account/login');
   });
 });
