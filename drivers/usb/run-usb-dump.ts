@@ -2,13 +2,13 @@
 // config/clock → fetch → hand over (processed into Readings) → disconnect → close. As for serial meters,
 // whatever was complete and verified when a dump fails is handed over; nothing partial or corrupt ever is.
 import type { ReadingPort } from '../../gateway/ingest/port.ts';
-import type { DeviceInfo, IngestRejection } from '../../gateway/readings/reading.ts';
+import type { DeviceInfo } from '../../gateway/readings/reading.ts';
 import type { FreeStyleFamily } from '../codecs/freestyle-records.ts';
 import { assertTimeZone } from '../serial/local-time.ts';
 import { MeterError } from '../serial/meter-error.ts';
-import { processMeterRecords } from '../serial/meter-readings.ts';
-import type { FetchProgress, MeterConfig, MeterRecord, SessionOptions } from '../serial/meter-session.ts';
-import { runVisit, type DeviceVisit, type VisitOutcome } from '../visit.ts';
+import type { FetchProgress, MeterConfig, SessionOptions } from '../serial/meter-session.ts';
+import { MeterVisit, type MeterDumpResult } from '../serial/meter-visit.ts';
+import { runVisit } from '../visit.ts';
 import { ContourUsbSession } from './contour-usb-session.ts';
 import { FreeStyleSession } from './freestyle-session.ts';
 import { openNodeHidLink } from './node-hid-link.ts';
@@ -39,17 +39,7 @@ export interface UsbDumpOptions {
   signal?: AbortSignal;
 }
 
-export interface UsbDumpResult {
-  protocol: UsbProtocol;
-  config?: MeterConfig;
-  deviceKey?: string;
-  read: number;
-  stored: number;
-  duplicates: number;
-  expired: number;
-  rejected: IngestRejection[];
-  error?: MeterError;
-}
+export type UsbDumpResult = MeterDumpResult<UsbProtocol>;
 
 export function usbDeviceInfo(protocol: UsbProtocol, config: MeterConfig): DeviceInfo {
   return {
@@ -104,7 +94,8 @@ export async function dumpUsbMeter(opts: UsbDumpOptions): Promise<UsbDumpResult>
   const onAbort = (): void => void link.close();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const visit = new UsbMeterVisit(link, sessionFor(opts.device, link, sessionOpts, opts.family), opts);
+    const session = sessionFor(opts.device, link, sessionOpts, opts.family);
+    const visit = new MeterVisit(link, session, (c) => usbDeviceInfo(session.protocol, c), opts);
     await runVisit(visit, opts.port, sessionOpts.now);
     return visit.result;
   } catch (err) {
@@ -112,72 +103,5 @@ export async function dumpUsbMeter(opts: UsbDumpOptions): Promise<UsbDumpResult>
     throw err;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
-  }
-}
-
-/** A USB meter's visit: the session's protocol steps, records processed into Readings at the hand-over. */
-class UsbMeterVisit implements DeviceVisit {
-  readonly result: UsbDumpResult;
-  private pending: MeterRecord[] = [];
-
-  constructor(
-    private readonly link: UsbLink,
-    private readonly session: UsbMeterSession,
-    private readonly opts: UsbDumpOptions,
-  ) {
-    this.result = { protocol: session.protocol, read: 0, stored: 0, duplicates: 0, expired: 0, rejected: [] };
-  }
-
-  get deviceKey(): string | undefined {
-    return this.result.deviceKey;
-  }
-
-  connect(): Promise<void> {
-    return this.session.connect();
-  }
-
-  async readConfig(): Promise<void> {
-    const config = await this.session.readConfig();
-    this.result.config = config;
-    this.result.deviceKey = usbDeviceInfo(this.session.protocol, config).key;
-    this.opts.onConfig?.(config);
-  }
-
-  fetch(): Promise<void> {
-    return this.session.fetch((r) => {
-      this.result.read++;
-      this.pending.push(r);
-    }, this.opts.onProgress);
-  }
-
-  handOver(): void {
-    const config = this.result.config;
-    if (!config || this.pending.length === 0) return;
-    const records = this.pending;
-    this.pending = [];
-    const device = usbDeviceInfo(this.session.protocol, config);
-    const processed = processMeterRecords(device, config, records, this.opts.timeZone);
-    for (const u of processed.unusable)
-      this.result.rejected.push({ index: -1, identity: u.raw, reason: u.reason });
-    const ingested = this.opts.port.push(processed.readings);
-    this.result.stored += ingested.stored;
-    this.result.duplicates += ingested.duplicates;
-    this.result.expired += ingested.expired ?? 0;
-    this.result.rejected.push(...ingested.rejected);
-  }
-
-  async afterSync(): Promise<VisitOutcome> {
-    return 'synced';
-  }
-
-  async failed(err: unknown): Promise<VisitOutcome> {
-    if (!(err instanceof MeterError)) throw err;
-    this.result.error = err;
-    return 'failed';
-  }
-
-  async release(): Promise<void> {
-    await this.session.disconnect();
-    await this.link.close();
   }
 }
