@@ -4,8 +4,6 @@
 // A frame with a bad checksum, a wrong frame number or nothing within the timeout is NAKed and the meter
 // resends it (bounded). A repeated previous frame number is a retransmission: ACKed and ignored.
 import { CodecError } from '../codecs/codec-error.ts';
-import type { AstmDelimiters } from '../codecs/astm-record.ts';
-import { ASTM_DEFAULT_DELIMITERS, decodeAstmDelimiters, decodeAstmRecord } from '../codecs/astm-record.ts';
 import {
   ASTM_ACK,
   ASTM_ENQ,
@@ -17,8 +15,8 @@ import {
   nextAstmFrameNumber,
 } from '../codecs/astm-frame.ts';
 import { AstmRecordAssembler } from '../codecs/astm-record-assembler.ts';
-import type { ContourHeader } from '../codecs/astm-contour.ts';
-import { decodeContourHeader, decodeContourResult, decodeContourTerminator } from '../codecs/astm-contour.ts';
+import { decodeContourResult } from '../codecs/astm-contour.ts';
+import { ContourRecordReader } from './contour-records.ts';
 import { MeterError } from './meter-error.ts';
 import type {
   FetchProgress,
@@ -30,22 +28,6 @@ import type {
 import type { SerialLink } from './serial-link.ts';
 
 export const ASTM_BAUD_RATE = 9600;
-
-/** Product codes from the header (Tidepool's bayerConstants MODELS). */
-export const CONTOUR_MODELS: Record<string, string> = {
-  '7150': 'Contour',
-  '7220': 'Contour',
-  '7160': 'Contour Next EZ',
-  '7350': 'Contour Next',
-  '7900': 'Contour Next',
-  '7390': 'Contour USB',
-  '7410': 'Contour Next USB',
-  '7600': 'Contour Plus',
-  '7800': 'Contour Next One',
-  '6200': 'Contour Next Link',
-  '6210': 'Contour Next Link',
-  '6300': 'Contour Next Link',
-};
 
 /** A single control byte (EOT, ENQ, ACK, NAK) or a whole frame from STX to LF; anything else is noise. */
 export function cutAstm(buf: Buffer): number {
@@ -65,13 +47,15 @@ export class AstmContourSession implements MeterSession {
   readonly protocol = 'astm' as const;
   private expectedFn = 1;
   private assembler = new AstmRecordAssembler();
-  private delimiters: AstmDelimiters = ASTM_DEFAULT_DELIMITERS;
   /** Hex of the frames the record being assembled arrived in. */
   private recordFrames: string[] = [];
   private queue: { text: string; raw: string }[] = [];
   private ended = false;
-  private terminated = false;
-  private header: ContourHeader | null = null;
+  private readonly records = new ContourRecordReader(
+    () => this.nextRecord(),
+    () => this.opts.now(),
+    decodeContourResult,
+  );
 
   constructor(
     private readonly link: SerialLink,
@@ -191,98 +175,12 @@ export class AstmContourSession implements MeterSession {
     return this.queue.shift() ?? null;
   }
 
-  async readConfig(): Promise<MeterConfig> {
-    for (;;) {
-      const rec = await this.nextRecord();
-      if (!rec)
-        throw new MeterError('ERR_INCOMPLETE', 'the meter ended the transfer before its header record');
-      if (!rec.text.startsWith('H')) continue;
-      const readAt = this.opts.now();
-      try {
-        this.delimiters = decodeAstmDelimiters(rec.text);
-        this.header = decodeContourHeader(rec.text);
-      } catch (err) {
-        if (err instanceof CodecError)
-          throw new MeterError('ERR_PROTOCOL', `unreadable header: ${err.message}`);
-        throw err;
-      }
-      const h = this.header;
-      const code = /(\d{4})$/.exec(h.product)?.[1] ?? '';
-      return {
-        manufacturer: 'Ascensia (Bayer)',
-        model: CONTOUR_MODELS[code] ?? `Contour (${h.product})`,
-        serialNumber: h.serial,
-        displayUnit: h.unit,
-        meterTime: h.meterTime,
-        meterLocalTime: h.localTime,
-        readAt,
-        expectedRecords: h.recordCount,
-      };
-    }
+  readConfig(): Promise<MeterConfig> {
+    return this.records.readConfig();
   }
 
-  async fetch(onRecord: (r: MeterRecord) => void, onProgress?: FetchProgress): Promise<void> {
-    const total = this.header?.recordCount;
-    let done = 0;
-    onProgress?.(0, total);
-    for (;;) {
-      const rec = await this.nextRecord();
-      if (!rec) break;
-      let type: string;
-      try {
-        type = decodeAstmRecord(rec.text, this.delimiters).type;
-      } catch {
-        continue; // a record type we do not know: nothing to take from it
-      }
-      if (type === 'L') {
-        this.terminated = true;
-        const { code } = decodeContourTerminator(rec.text, this.delimiters);
-        if (code !== 'N')
-          throw new MeterError('ERR_INCOMPLETE', `the meter ended the transfer early (L code ${code})`);
-        continue;
-      }
-      if (type !== 'R') continue; // P, O, C: nothing a reading needs
-      done++;
-      onProgress?.(done, total);
-      onRecord(this.toMeterRecord(rec.text, rec.raw));
-    }
-    if (!this.terminated)
-      throw new MeterError('ERR_INCOMPLETE', 'the meter sent EOT before the terminator record');
-  }
-
-  private toMeterRecord(text: string, raw: string): MeterRecord {
-    const receivedAt = this.opts.now();
-    try {
-      const r = decodeContourResult(text, this.delimiters);
-      const token = (r.flag === 'low' ? '<' : r.flag === 'high' ? '>' : '') + r.valueText;
-      const out: MeterRecord = {
-        localTime: r.localTime,
-        deviceTime: r.meterTime,
-        valueToken: token,
-        value: r.value,
-        unit: r.unit,
-        controlSolution: r.control,
-        raw,
-        receivedAt,
-      };
-      if (r.flag) out.flag = r.flag;
-      if (r.analyte !== 'Glucose') out.unusable = `result for ${r.analyte}, not glucose`;
-      return out;
-    } catch (err) {
-      if (!(err instanceof CodecError)) throw err;
-      // Frames verified but the record does not read as a Contour result: keep it out of the store.
-      return {
-        localTime: '1970-01-01T00:00:00',
-        deviceTime: '',
-        valueToken: '',
-        value: 0,
-        unit: 'mg/dL',
-        controlSolution: false,
-        raw,
-        receivedAt,
-        unusable: `unreadable result record: ${err.message}`,
-      };
-    }
+  fetch(onRecord: (r: MeterRecord) => void, onProgress?: FetchProgress): Promise<void> {
+    return this.records.fetch(onRecord, onProgress);
   }
 
   async disconnect(): Promise<void> {

@@ -76,3 +76,23 @@ export function processMeterRecords(
   }
   return out;
 }
+
+/** A MeterRecord that is complete but must not be ingested. */
+export function unusableRecord(
+  raw: string,
+  receivedAt: Date,
+  reason: string,
+  localTime?: string,
+): MeterRecord {
+  return {
+    localTime: localTime ?? '1970-01-01T00:00:00',
+    deviceTime: localTime ?? '',
+    valueToken: '',
+    value: 0,
+    unit: 'mg/dL',
+    controlSolution: false,
+    raw,
+    receivedAt,
+    unusable: reason,
+  };
+}

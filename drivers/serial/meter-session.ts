@@ -70,8 +70,9 @@ export interface FetchProgress {
   (done: number, total: number | undefined): void;
 }
 
-export interface MeterSession {
-  readonly protocol: SerialProtocol;
+/** The protocol steps of any cable meter, serial or USB. */
+export interface CableMeterSession<P extends string> {
+  readonly protocol: P;
   /** Wake the meter / reset the link. */
   connect(): Promise<void>;
   /** Serial number, clock and unit. */
@@ -84,5 +85,7 @@ export interface MeterSession {
   /** Leave the meter in a sane state; never throws. */
   disconnect(): Promise<void>;
 }
+
+export type MeterSession = CableMeterSession<SerialProtocol>;
 
 export type SessionFactory = (link: SerialLink, opts: SessionOptions) => MeterSession;

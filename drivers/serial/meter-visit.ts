@@ -6,7 +6,7 @@ import type { DeviceInfo, IngestRejection } from '../../gateway/readings/reading
 import type { DeviceVisit, VisitOutcome } from '../visit.ts';
 import { MeterError } from './meter-error.ts';
 import { processMeterRecords } from './meter-readings.ts';
-import type { FetchProgress, MeterConfig, MeterRecord } from './meter-session.ts';
+import type { CableMeterSession, FetchProgress, MeterConfig, MeterRecord } from './meter-session.ts';
 
 export interface MeterDumpResult<P extends string> {
   protocol: P;
@@ -22,15 +22,6 @@ export interface MeterDumpResult<P extends string> {
   rejected: IngestRejection[];
   /** Why the dump did not finish; absent when it did. */
   error?: MeterError;
-}
-
-/** The protocol steps of any cable meter (drivers/serial/meter-session.ts, drivers/usb/usb-session.ts). */
-export interface CableMeterSession<P extends string> {
-  readonly protocol: P;
-  connect(): Promise<void>;
-  readConfig(): Promise<MeterConfig>;
-  fetch(onRecord: (r: MeterRecord) => void, onProgress?: FetchProgress): Promise<void>;
-  disconnect(): Promise<void>;
 }
 
 export interface MeterVisitOptions {

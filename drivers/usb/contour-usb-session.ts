@@ -3,19 +3,16 @@
 // messages are ASTM frames and control bytes, possibly several in one message.
 //   host EOT → meter [EOT, header frame, ENQ] (glucometerutils' observed establishment) → host ACK →
 //   frames H, P, R…, L, each ACKed (NAKed when bad: the meter repeats it) → meter EOT.
-import { CONTOUR_MODELS } from '../serial/astm-session.ts';
 import { CodecError } from '../codecs/codec-error.ts';
 import { ASTM_ACK, ASTM_ENQ, ASTM_EOT, ASTM_NAK, ASTM_STX, astmFrameLength } from '../codecs/astm-frame.ts';
 import { AstmFrameSequencer, type SequencedRecord } from '../codecs/astm-frame-sequencer.ts';
-import type { AstmDelimiters } from '../codecs/astm-record.ts';
-import { ASTM_DEFAULT_DELIMITERS, decodeAstmDelimiters, decodeAstmRecord } from '../codecs/astm-record.ts';
-import { decodeContourHeader, decodeContourTerminator, type ContourHeader } from '../codecs/astm-contour.ts';
 import { ContourMessageAssembler, encodeContourReport } from '../codecs/contour-hid-report.ts';
 import { decodeContourNextResult } from '../codecs/contour-next-result.ts';
 import { MeterError } from '../serial/meter-error.ts';
 import type { FetchProgress, MeterConfig, MeterRecord, SessionOptions } from '../serial/meter-session.ts';
 import type { HidLink } from './usb-link.ts';
-import { unusableRecord, type UsbMeterSession } from './usb-session.ts';
+import { ContourRecordReader } from '../serial/contour-records.ts';
+import type { UsbMeterSession } from './usb-session.ts';
 
 export type ContourItem = { control: number } | { frame: Uint8Array };
 
@@ -54,10 +51,13 @@ export class ContourUsbSession implements UsbMeterSession {
   readonly protocol = 'contour-usb' as const;
   private readonly reports = new ContourMessageAssembler();
   private readonly sequencer = new AstmFrameSequencer();
-  private delimiters: AstmDelimiters = ASTM_DEFAULT_DELIMITERS;
   private queue: SequencedRecord[] = [];
   private ended = false;
-  private header: ContourHeader | null = null;
+  private readonly records = new ContourRecordReader(
+    () => this.nextRecord(),
+    () => this.opts.now(),
+    decodeContourNextResult,
+  );
 
   constructor(
     private readonly link: HidLink,
@@ -162,86 +162,12 @@ export class ContourUsbSession implements UsbMeterSession {
     return this.queue.shift() ?? null;
   }
 
-  async readConfig(): Promise<MeterConfig> {
-    for (;;) {
-      const rec = await this.nextRecord();
-      if (!rec)
-        throw new MeterError('ERR_INCOMPLETE', 'the meter ended the transfer before its header record');
-      if (!rec.text.startsWith('H')) continue;
-      const readAt = this.opts.now();
-      try {
-        this.delimiters = decodeAstmDelimiters(rec.text);
-        this.header = decodeContourHeader(rec.text);
-      } catch (err) {
-        if (err instanceof CodecError)
-          throw new MeterError('ERR_PROTOCOL', `unreadable header: ${err.message}`);
-        throw err;
-      }
-      const h = this.header;
-      const code = /(\d{4})$/.exec(h.product)?.[1] ?? '';
-      return {
-        manufacturer: 'Ascensia (Bayer)',
-        model: CONTOUR_MODELS[code] ?? `Contour (${h.product})`,
-        serialNumber: h.serial,
-        displayUnit: h.unit,
-        meterTime: h.meterTime,
-        meterLocalTime: h.localTime,
-        readAt,
-        expectedRecords: h.recordCount,
-      };
-    }
+  readConfig(): Promise<MeterConfig> {
+    return this.records.readConfig();
   }
 
-  async fetch(onRecord: (r: MeterRecord) => void, onProgress?: FetchProgress): Promise<void> {
-    const total = this.header?.recordCount;
-    let done = 0;
-    let terminated = false;
-    onProgress?.(0, total);
-    for (;;) {
-      const rec = await this.nextRecord();
-      if (!rec) break;
-      let type: string;
-      try {
-        type = decodeAstmRecord(rec.text, this.delimiters).type;
-      } catch {
-        continue; // a record type we do not know carries nothing we need
-      }
-      if (type === 'L') {
-        terminated = true;
-        const { code } = decodeContourTerminator(rec.text, this.delimiters);
-        if (code !== 'N')
-          throw new MeterError('ERR_INCOMPLETE', `the meter ended the transfer early (L code ${code})`);
-        continue;
-      }
-      if (type !== 'R') continue;
-      onProgress?.(++done, total);
-      onRecord(this.toMeterRecord(rec));
-    }
-    if (!terminated)
-      throw new MeterError('ERR_INCOMPLETE', 'the meter sent EOT before the terminator record');
-  }
-
-  private toMeterRecord(rec: SequencedRecord): MeterRecord {
-    const receivedAt = this.opts.now();
-    try {
-      const r = decodeContourNextResult(rec.text, this.delimiters);
-      const out: MeterRecord = {
-        localTime: r.localTime,
-        deviceTime: r.meterTime,
-        valueToken: (r.flag === 'low' ? '<' : r.flag === 'high' ? '>' : '') + r.valueText,
-        value: r.value,
-        unit: r.unit,
-        controlSolution: r.control,
-        raw: rec.raw,
-        receivedAt,
-      };
-      if (r.flag) out.flag = r.flag;
-      if (r.analyte !== 'Glucose') out.unusable = `result for ${r.analyte}, not glucose`;
-      return out;
-    } catch (err) {
-      if (!(err instanceof CodecError)) throw err;
-      return unusableRecord(rec.raw, receivedAt, `unreadable result record: ${err.message}`);
-    }
+  fetch(onRecord: (r: MeterRecord) => void, onProgress?: FetchProgress): Promise<void> {
+    return this.records.fetch(onRecord, onProgress);
   }
 
   async disconnect(): Promise<void> {

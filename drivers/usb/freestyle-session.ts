@@ -26,7 +26,8 @@ import {
 import { MeterError } from '../serial/meter-error.ts';
 import type { FetchProgress, MeterConfig, MeterRecord, SessionOptions } from '../serial/meter-session.ts';
 import type { HidLink } from './usb-link.ts';
-import { unusableRecord, type UsbMeterSession } from './usb-session.ts';
+import { unusableRecord } from '../serial/meter-readings.ts';
+import type { UsbMeterSession } from './usb-session.ts';
 
 export const FREESTYLE_FAMILY_NAMES: Record<FreeStyleFamily, string> = {
   neo: 'FreeStyle Precision/Optium Neo',
