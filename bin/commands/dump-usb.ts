@@ -3,17 +3,14 @@
 // first meter found is read; a PATH the bus does not list needs --protocol (contour-usb, freestyle-hid,
 // verio-scsi).
 import fs from 'node:fs';
-import path from 'node:path';
-import { Presets, SingleBar } from 'cli-progress';
-import { assertTimeZone, TimeZoneError } from '../../drivers/serial/local-time.ts';
 import { listHidDevices, nodeHid, UsbUnavailableError } from '../../drivers/usb/node-hid-link.ts';
 import { dumpUsbMeter } from '../../drivers/usb/run-usb-dump.ts';
 import { findUsbMeters } from '../../drivers/usb/usb-discovery.ts';
 import { USB_PROTOCOLS, type UsbDeviceRef, type UsbProtocol } from '../../drivers/usb/usb-link.ts';
-import { openGatewayStore } from '../../gateway/open-store.ts';
 import { ingestOptionsFromConfig } from '../../gateway/hddt/mapping.ts';
 import { storePort } from '../../gateway/ingest/port.ts';
-import { UsageError, configFrom } from './common.ts';
+import { UsageError } from './common.ts';
+import { checkDumpOptions, dumpProgress, openDumpStore, portOpenAsUsage, reportDump } from './dump-report.ts';
 import type { DumpCliOptions } from './dump.ts';
 
 function hidList(): (() => ReturnType<typeof listHidDevices>) | undefined {
@@ -56,25 +53,10 @@ export async function dumpUsb(
   opts: DumpCliOptions,
   limits: { retries: number; replyMs: number },
 ): Promise<void> {
-  try {
-    assertTimeZone(opts.timezone);
-  } catch (err) {
-    if (err instanceof TimeZoneError) throw new UsageError(`dump: ${err.message}`);
-    throw err;
-  }
-  if (opts.db !== undefined && !fs.existsSync(path.dirname(path.resolve(opts.db)))) {
-    throw new UsageError(`dump: the directory of ${opts.db} does not exist`);
-  }
+  checkDumpOptions(opts);
   const device = pickUsbMeter(opts, findUsbMeters(hidList()));
-  const config = configFrom(opts);
-  const store = opts.db === undefined ? openGatewayStore(config) : openGatewayStore(config, opts.db);
-  const bar = process.stderr.isTTY
-    ? new SingleBar(
-        { format: 'dump [{bar}] {percentage}% | {value}/{total} records', stream: process.stderr },
-        Presets.shades_classic,
-      )
-    : undefined;
-  let started = false;
+  const { store, config } = openDumpStore(opts);
+  const progress = dumpProgress();
   try {
     const result = await dumpUsbMeter({
       device,
@@ -84,43 +66,15 @@ export async function dumpUsb(
         retries: limits.retries,
         timeouts: { replyMs: limits.replyMs, quietMs: Math.max(20, Math.round(limits.replyMs / 20)) },
       },
-      onProgress: (done, total) => {
-        if (!bar) return;
-        if (!started) bar.start(total ?? done, done);
-        started = true;
-        if (total !== undefined) bar.setTotal(total);
-        bar.update(done);
-      },
+      onProgress: progress.onProgress,
     });
-    bar?.stop();
-    const summary = {
-      device: result.deviceKey ?? null,
-      read: result.read,
-      stored: result.stored,
-      duplicates: result.duplicates,
-      expired: result.expired,
-      rejected: result.rejected.length,
-      error: result.error ? `${result.error.code}: ${result.error.message}` : null,
-    };
-    for (const r of result.rejected)
-      process.stderr.write(`rejected: ${r.identity ?? '(record)'}: ${r.reason}\n`);
-    process.stdout.write(
-      opts.json
-        ? `${JSON.stringify(summary)}\n`
-        : `${summary.device ?? device.path}: read ${summary.read}, stored ${summary.stored}, ` +
-            `duplicate ${summary.duplicates}, expired ${summary.expired}, rejected ${summary.rejected}\n`,
-    );
-    if (result.error) {
-      process.stderr.write(`hddt-gateway: dump failed: ${summary.error}\n`);
-      process.exitCode = 1;
-    }
+    progress.stop();
+    reportDump(result, device.path, opts.json);
   } catch (err) {
-    if (err instanceof Error && 'code' in err && err.code === 'ERR_PORT_OPEN')
-      throw new UsageError(`dump: ${err.message}`);
     if (err instanceof UsbUnavailableError) throw new UsageError(`dump: ${err.message}`);
-    throw err;
+    portOpenAsUsage(err);
   } finally {
-    bar?.stop();
+    progress.stop();
     store.close();
   }
 }
