@@ -1,6 +1,7 @@
 // Serial meters as a gateway part: watches the configured lines (and known cables), dumps each meter once
 // when it appears, and logs each dump's summary. A failed dump keeps what was complete.
 import type { Component } from './component.ts';
+import { logDump } from './dump-log.ts';
 import { MeterWatcher } from '../drivers/serial/meter-watcher.ts';
 import { KNOWN_CABLES, type ListPorts, type MeterPortRule } from '../drivers/serial/port-discovery.ts';
 
@@ -20,22 +21,7 @@ export function createSerialComponent(opts: { list?: ListPorts } = {}): Componen
         timeZone: cfg.timezone ?? ctx.config.timezone,
         intervalMs: cfg.pollMs,
         list: opts.list,
-        onDump: (port, r) => {
-          const summary = {
-            port: port.path,
-            device: r.deviceKey,
-            read: r.read,
-            stored: r.stored,
-            duplicates: r.duplicates,
-            rejected: r.rejected.length,
-          };
-          if (r.error)
-            log.warn(
-              { ...summary, error: r.error.message },
-              'meter dump ended early; complete records are stored',
-            );
-          else log.info(summary, 'meter dumped');
-        },
+        onDump: (port, r) => logDump(log, { port: port.path }, r, 'meter'),
         onError: (port, err) => log.warn({ port: port.path, error: err.message }, 'meter could not be read'),
       });
       watcher.start();

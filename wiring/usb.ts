@@ -2,6 +2,7 @@
 // each dump's summary. node-hid is optional: without it (or without libusb-1.0 for its addon) the part says so
 // once and still watches for SCSI meters.
 import type { Component } from './component.ts';
+import { logDump } from './dump-log.ts';
 import { listHidDevices, nodeHid, UsbUnavailableError } from '../drivers/usb/node-hid-link.ts';
 import type { OpenUsbLink } from '../drivers/usb/run-usb-dump.ts';
 import type { HidDeviceEntry } from '../drivers/usb/node-hid-link.ts';
@@ -38,22 +39,7 @@ export function createUsbComponent(opts: UsbComponentOptions = {}): Component {
         port: ctx.port,
         timeZone: cfg.timezone ?? ctx.config.timezone,
         openLink: opts.openLink,
-        onDump: (device, r) => {
-          const summary = {
-            path: device.path,
-            device: r.deviceKey,
-            read: r.read,
-            stored: r.stored,
-            duplicates: r.duplicates,
-            rejected: r.rejected.length,
-          };
-          if (r.error)
-            log.warn(
-              { ...summary, error: r.error.message },
-              'USB meter dump ended early; complete records are stored',
-            );
-          else log.info(summary, 'USB meter dumped');
-        },
+        onDump: (device, r) => logDump(log, { path: device.path }, r, 'USB meter'),
         onDumpError: (device, err) =>
           log.warn({ path: device.path, error: err.message }, 'USB meter could not be read'),
         onError: (err) => log.warn({ error: err.message }, 'listing USB devices failed'),
