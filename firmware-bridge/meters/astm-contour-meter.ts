@@ -41,6 +41,35 @@ export function contourResultRecord(r: ScenarioRecord, sequence: number, unit: S
   });
 }
 
+/** The header record of a simulated Contour (the fields Tidepool's and glucometerutils' vectors show). */
+export function contourHeaderRecord(
+  product: string,
+  s: { serial: string; unit?: Scenario['unit'] },
+  recordCount: number,
+  meterTime: string,
+): string {
+  return encodeContourHeader({
+    product,
+    versions: ['01.24', '01.04', '09.02.20'],
+    serial: s.serial,
+    sku: '7403-',
+    password: '7w3LBL',
+    config: {
+      A: '1',
+      C: '63',
+      G: '1',
+      I: '0200',
+      R: '0',
+      S: '1',
+      U: s.unit === 'mmol/L' ? '1' : '0',
+      V: '10600',
+    },
+    recordCount,
+    specVersion: '1',
+    meterTime: contourMeterTime(meterTime),
+  });
+}
+
 interface OutFrame {
   frame: AstmFrame;
   /** Index of the result record this frame starts, for faults. */
@@ -48,41 +77,38 @@ interface OutFrame {
 }
 
 export function startContourMeter(port: MeterPort, scenario: Scenario): void {
-  const faults = new FaultPlan(scenario.faults);
-  const noise = noiseSource(scenario.seed ?? 1);
-  const clock = meterClock(scenario.clock);
-  let state: 'idle' | 'command' | 'await-ack' | 'sending' = 'idle';
-  let frames: OutFrame[] = [];
-  let current = 0;
-  let sends = 0;
+  const meter = new ContourSerialMeter(port, scenario);
   let busy = Promise.resolve();
+  port.onData((chunk) => {
+    for (const byte of chunk) busy = busy.then(() => meter.handle(byte));
+  });
+}
 
-  const buildFrames = (): OutFrame[] => {
+class ContourSerialMeter {
+  private readonly faults: FaultPlan;
+  private readonly noise: (n: number) => Uint8Array;
+  private readonly clock: () => string;
+  private state: 'idle' | 'command' | 'await-ack' | 'sending' = 'idle';
+  private frames: OutFrame[] = [];
+  private current = 0;
+  private sends = 0;
+  private readonly port: MeterPort;
+  private readonly scenario: Scenario;
+
+  constructor(port: MeterPort, scenario: Scenario) {
+    this.port = port;
+    this.scenario = scenario;
+    this.faults = new FaultPlan(scenario.faults);
+    this.noise = noiseSource(scenario.seed ?? 1);
+    this.clock = meterClock(scenario.clock);
+  }
+
+  private buildFrames(): OutFrame[] {
+    const s = this.scenario;
     const records: { text: string; record?: number }[] = [
-      {
-        text: encodeContourHeader({
-          product: 'Bayer7390',
-          versions: ['01.24', '01.04', '09.02.20'],
-          serial: scenario.serial,
-          sku: '7403-',
-          password: '7w3LBL',
-          config: {
-            A: '1',
-            C: '63',
-            G: '1',
-            I: '0200',
-            R: '0',
-            S: '1',
-            U: scenario.unit === 'mg/dL' ? '0' : '1',
-            V: '10600',
-          },
-          recordCount: scenario.records.length,
-          specVersion: '1',
-          meterTime: contourMeterTime(clock()),
-        }),
-      },
+      { text: contourHeaderRecord('Bayer7390', s, s.records.length, this.clock()) },
       { text: 'P|1' },
-      ...scenario.records.map((r, i) => ({ text: contourResultRecord(r, i + 1, scenario.unit), record: i })),
+      ...s.records.map((r, i) => ({ text: contourResultRecord(r, i + 1, s.unit), record: i })),
       { text: encodeContourTerminator('N') },
     ];
     const out: OutFrame[] = [];
@@ -94,86 +120,76 @@ export function startContourMeter(port: MeterPort, scenario: Scenario): void {
       });
     });
     return out;
-  };
+  }
 
-  const sendCurrent = async (): Promise<void> => {
-    if (current >= frames.length) {
-      state = 'idle';
-      await port.write(Uint8Array.of(ASTM_EOT));
-      return;
+  private control(byte: number): Promise<void> {
+    return this.port.write(Uint8Array.of(byte));
+  }
+
+  private async sendCurrent(): Promise<void> {
+    this.sends++;
+    if (this.current >= this.frames.length || this.sends > MAX_SENDS) {
+      this.state = 'idle';
+      return this.control(ASTM_EOT);
     }
-    sends++;
-    if (sends > MAX_SENDS) {
-      state = 'idle';
-      await port.write(Uint8Array.of(ASTM_EOT));
-      return;
-    }
-    const out = frames[current];
+    const out = this.frames[this.current];
     const bytes = encodeAstmFrame(out.frame);
-    const fault = out.record !== undefined ? faults.take(out.record, RECORD_FAULTS) : undefined;
+    const fault = out.record !== undefined ? this.faults.take(out.record, RECORD_FAULTS) : undefined;
     switch (fault?.kind) {
       case 'bad-checksum':
-        return port.write(corruptChecksum(bytes, 4));
+        return this.port.write(corruptChecksum(bytes, 4));
       case 'cut':
-        return port.write(firstHalf(bytes));
+        return this.port.write(firstHalf(bytes));
       case 'silence':
         return;
       case 'noise':
-        await port.write(noise(fault.bytes ?? 16));
-        return port.write(bytes);
+        await this.port.write(this.noise(fault.bytes ?? 16));
+        return this.port.write(bytes);
       case 'unplug':
-        return port.unplug();
+        return this.port.unplug();
       default:
-        return port.write(bytes);
+        return this.port.write(bytes);
     }
-  };
+  }
 
-  const handle = async (byte: number): Promise<void> => {
-    switch (state) {
-      case 'idle':
-      case 'command':
-        if (byte === ASTM_NAK) {
-          state = 'idle';
-          await port.write(Uint8Array.of(ASTM_EOT));
-        } else if (byte === ASTM_ENQ) {
-          if (faults.takeKind('nak')) {
-            await port.write(Uint8Array.of(ASTM_NAK));
-          } else {
-            state = 'command';
-            await port.write(Uint8Array.of(ASTM_ACK));
-          }
-        } else if (byte === ASTM_EOT && state === 'command') {
-          state = 'await-ack';
-          await port.write(Uint8Array.of(ASTM_ENQ));
-        }
-        return;
-      case 'await-ack':
-        if (byte === ASTM_ACK) {
-          state = 'sending';
-          frames = buildFrames();
-          current = 0;
-          sends = 0;
-          await sendCurrent();
-        } else if (byte === ASTM_NAK) {
-          state = 'idle';
-          await port.write(Uint8Array.of(ASTM_EOT));
-        }
-        return;
-      case 'sending':
-        if (byte === ASTM_ACK) {
-          current++;
-          sends = 0;
-          await sendCurrent();
-        } else if (byte === ASTM_NAK) {
-          await sendCurrent();
-        } else if (byte === ASTM_EOT) {
-          state = 'idle'; // receiver interrupt
-        }
-        return;
+  async handle(byte: number): Promise<void> {
+    if (this.state === 'idle' || this.state === 'command') return this.inCommandMode(byte);
+    if (this.state === 'await-ack') {
+      if (byte === ASTM_ACK) {
+        this.state = 'sending';
+        this.frames = this.buildFrames();
+        this.current = 0;
+        this.sends = 0;
+        return this.sendCurrent();
+      }
+      if (byte === ASTM_NAK) {
+        this.state = 'idle';
+        return this.control(ASTM_EOT);
+      }
+      return;
     }
-  };
+    if (byte === ASTM_ACK) {
+      this.current++;
+      this.sends = 0;
+      return this.sendCurrent();
+    }
+    if (byte === ASTM_NAK) return this.sendCurrent();
+    if (byte === ASTM_EOT) this.state = 'idle'; // receiver interrupt
+  }
 
-  port.onData((chunk) => {
-    for (const byte of chunk) busy = busy.then(() => handle(byte));
-  });
+  private async inCommandMode(byte: number): Promise<void> {
+    if (byte === ASTM_NAK) {
+      this.state = 'idle';
+      return this.control(ASTM_EOT);
+    }
+    if (byte === ASTM_ENQ) {
+      if (this.faults.takeKind('nak')) return this.control(ASTM_NAK);
+      this.state = 'command';
+      return this.control(ASTM_ACK);
+    }
+    if (byte === ASTM_EOT && this.state === 'command') {
+      this.state = 'await-ack';
+      return this.control(ASTM_ENQ);
+    }
+  }
 }

@@ -10,33 +10,15 @@ import {
   encodeAstmFrame,
   encodeAstmRecordFrames,
 } from '../../drivers/codecs/astm-frame.ts';
-import { contourMeterTime, encodeContourHeader } from '../../drivers/codecs/astm-contour.ts';
+import { contourMeterTime } from '../../drivers/codecs/astm-contour.ts';
+import { contourHeaderRecord } from './astm-contour-meter.ts';
 import { decodeContourReport, encodeContourMessage } from '../../drivers/codecs/contour-hid-report.ts';
 import type { HidMeterModel } from './usb-sim-link.ts';
 import { FaultBook, garbageReport, type UsbRecord, type UsbScenario } from './usb-scenario.ts';
 
 /** The record texts the meter sends, in order: H, P, R…, L. */
 export function contourRecords(s: UsbScenario, product = 'Bayer7410'): string[] {
-  const header = encodeContourHeader({
-    product,
-    versions: ['01.24', '01.04', '09.02.20'],
-    serial: s.serial,
-    sku: '7403-',
-    password: '7w3LBL',
-    config: {
-      A: '1',
-      C: '63',
-      G: '1',
-      I: '0200',
-      R: '0',
-      S: '1',
-      U: s.unit === 'mmol/L' ? '1' : '0',
-      V: '10600',
-    },
-    recordCount: s.records.length,
-    specVersion: '1',
-    meterTime: contourMeterTime(s.clock),
-  });
+  const header = contourHeaderRecord(product, s, s.records.length, s.clock);
   const result = (r: UsbRecord, i: number): string => {
     const markers = [r.flag === 'low' ? '<' : r.flag === 'high' ? '>' : '', r.control ? 'C' : '', 'M0', 'T1'];
     const value = s.unit === 'mmol/L' ? r.value.toFixed(1) : String(Math.round(r.value));
