@@ -53,10 +53,12 @@ export class BleCentral {
   private rescanAt = Infinity;
   private readonly runs = new Set<Promise<void>>();
 
-  constructor(
-    private readonly radio: BleRadio,
-    private readonly deps: CentralDeps,
-  ) {
+  private readonly radio: BleRadio;
+  private readonly deps: CentralDeps;
+
+  constructor(radio: BleRadio, deps: CentralDeps) {
+    this.radio = radio;
+    this.deps = deps;
     this.allow = new Set(deps.config.allowList.map(normalizeAddress));
   }
 

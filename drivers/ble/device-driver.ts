@@ -44,11 +44,10 @@ export abstract class DeviceDriver implements DeviceVisit {
   protected link: GattLink | null = null;
   private down: Promise<'disconnected'> = Promise.resolve('disconnected');
 
-  constructor(
-    protected readonly deps: DriverDeps,
-    id: DeviceIdentity,
-    kind: DeviceInfo['kind'],
-  ) {
+  protected readonly deps: DriverDeps;
+
+  constructor(deps: DriverDeps, id: DeviceIdentity, kind: DeviceInfo['kind']) {
+    this.deps = deps;
     this.device = {
       key: `ble:${id.address}`,
       transport: 'ble',

@@ -101,11 +101,14 @@ class NobleLink implements GattLink {
   private readonly lost: Promise<never>;
   private rejectLost!: (e: Error) => void;
 
-  constructor(
-    private readonly peripheral: Peripheral,
-    private readonly log: Logger,
-    private readonly gattTimeoutMs: number,
-  ) {
+  private readonly peripheral: Peripheral;
+  private readonly log: Logger;
+  private readonly gattTimeoutMs: number;
+
+  constructor(peripheral: Peripheral, log: Logger, gattTimeoutMs: number) {
+    this.peripheral = peripheral;
+    this.log = log;
+    this.gattTimeoutMs = gattTimeoutMs;
     this.address = normalizeAddress(peripheral.address);
     this.lost = new Promise<never>((_, reject) => (this.rejectLost = reject));
     this.lost.catch(() => undefined);
@@ -203,12 +206,16 @@ export class NobleRadio implements BleRadio {
   private readonly peripherals = new Map<string, Peripheral>();
   private readonly discoverListeners: Array<(adv: Advertisement) => void> = [];
 
-  constructor(
-    readonly noble: Noble,
-    private readonly log: Logger,
-    private readonly gattTimeoutMs: number,
-    private readonly driver?: NobleRadioConfig['driver'],
-  ) {
+  readonly noble: Noble;
+  private readonly log: Logger;
+  private readonly gattTimeoutMs: number;
+  private readonly driver?: NobleRadioConfig['driver'];
+
+  constructor(noble: Noble, log: Logger, gattTimeoutMs: number, driver?: NobleRadioConfig['driver']) {
+    this.noble = noble;
+    this.log = log;
+    this.gattTimeoutMs = gattTimeoutMs;
+    this.driver = driver;
     // noble's default 'warning' listener writes to the console; route warnings to our log instead
     noble.removeAllListeners('warning');
     noble.on('warning', (message: unknown) => log.warn({ message: String(message) }, 'noble warning'));

@@ -37,14 +37,25 @@ interface Pending {
 export class RacpClient {
   private pending: Pending | null = null;
 
+  private readonly link: GattLink;
+  private readonly service: string;
+  private readonly racpService: RacpService;
+  private readonly timeoutMs: number;
+  private readonly now: () => number;
+
   constructor(
-    private readonly link: GattLink,
-    private readonly service: string,
-    private readonly racpService: RacpService,
-    private readonly timeoutMs: number,
+    link: GattLink,
+    service: string,
+    racpService: RacpService,
+    timeoutMs: number,
     /** monotonic milliseconds (injectable for tests) */
-    private readonly now: () => number = () => performance.now(),
+    now: () => number = () => performance.now(),
   ) {
+    this.link = link;
+    this.service = service;
+    this.racpService = racpService;
+    this.timeoutMs = timeoutMs;
+    this.now = now;
     link.onDisconnect((reason) => this.fail(new LinkError('disconnected', `RACP: link lost (${reason})`)));
   }
 

@@ -20,10 +20,13 @@ export class ReadingSink {
   private queue: Reading[] = [];
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(
-    private readonly port: ReadingPort,
-    private readonly opts: ReadingSinkOptions,
-  ) {}
+  private readonly port: ReadingPort;
+  private readonly opts: ReadingSinkOptions;
+
+  constructor(port: ReadingPort, opts: ReadingSinkOptions) {
+    this.port = port;
+    this.opts = opts;
+  }
 
   get pending(): number {
     return this.queue.length;

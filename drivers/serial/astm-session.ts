@@ -57,10 +57,13 @@ export class AstmContourSession implements MeterSession {
     decodeContourResult,
   );
 
-  constructor(
-    private readonly link: SerialLink,
-    private readonly opts: SessionOptions,
-  ) {}
+  private readonly link: SerialLink;
+  private readonly opts: SessionOptions;
+
+  constructor(link: SerialLink, opts: SessionOptions) {
+    this.link = link;
+    this.opts = opts;
+  }
 
   private send(byte: number): Promise<void> {
     return this.link.write(Uint8Array.of(byte));

@@ -23,7 +23,10 @@ export class MeterWatcher {
   private readonly discovery: PortDiscovery;
   private readonly running = new Set<Promise<void>>();
 
-  constructor(private readonly opts: MeterWatcherOptions) {
+  private readonly opts: MeterWatcherOptions;
+
+  constructor(opts: MeterWatcherOptions) {
+    this.opts = opts;
     this.discovery = new PortDiscovery({
       rules: opts.rules,
       list: opts.list,

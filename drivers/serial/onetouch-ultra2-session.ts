@@ -36,10 +36,13 @@ export class OneTouchUltra2Session implements MeterSession {
   readonly protocol = 'onetouch-ultra2' as const;
   private config: MeterConfig | null = null;
 
-  constructor(
-    private readonly link: SerialLink,
-    private readonly opts: SessionOptions,
-  ) {}
+  private readonly link: SerialLink;
+  private readonly opts: SessionOptions;
+
+  constructor(link: SerialLink, opts: SessionOptions) {
+    this.link = link;
+    this.opts = opts;
+  }
 
   private async readLine(what: string): Promise<{ line: string; payload: string }> {
     const bytes = await this.link.read(cutLine, this.opts.timeouts.replyMs, what);

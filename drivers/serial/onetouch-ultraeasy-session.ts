@@ -49,10 +49,13 @@ export class OneTouchUltraEasySession implements MeterSession {
   private sequence = false;
   private expectReceive = false;
 
-  constructor(
-    private readonly link: SerialLink,
-    private readonly opts: SessionOptions,
-  ) {}
+  private readonly link: SerialLink;
+  private readonly opts: SessionOptions;
+
+  constructor(link: SerialLink, opts: SessionOptions) {
+    this.link = link;
+    this.opts = opts;
+  }
 
   private frame(message: Uint8Array, bits: { ack?: boolean; disconnect?: boolean } = {}): Uint8Array {
     return encodeOneTouchFrame({

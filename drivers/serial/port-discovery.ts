@@ -82,7 +82,10 @@ export class PortDiscovery {
   private polling: Promise<void> | null = null;
   private stopped = false;
 
-  constructor(private readonly opts: PortDiscoveryOptions) {
+  private readonly opts: PortDiscoveryOptions;
+
+  constructor(opts: PortDiscoveryOptions) {
+    this.opts = opts;
     this.list = opts.list ?? (() => SerialPort.list());
     this.exists = opts.exists ?? ((p) => fs.existsSync(p));
   }

@@ -28,7 +28,10 @@ export class SerialLink {
   /** Bytes dropped by cutters (noise, broken frames), for diagnostics. */
   droppedBytes = 0;
 
-  private constructor(private readonly port: SerialPort) {
+  private readonly port: SerialPort;
+
+  private constructor(port: SerialPort) {
+    this.port = port;
     port.on('data', (chunk: Buffer) => {
       this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
       this.service();

@@ -59,10 +59,13 @@ export class ContourUsbSession implements UsbMeterSession {
     decodeContourNextResult,
   );
 
-  constructor(
-    private readonly link: HidLink,
-    private readonly opts: SessionOptions,
-  ) {}
+  private readonly link: HidLink;
+  private readonly opts: SessionOptions;
+
+  constructor(link: HidLink, opts: SessionOptions) {
+    this.link = link;
+    this.opts = opts;
+  }
 
   private send(byte: number): Promise<void> {
     return this.link.write(encodeContourReport(Uint8Array.of(byte)));

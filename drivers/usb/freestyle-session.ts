@@ -41,12 +41,17 @@ const MAX_REPLY = 4 * 1024 * 1024;
 export class FreeStyleSession implements UsbMeterSession {
   readonly protocol = 'freestyle-hid' as const;
 
-  constructor(
-    private readonly link: HidLink,
-    private readonly family: FreeStyleFamily,
-    private readonly opts: SessionOptions,
-    private readonly model?: string,
-  ) {}
+  private readonly link: HidLink;
+  private readonly family: FreeStyleFamily;
+  private readonly opts: SessionOptions;
+  private readonly model?: string;
+
+  constructor(link: HidLink, family: FreeStyleFamily, opts: SessionOptions, model?: string) {
+    this.link = link;
+    this.family = family;
+    this.opts = opts;
+    this.model = model;
+  }
 
   /** Next report that is not a keep-alive; garbage (an unreadable report) is a CodecError. */
   private async report(): Promise<{ type: number; payload: Uint8Array }> {

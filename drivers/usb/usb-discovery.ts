@@ -45,7 +45,11 @@ export class UsbDiscovery {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
 
-  constructor(private readonly opts: UsbDiscoveryOptions) {}
+  private readonly opts: UsbDiscoveryOptions;
+
+  constructor(opts: UsbDiscoveryOptions) {
+    this.opts = opts;
+  }
 
   private scan(): Map<string, UsbDeviceRef> {
     const found = new Map<string, UsbDeviceRef>();

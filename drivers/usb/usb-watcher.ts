@@ -19,7 +19,10 @@ export class UsbWatcher {
   private readonly discovery: UsbDiscovery;
   private readonly running = new Set<Promise<void>>();
 
-  constructor(private readonly opts: UsbWatcherOptions) {
+  private readonly opts: UsbWatcherOptions;
+
+  constructor(opts: UsbWatcherOptions) {
+    this.opts = opts;
     this.discovery = new UsbDiscovery({ ...opts, onAttach: (d, signal) => this.dump(d, signal) });
   }
 

@@ -31,10 +31,13 @@ export class VerioSession implements UsbMeterSession {
   readonly protocol = 'verio-scsi' as const;
   private count = 0;
 
-  constructor(
-    private readonly link: ScsiLink,
-    private readonly opts: SessionOptions,
-  ) {}
+  private readonly link: ScsiLink;
+  private readonly opts: SessionOptions;
+
+  constructor(link: ScsiLink, opts: SessionOptions) {
+    this.link = link;
+    this.opts = opts;
+  }
 
   async connect(): Promise<void> {
     const data = await this.link.execute({

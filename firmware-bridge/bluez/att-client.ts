@@ -39,13 +39,23 @@ export class AttClient {
   private closed = false;
   private timer: NodeJS.Timeout | null = null;
 
+  private readonly toServer: (pdu: Buffer) => void;
+  private readonly onValue: (handle: number, value: Buffer, indication: boolean) => void;
+  private readonly timeoutMs: number;
+  private readonly onTimeout: () => void;
+
   constructor(
     /** hands a PDU to the peripheral's AttServer (its receive()) */
-    private readonly toServer: (pdu: Buffer) => void,
-    private readonly onValue: (handle: number, value: Buffer, indication: boolean) => void,
-    private readonly timeoutMs: number,
-    private readonly onTimeout: () => void,
-  ) {}
+    toServer: (pdu: Buffer) => void,
+    onValue: (handle: number, value: Buffer, indication: boolean) => void,
+    timeoutMs: number,
+    onTimeout: () => void,
+  ) {
+    this.toServer = toServer;
+    this.onValue = onValue;
+    this.timeoutMs = timeoutMs;
+    this.onTimeout = onTimeout;
+  }
 
   /** The AttServer's send callback: everything the server says to the central. */
   fromServer(pdu: Buffer): void {

@@ -29,8 +29,11 @@ export function changed(iface: InstanceType<typeof Interface>, props: Record<str
 export type ManagedObjects = Record<string, Record<string, VariantDict>>;
 
 export class ObjectManager extends Interface {
-  constructor(private readonly tree: () => ManagedObjects) {
+  private readonly tree: () => ManagedObjects;
+
+  constructor(tree: () => ManagedObjects) {
     super('org.freedesktop.DBus.ObjectManager');
+    this.tree = tree;
   }
   GetManagedObjects(): ManagedObjects {
     return this.tree();
@@ -62,11 +65,13 @@ export interface AdapterBackend {
 }
 
 export class Adapter1 extends Interface {
-  constructor(
-    private readonly s: AdapterState,
-    private readonly backend: AdapterBackend,
-  ) {
+  private readonly s: AdapterState;
+  private readonly backend: AdapterBackend;
+
+  constructor(s: AdapterState, backend: AdapterBackend) {
     super('org.bluez.Adapter1');
+    this.s = s;
+    this.backend = backend;
   }
   get Address(): string {
     return this.s.address.toUpperCase();
@@ -139,11 +144,13 @@ export interface DeviceBackend {
 }
 
 export class Device1 extends Interface {
-  constructor(
-    readonly s: DeviceState,
-    private readonly backend: DeviceBackend,
-  ) {
+  readonly s: DeviceState;
+  private readonly backend: DeviceBackend;
+
+  constructor(s: DeviceState, backend: DeviceBackend) {
     super('org.bluez.Device1');
+    this.s = s;
+    this.backend = backend;
   }
   get Address(): string {
     return this.s.address.toUpperCase();
@@ -211,12 +218,15 @@ Device1.configureMembers({
 });
 
 export class GattService1 extends Interface {
-  constructor(
-    private readonly uuid: string,
-    private readonly device: string,
-    private readonly handle: number,
-  ) {
+  private readonly uuid: string;
+  private readonly device: string;
+  private readonly handle: number;
+
+  constructor(uuid: string, device: string, handle: number) {
     super('org.bluez.GattService1');
+    this.uuid = uuid;
+    this.device = device;
+    this.handle = handle;
   }
   get UUID(): string {
     return this.uuid;
@@ -260,11 +270,13 @@ export interface CharacteristicBackend extends ValueBackend {
 }
 
 export class GattCharacteristic1 extends Interface {
-  constructor(
-    readonly s: CharacteristicState,
-    private readonly backend: CharacteristicBackend,
-  ) {
+  readonly s: CharacteristicState;
+  private readonly backend: CharacteristicBackend;
+
+  constructor(s: CharacteristicState, backend: CharacteristicBackend) {
     super('org.bluez.GattCharacteristic1');
+    this.s = s;
+    this.backend = backend;
   }
   get UUID(): string {
     return this.s.uuid;
@@ -322,11 +334,13 @@ export interface DescriptorState {
 }
 
 export class GattDescriptor1 extends Interface {
-  constructor(
-    readonly s: DescriptorState,
-    private readonly backend: ValueBackend,
-  ) {
+  readonly s: DescriptorState;
+  private readonly backend: ValueBackend;
+
+  constructor(s: DescriptorState, backend: ValueBackend) {
     super('org.bluez.GattDescriptor1');
+    this.s = s;
+    this.backend = backend;
   }
   get UUID(): string {
     return this.s.uuid;

@@ -36,7 +36,10 @@ export class ContourUsbMeter implements HidMeterModel {
   private at = 0;
   private readonly faults: FaultBook;
 
-  constructor(private readonly s: UsbScenario) {
+  private readonly s: UsbScenario;
+
+  constructor(s: UsbScenario) {
+    this.s = s;
     this.faults = new FaultBook(s.faults);
     this.records = contourRecords(s);
     let fn = 1;

@@ -35,7 +35,10 @@ export class FreeStyleMeter implements HidMeterModel {
   private readonly faults: FaultBook;
   private sent = 0;
 
-  constructor(private readonly s: UsbScenario) {
+  private readonly s: UsbScenario;
+
+  constructor(s: UsbScenario) {
+    this.s = s;
     this.faults = new FaultBook(s.faults);
   }
 

@@ -16,10 +16,12 @@ export class MeterPort {
   /** Every byte the gateway sent, for tests that check the wire. */
   readonly received: Buffer[] = [];
 
-  private constructor(
-    private readonly port: SerialPort,
-    private readonly opts: MeterPortOptions,
-  ) {
+  private readonly port: SerialPort;
+  private readonly opts: MeterPortOptions;
+
+  private constructor(port: SerialPort, opts: MeterPortOptions) {
+    this.port = port;
+    this.opts = opts;
     port.on('data', (chunk: Buffer) => {
       this.received.push(chunk);
       if (!this.closed) this.dataHandler(chunk);

@@ -17,7 +17,11 @@ export class SimulatedHidLink implements HidLink {
   /** Every report the gateway wrote, for assertions. */
   readonly written: Uint8Array[] = [];
 
-  constructor(private readonly model: HidMeterModel) {}
+  private readonly model: HidMeterModel;
+
+  constructor(model: HidMeterModel) {
+    this.model = model;
+  }
 
   private readonly io = {
     send: (report: Uint8Array): void => {
@@ -84,7 +88,11 @@ export interface ScsiMeterModel {
 export class SimulatedScsiLink implements ScsiLink {
   readonly kind = 'scsi' as const;
   private closed = false;
-  constructor(private readonly model: ScsiMeterModel) {}
+  private readonly model: ScsiMeterModel;
+
+  constructor(model: ScsiMeterModel) {
+    this.model = model;
+  }
 
   async execute(req: ScsiRequest): Promise<Uint8Array> {
     if (this.closed) throw new MeterError('ERR_PORT_CLOSED', 'link closed');

@@ -23,10 +23,12 @@ export class VerioMeter implements ScsiMeterModel {
   private readonly faults: FaultBook;
   private gone = false;
 
-  constructor(
-    private readonly s: UsbScenario,
-    private readonly vendor = 'LifeScan',
-  ) {
+  private readonly s: UsbScenario;
+  private readonly vendor: string;
+
+  constructor(s: UsbScenario, vendor = 'LifeScan') {
+    this.s = s;
+    this.vendor = vendor;
     this.faults = new FaultBook(s.faults);
   }
 

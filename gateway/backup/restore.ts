@@ -85,8 +85,11 @@ class EntryWriter extends Writable {
   ended = false;
   readonly names: string[] = [];
 
-  constructor(private readonly dir: string) {
+  private readonly dir: string;
+
+  constructor(dir: string) {
     super();
+    this.dir = dir;
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {

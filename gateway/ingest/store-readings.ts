@@ -105,12 +105,17 @@ class StoreStep {
   private last: Current | undefined;
   private lastDirty: DirtyChunk | undefined;
 
-  constructor(
-    private readonly db: Store,
-    private readonly times: TimeCache,
-    private readonly opts: StoreStepOptions,
-    private readonly newestReceived: Map<string, number>,
-  ) {}
+  private readonly db: Store;
+  private readonly times: TimeCache;
+  private readonly opts: StoreStepOptions;
+  private readonly newestReceived: Map<string, number>;
+
+  constructor(db: Store, times: TimeCache, opts: StoreStepOptions, newestReceived: Map<string, number>) {
+    this.db = db;
+    this.times = times;
+    this.opts = opts;
+    this.newestReceived = newestReceived;
+  }
 
   store(r: Reading): 'stored' | 'duplicate' | { reason: string } {
     const device = this.deviceOf(r);

@@ -41,10 +41,12 @@ export class ConnectionKeeper {
   /** Number of the current connection attempt. */
   epoch = 0;
 
-  constructor(
-    private readonly opts: ConnectionKeeperOptions,
-    private readonly events: ConnectionEvents,
-  ) {
+  private readonly opts: ConnectionKeeperOptions;
+  private readonly events: ConnectionEvents;
+
+  constructor(opts: ConnectionKeeperOptions, events: ConnectionEvents) {
+    this.opts = opts;
+    this.events = events;
     this.backoff = new Backoff(opts.connection.reconnect);
     this.clock = opts.clock ?? Date.now;
   }

@@ -75,10 +75,12 @@ export class Consumer {
     acksPublished: 0,
   };
 
-  constructor(
-    private readonly store: Store,
-    private readonly opts: ConsumerOptions,
-  ) {
+  private readonly store: Store;
+  private readonly opts: ConsumerOptions;
+
+  constructor(store: Store, opts: ConsumerOptions) {
+    this.store = store;
+    this.opts = opts;
     this.log = (opts.log ?? pino({ level: 'silent' })).child({ component: 'mqtt-consumer' });
     this.now = opts.now ?? Date.now;
     this.conn = new ConnectionKeeper(

@@ -5,10 +5,12 @@ export class RateLimit {
   private last: number;
   private readonly burst: number;
 
-  constructor(
-    private readonly perSecond: number,
-    private readonly now: () => number = Date.now,
-  ) {
+  private readonly perSecond: number;
+  private readonly now: () => number;
+
+  constructor(perSecond: number, now: () => number = Date.now) {
+    this.perSecond = perSecond;
+    this.now = now;
     this.burst = Math.max(1, perSecond / 10);
     this.tokens = this.burst;
     this.last = now();

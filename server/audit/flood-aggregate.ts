@@ -43,7 +43,11 @@ export class FloodAggregator {
   /** minute start (ms) → `kind address` → counts */
   private readonly minutes = new Map<number, Map<string, Count>>();
 
-  constructor(private readonly opts: FloodAggregatorOptions) {}
+  private readonly opts: FloodAggregatorOptions;
+
+  constructor(opts: FloodAggregatorOptions) {
+    this.opts = opts;
+  }
 
   add(hit: FloodHit): void {
     const minute = Math.floor(this.opts.now().getTime() / MINUTE_MS) * MINUTE_MS;

@@ -41,12 +41,13 @@ interface Link {
 }
 
 class Broken extends Error {
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    reason: string,
-  ) {
+  readonly file: string;
+  readonly line: number;
+
+  constructor(file: string, line: number, reason: string) {
     super(reason);
+    this.file = file;
+    this.line = line;
   }
 }
 

@@ -204,10 +204,12 @@ class SearchParser {
   private readonly granted: Set<string>;
   private readonly allowed: Set<string>;
 
-  constructor(
-    readonly type: SearchType,
-    readonly ctx: SearchContext,
-  ) {
+  readonly type: SearchType;
+  readonly ctx: SearchContext;
+
+  constructor(type: SearchType, ctx: SearchContext) {
+    this.type = type;
+    this.ctx = ctx;
     this.granted = new Set<string>(ctx.mivs.flatMap((m) => MIV_CODES[m]));
     this.allowed = new Set(SEARCH_PARAMS[type].map((p) => p.name));
     this.query = {

@@ -33,7 +33,10 @@ export class FhirService {
   private readonly startedOn = new Date().toISOString().slice(0, 10);
   private capability: { baseUrl: string; statement: object } | undefined;
 
-  constructor(readonly services: ServerServices) {
+  readonly services: ServerServices;
+
+  constructor(services: ServerServices) {
+    this.services = services;
     const { config, store } = services;
     this.settings = fhirSettings(config);
     this.policy = policyConfig(config);

@@ -104,10 +104,13 @@ export class AccessTokenVerifier {
    */
   private readonly verified = new Map<string, Verified>();
 
-  constructor(
-    private readonly keys: SigningKeys,
-    private readonly config: GatewayConfig,
-  ) {}
+  private readonly keys: SigningKeys;
+  private readonly config: GatewayConfig;
+
+  constructor(keys: SigningKeys, config: GatewayConfig) {
+    this.keys = keys;
+    this.config = config;
+  }
 
   /** The claims of a token of this server for `audience`, valid at `now`; else an AccessTokenError. */
   async verify(token: string, audience: string, now: Date): Promise<Readonly<JWTPayload>> {

@@ -51,11 +51,15 @@ export class OperatorAuth {
   /** sha256 of recently verified Basic headers: a Prometheus scrape every 15 s should not cost a scrypt each. */
   private readonly basicCache = new Map<string, number>();
 
-  constructor(
-    private readonly creds: Credentials,
-    private readonly idleMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+  private readonly creds: Credentials;
+  private readonly idleMs: number;
+  private readonly now: () => number;
+
+  constructor(creds: Credentials, idleMs: number, now: () => number = Date.now) {
+    this.creds = creds;
+    this.idleMs = idleMs;
+    this.now = now;
+  }
 
   lockedFor(client: string): number {
     const f = this.failures.get(client);

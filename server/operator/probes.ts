@@ -15,7 +15,11 @@ export interface RecentEvent {
 /** The last `size` warnings and errors, newest first. */
 export class EventRing {
   private readonly items: RecentEvent[] = [];
-  constructor(readonly size = 50) {}
+  readonly size: number;
+
+  constructor(size = 50) {
+    this.size = size;
+  }
 
   push(e: RecentEvent): void {
     this.items.push(e);

@@ -13,7 +13,11 @@ export function esc(value: unknown): string {
 
 /** A value already made safe (escaped pieces or fixed markup). */
 export class Html {
-  constructor(readonly value: string) {}
+  readonly value: string;
+
+  constructor(value: string) {
+    this.value = value;
+  }
   toString(): string {
     return this.value;
   }

@@ -199,10 +199,10 @@ export interface DeviceTokenVerifierOptions {
 export class DeviceTokenVerifier {
   private readonly keys: JWTVerifyGetKey | undefined;
 
-  constructor(
-    private readonly trust: DeviceTokenTrust,
-    opts: DeviceTokenVerifierOptions,
-  ) {
+  private readonly trust: DeviceTokenTrust;
+
+  constructor(trust: DeviceTokenTrust, opts: DeviceTokenVerifierOptions) {
+    this.trust = trust;
     if (opts.jwks === null) this.keys = undefined;
     else if (/^https:\/\//i.test(opts.jwks)) this.keys = guarded(urlKeys(opts.jwks, trust, opts.ca ?? null));
     else this.keys = guarded(fileKeys(opts.jwks, trust.cacheSeconds, opts.clock));

@@ -11,7 +11,11 @@ export class RateLimiter {
   private readonly windows = new Map<string, { startMs: number; count: number }>();
   private lastSweepMs = 0;
 
-  constructor(private readonly rule: RateRule) {}
+  private readonly rule: RateRule;
+
+  constructor(rule: RateRule) {
+    this.rule = rule;
+  }
 
   /** Counts one request for `key` at `nowMs`. */
   hit(key: string, nowMs: number): RateDecision {

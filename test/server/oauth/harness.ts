@@ -112,10 +112,13 @@ export function mtlsFetch(ca: string, client?: { cert: string; key: string }): t
 /** A browser: cookie jar, no automatic redirects, HTML forms by hand. */
 export class Browser {
   readonly cookies = new Map<string, string>();
-  constructor(
-    private readonly base: string,
-    private readonly ca: string,
-  ) {}
+  private readonly base: string;
+  private readonly ca: string;
+
+  constructor(base: string, ca: string) {
+    this.base = base;
+    this.ca = ca;
+  }
 
   async go(method: string, pathOrUrl: string, form?: Record<string, string | string[]>): Promise<HttpResult> {
     const url = new URL(pathOrUrl, this.base).href;
