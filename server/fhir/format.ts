@@ -1,6 +1,8 @@
 // Content negotiation for the FHIR API: JSON and XML (via the `fhir` package), `_format`, the fhirVersion
 // MIME parameter (anything but 4.0 → 406 for Accept, 415 for Content-Type).
-import { Fhir } from 'fhir';
+import { createRequire } from 'node:module';
+import type * as FhirPackage from 'fhir';
+import type { Fhir } from 'fhir';
 import { notSupported } from './outcome.ts';
 
 export type Format = 'json' | 'xml';
@@ -119,14 +121,17 @@ export function bodyFormat(
   return f;
 }
 
-const converter = new Fhir();
+// Loaded on the first XML body: the package costs ~30 ms of every start, and most clients ask for JSON.
+let loaded: Fhir | undefined;
+const converter = (): Fhir =>
+  (loaded ??= new (createRequire(import.meta.url)('fhir') as typeof FhirPackage).Fhir());
 
 export function toXml(resource: object): string {
-  return converter.objToXml(resource);
+  return converter().objToXml(resource);
 }
 
 export function fromXml(xml: string): Record<string, unknown> {
-  return converter.xmlToObj(xml) as Record<string, unknown>;
+  return converter().xmlToObj(xml) as Record<string, unknown>;
 }
 
 /** Serializes a resource given as an object or as JSON text (a string or UTF-8 bytes, sent as they are). */

@@ -2,7 +2,8 @@
 // replay protection by time step; secrets encrypted at rest by ./totp-secrets.ts), and lockout with exponential
 // backoff after failed attempts.
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
+import { createRequire } from 'node:module';
+import type * as Otplib from 'otplib';
 import type { Logger } from 'pino';
 import {
   clearLoginFailures,
@@ -67,12 +68,16 @@ export function dummyPasswordHasher(): () => Promise<string> {
 
 export const TOTP_ISSUER = 'hddt-gateway';
 
+// otplib is loaded by the first TOTP operation, not at every start (~40 ms)
+let otplib: typeof Otplib | undefined;
+const otp = () => (otplib ??= createRequire(import.meta.url)('otplib') as typeof Otplib);
+
 export function newTotpSecret(): string {
-  return generateSecret({ length: 20 });
+  return otp().generateSecret({ length: 20 });
 }
 
 export function totpUri(username: string, secret: string): string {
-  return generateURI({ issuer: TOTP_ISSUER, label: username, secret });
+  return otp().generateURI({ issuer: TOTP_ISSUER, label: username, secret });
 }
 
 /** Checks a 6-digit code (±1 step) newer than the last accepted one; returns the matched step. */
@@ -84,7 +89,7 @@ export async function checkTotp(
 ): Promise<number | undefined> {
   if (!/^\d{6}$/.test(code)) return undefined;
   try {
-    const result = await verifyTotp({
+    const result = await otp().verify({
       secret,
       token: code,
       epoch: Math.floor(nowMs / 1000),

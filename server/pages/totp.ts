@@ -1,7 +1,6 @@
 // Login, second step: the TOTP code (replay-protected by time step), and the enrolment of a new TOTP secret
 // with a QR code after `patient reset-2fa`. Both need a session past the password step.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import QRCode from 'qrcode';
 import { confirmTotpPending, setTotpLastStep, type SessionRow } from '../../gateway/store/oauth-accounts.ts';
 import { getPatient } from '../../gateway/store/patients.ts';
 import { appendPrivacyEvent, patientRef } from '../audit/privacy-trail.ts';
@@ -93,6 +92,8 @@ export async function enrolForm(req: FastifyRequest<{ Querystring: TxQuery }>, r
   if (!session || !cred || cred.totp_secret) return toLogin(reply, tx);
   const patient = getPatient(store, session.patient_id!)!;
   const uri = totpUri(patient.username, enrolmentSecret(store, cred, nowMs(req)));
+  // loaded here, not at start: only an enrolment draws a QR code
+  const { default: QRCode } = await import('qrcode');
   const svg = await QRCode.toString(uri, { type: 'svg', margin: 1, width: 220 });
   return sendHtml(reply, 200, enrolView(reply.generateCsrf(), tx, uri, svg));
 }
