@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/prune-modules.sh NODE_MODULES: leaves what a Linux install on this architecture runs, as plain
 # files. Goes: prebuilt binaries for other systems and architectures; the native modules' build leftovers
-# (object files, archives, C/C++ sources, the test extension; each keeps its build/Release/*.node, stripped);
+# (object files, archives, C/C++ sources such as node-hid's hidapi, the test extension; each keeps its
+# build/Release/*.node, stripped);
 # what only building or type-checking uses (node-gyp, @types); packages' tests, examples, benchmarks, HTML
 # docs and tool settings. Files become 0644, scripts (#!) 0755.
 set -euo pipefail
@@ -26,7 +27,7 @@ find "$modules" -name binding.gyp -type f -print0 | while IFS= read -r -d '' gyp
       rm -f "$pkg/build/Release/test_extension.node"
     fi
   fi
-  for src in src deps libusb libusb_config include; do
+  for src in src deps libusb libusb_config include hidapi; do
     case "$main" in "$src"/*) continue ;; esac
     rm -rf "${pkg:?}/$src"
   done
