@@ -1,4 +1,5 @@
 // Pairings (with the patient's consent), grants and refresh tokens (stored hashed).
+import { insertRow } from './insert-row.ts';
 import type { Store } from './store.ts';
 
 export interface PairingRow {
@@ -131,16 +132,21 @@ export interface GrantRow {
   revoked_reason: string | null;
 }
 
+const GRANT_COLUMNS = [
+  'id',
+  'pairing_id',
+  'client_id',
+  'patient_id',
+  'scope',
+  'created_ms',
+  'expires_ms',
+] as const;
+
 export function insertGrant(
   store: Store,
   row: Omit<GrantRow, 'activated_ms' | 'revoked_ms' | 'revoked_reason'>,
 ): void {
-  store
-    .prepare(
-      `INSERT INTO oauth_grants (id, pairing_id, client_id, patient_id, scope, created_ms, expires_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(row.id, row.pairing_id, row.client_id, row.patient_id, row.scope, row.created_ms, row.expires_ms);
+  insertRow(store, 'oauth_grants', GRANT_COLUMNS, row);
 }
 
 export function getGrant(store: Store, id: string): GrantRow | undefined {
@@ -209,12 +215,12 @@ export interface RefreshTokenRow {
 }
 
 export function insertRefreshToken(store: Store, row: Omit<RefreshTokenRow, 'rotated_ms'>): void {
-  store
-    .prepare(
-      `INSERT INTO oauth_refresh_tokens (token_hash, grant_id, client_id, created_ms, expires_ms)
-       VALUES (?, ?, ?, ?, ?)`,
-    )
-    .run(row.token_hash, row.grant_id, row.client_id, row.created_ms, row.expires_ms);
+  insertRow(
+    store,
+    'oauth_refresh_tokens',
+    ['token_hash', 'grant_id', 'client_id', 'created_ms', 'expires_ms'],
+    row,
+  );
 }
 
 export function getRefreshToken(store: Store, tokenHash: string): RefreshTokenRow | undefined {

@@ -1,5 +1,6 @@
 // Short-lived authorization artefacts: pushed authorization requests (RFC 9126), the authorization
 // transaction a browser session works on, and authorization codes (stored hashed).
+import { insertRow } from './insert-row.ts';
 import type { Store } from './store.ts';
 
 export interface ParRow {
@@ -15,21 +16,21 @@ export interface ParRow {
 }
 
 export function insertPar(store: Store, row: Omit<ParRow, 'used_ms'>): void {
-  store
-    .prepare(
-      `INSERT INTO oauth_par (request_uri, client_id, redirect_uri, scope, state, code_challenge, created_ms,
-         expires_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      row.request_uri,
-      row.client_id,
-      row.redirect_uri,
-      row.scope,
-      row.state,
-      row.code_challenge,
-      row.created_ms,
-      row.expires_ms,
-    );
+  insertRow(
+    store,
+    'oauth_par',
+    [
+      'request_uri',
+      'client_id',
+      'redirect_uri',
+      'scope',
+      'state',
+      'code_challenge',
+      'created_ms',
+      'expires_ms',
+    ],
+    row,
+  );
 }
 
 export function getPar(store: Store, requestUri: string): ParRow | undefined {
@@ -59,22 +60,22 @@ export interface TransactionRow {
 }
 
 export function insertTransaction(store: Store, row: Omit<TransactionRow, 'done_ms'>): void {
-  store
-    .prepare(
-      `INSERT INTO oauth_transactions (id_hash, session_id, client_id, redirect_uri, scope, state,
-         code_challenge, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      row.id_hash,
-      row.session_id,
-      row.client_id,
-      row.redirect_uri,
-      row.scope,
-      row.state,
-      row.code_challenge,
-      row.created_ms,
-      row.expires_ms,
-    );
+  insertRow(
+    store,
+    'oauth_transactions',
+    [
+      'id_hash',
+      'session_id',
+      'client_id',
+      'redirect_uri',
+      'scope',
+      'state',
+      'code_challenge',
+      'created_ms',
+      'expires_ms',
+    ],
+    row,
+  );
 }
 
 export function getTransaction(store: Store, idHash: string): TransactionRow | undefined {
@@ -101,20 +102,12 @@ export interface CodeRow {
 }
 
 export function insertCode(store: Store, row: Omit<CodeRow, 'used_ms'>): void {
-  store
-    .prepare(
-      `INSERT INTO oauth_codes (code_hash, grant_id, client_id, redirect_uri, code_challenge, created_ms,
-         expires_ms) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      row.code_hash,
-      row.grant_id,
-      row.client_id,
-      row.redirect_uri,
-      row.code_challenge,
-      row.created_ms,
-      row.expires_ms,
-    );
+  insertRow(
+    store,
+    'oauth_codes',
+    ['code_hash', 'grant_id', 'client_id', 'redirect_uri', 'code_challenge', 'created_ms', 'expires_ms'],
+    row,
+  );
 }
 
 export function getCode(store: Store, codeHash: string): CodeRow | undefined {
