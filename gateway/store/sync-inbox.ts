@@ -1,9 +1,35 @@
 // Recorder side of MQTT sync: applying what hubs sent, idempotently. A batch already applied (by gateway,
 // stream and sequence) is skipped; a resource is written only when its version is newer than the stored one.
+import {
+  decideResource,
+  mergedRange,
+  planAssignmentV1,
+  planPeriod,
+  progressOf,
+  rangeCovered,
+  touching,
+  type ApplyOutcome,
+  type LastAssignment,
+  type PeriodOp,
+  type SeqRange,
+  type StoredPeriod,
+  type StreamProgress,
+} from '../sync/apply-rules.ts';
 import { getResource, writeResourceRow, type ResourceRow } from './resources.ts';
 import type { Store } from './store.ts';
 
-const VERSIONED_IN_HISTORY = new Set(['Device', 'DeviceMetric']);
+export type { ApplyOutcome, StreamProgress } from '../sync/apply-rules.ts';
+
+/** The applied ranges of a gateway stream that could cover or touch [from, to]. */
+function rangesNear(store: Store, gatewayId: string, stream: string, from: number, to: number): SeqRange[] {
+  return store
+    .prepare<{ seq_from: number; seq_to: number }>(
+      `SELECT seq_from, seq_to FROM sync_ranges
+       WHERE gateway_id = ? AND stream = ? AND seq_to >= ? AND seq_from <= ?`,
+    )
+    .all(gatewayId, stream, from - 1, to + 1)
+    .map((r) => [r.seq_from, r.seq_to] as const);
+}
 
 /** True when every sequence in [from, to] of this gateway stream was applied already. */
 export function rangeApplied(
@@ -13,13 +39,7 @@ export function rangeApplied(
   from: number,
   to: number,
 ): boolean {
-  return (
-    store
-      .prepare(
-        'SELECT 1 FROM sync_ranges WHERE gateway_id = ? AND stream = ? AND seq_from <= ? AND seq_to >= ? LIMIT 1',
-      )
-      .get(gatewayId, stream, from, to) !== undefined
-  );
+  return rangeCovered(rangesNear(store, gatewayId, stream, from, to), from, to);
 }
 
 /** Records [from, to] as applied, merging it with touching ranges so the table stays small. */
@@ -30,20 +50,10 @@ export function addAppliedRange(
   from: number,
   to: number,
 ): void {
-  const touching = store
-    .prepare<{ seq_from: number; seq_to: number }>(
-      `SELECT seq_from, seq_to FROM sync_ranges
-       WHERE gateway_id = ? AND stream = ? AND seq_to >= ? AND seq_from <= ?`,
-    )
-    .all(gatewayId, stream, from - 1, to + 1);
-  let lo = from;
-  let hi = to;
+  const near = touching(rangesNear(store, gatewayId, stream, from, to), from, to);
+  const [lo, hi] = mergedRange(near, from, to);
   const del = store.prepare('DELETE FROM sync_ranges WHERE gateway_id = ? AND stream = ? AND seq_from = ?');
-  for (const r of touching) {
-    lo = Math.min(lo, r.seq_from);
-    hi = Math.max(hi, r.seq_to);
-    del.run(gatewayId, stream, r.seq_from);
-  }
+  for (const [a] of near) del.run(gatewayId, stream, a);
   store
     .prepare('INSERT INTO sync_ranges (gateway_id, stream, seq_from, seq_to) VALUES (?, ?, ?, ?)')
     .run(gatewayId, stream, lo, hi);
@@ -75,54 +85,28 @@ export function noteStream(
     .run(gatewayId, stream, floor, nowMs);
 }
 
-export interface StreamProgress {
-  /** Everything up to here is applied, or was dropped by the gateway (below its floor). */
-  through: number;
-  /** Highest sequence applied. */
-  max: number;
-}
-
 export function streamProgress(store: Store, gatewayId: string, stream: string): StreamProgress {
   const floor =
     store
       .prepare<{ floor: number }>('SELECT floor FROM sync_streams WHERE gateway_id = ? AND stream = ?')
       .get(gatewayId, stream)?.floor ?? 1;
-  const covering = store
-    .prepare<{ seq_to: number }>(
-      `SELECT seq_to FROM sync_ranges WHERE gateway_id = ? AND stream = ? AND seq_from <= ? AND seq_to >= ?
-       ORDER BY seq_to DESC LIMIT 1`,
-    )
-    .get(gatewayId, stream, floor, floor - 1);
-  const max =
-    store
-      .prepare<{ m: number | null }>(
-        'SELECT MAX(seq_to) AS m FROM sync_ranges WHERE gateway_id = ? AND stream = ?',
-      )
-      .get(gatewayId, stream)?.m ?? 0;
-  return { through: Math.max(covering?.seq_to ?? 0, floor - 1), max };
+  return progressOf(floor, appliedRanges(store, gatewayId, stream));
 }
-
-export type ApplyOutcome = 'written' | 'older' | 'same' | 'conflict';
 
 /**
  * Writes a resource version unless a newer or equal one is stored. An older Device/DeviceMetric version still
  * lands in history (vread). `namespace` is the owning gateway's device-key prefix: a resource id already owned
- * by another gateway is never overwritten (`conflict`).
+ * by another gateway is never overwritten (`conflict`). The rule: gateway/recorder/rules.ts.
  */
 export function applyResourceVersion(store: Store, row: ResourceRow, namespace: string): ApplyOutcome {
   const current = getResource(store, row.type, row.id);
-  if (current && !current.device_key.startsWith(namespace)) return 'conflict';
-  const versioned = VERSIONED_IN_HISTORY.has(row.type);
-  if (current && current.version >= row.version) {
-    if (current.version === row.version) return 'same';
-    if (versioned) insertHistory(store, row.type, row.id, row.version, row.last_updated_ms, row.json);
-    return 'older';
-  }
-  if (current && versioned) {
+  const d = decideResource(current, row, namespace);
+  if (d.historyOfIncoming) insertHistory(store, row.type, row.id, row.version, row.last_updated_ms, row.json);
+  if (d.historyOfCurrent && current) {
     insertHistory(store, current.type, current.id, current.version, current.last_updated_ms, current.json);
   }
-  writeResourceRow(store, row);
-  return 'written';
+  if (d.outcome === 'written') writeResourceRow(store, row);
+  return d.outcome;
 }
 
 function insertHistory(
@@ -140,10 +124,31 @@ function insertHistory(
     .run(type, id, version, lastUpdatedMs, json);
 }
 
+function devicePeriods(store: Store, deviceKey: string): StoredPeriod[] {
+  return store
+    .prepare<StoredPeriod>(
+      'SELECT id, patient_id, from_ms, until_ms FROM device_assignment_periods WHERE device_key = ? ORDER BY from_ms, id',
+    )
+    .all(deviceKey);
+}
+
+function runPeriodOps(store: Store, deviceKey: string, ops: PeriodOp[]): void {
+  for (const o of ops) {
+    if (o.op === 'close') {
+      store.prepare('UPDATE device_assignment_periods SET until_ms = ? WHERE id = ?').run(o.until, o.id);
+    } else {
+      store
+        .prepare(
+          'INSERT INTO device_assignment_periods (device_key, patient_id, from_ms, until_ms) VALUES (?, ?, ?, ?)',
+        )
+        .run(deviceKey, o.patient, o.from, o.until);
+    }
+  }
+}
+
 /**
- * Applies an assignment period a hub sent (payload version 2), in any order: a period is created once, and
- * closing only ever moves its end earlier. A device keeps one open period: an earlier open one ends where this
- * one starts, and this one ends where a later one starts (its own closing may arrive later or never).
+ * Applies an assignment period a hub sent (payload version 2), in any order (rules.ts, planPeriod): a period is
+ * created once, and closing only ever moves its end earlier; a device keeps one open period.
  */
 export function applyPeriod(
   store: Store,
@@ -154,45 +159,12 @@ export function applyPeriod(
   atMs: number,
 ): void {
   ensurePatient(store, patientId, atMs);
-  const existing = store
-    .prepare<{ id: number; until_ms: number | null }>(
-      'SELECT id, until_ms FROM device_assignment_periods WHERE device_key = ? AND patient_id = ? AND from_ms = ?',
-    )
-    .get(deviceKey, patientId, fromMs);
-  if (existing) {
-    if (untilMs !== null && (existing.until_ms === null || untilMs < existing.until_ms)) {
-      store
-        .prepare('UPDATE device_assignment_periods SET until_ms = ? WHERE id = ?')
-        .run(untilMs, existing.id);
-    }
-    return;
-  }
-  let until = untilMs;
-  if (until === null) {
-    store
-      .prepare(
-        'UPDATE device_assignment_periods SET until_ms = ? WHERE device_key = ? AND until_ms IS NULL AND from_ms < ?',
-      )
-      .run(fromMs, deviceKey, fromMs);
-    const later = store
-      .prepare<{ m: number | null }>(
-        'SELECT min(from_ms) AS m FROM device_assignment_periods WHERE device_key = ? AND from_ms >= ?',
-      )
-      .get(deviceKey, fromMs)!.m;
-    if (later !== null) until = later;
-  }
-  store
-    .prepare(
-      'INSERT INTO device_assignment_periods (device_key, patient_id, from_ms, until_ms) VALUES (?, ?, ?, ?)',
-    )
-    .run(deviceKey, patientId, fromMs, until);
+  runPeriodOps(store, deviceKey, planPeriod(devicePeriods(store, deviceKey), patientId, fromMs, untilMs));
 }
 
 /**
- * Applies an assignment of payload version 1 (no period) unless a later one for the same device was applied.
- * Within one stream the sequence decides; across streams (a hub whose database was replaced) the assignment
- * time does. `patientId` null ends the device's open period at `atMs`; a patient opens one from then on
- * (from the start of the device's history, as before periods, when the device had none).
+ * Applies an assignment of payload version 1 (no period) unless a later one for the same device was applied
+ * (rules.ts, planAssignmentV1). `patientId` null ends the device's open period at `atMs`.
  */
 export function applyAssignment(
   store: Store,
@@ -203,35 +175,18 @@ export function applyAssignment(
   atMs: number,
 ): boolean {
   const last = store
-    .prepare<{
-      stream: string;
-      seq: number;
-      at_ms: number;
-    }>('SELECT stream, seq, at_ms FROM sync_assignment_seq WHERE device_key = ?')
+    .prepare<LastAssignment>('SELECT stream, seq, at_ms FROM sync_assignment_seq WHERE device_key = ?')
     .get(deviceKey);
-  if (last && (last.stream === stream ? last.seq >= seq : last.at_ms > atMs)) return false;
+  const ops = planAssignmentV1(last, devicePeriods(store, deviceKey), patientId, stream, seq, atMs);
+  if (ops === null) return false;
   store
     .prepare(
       `INSERT INTO sync_assignment_seq (device_key, stream, seq, at_ms) VALUES (?, ?, ?, ?)
        ON CONFLICT (device_key) DO UPDATE SET stream = excluded.stream, seq = excluded.seq, at_ms = excluded.at_ms`,
     )
     .run(deviceKey, stream, seq, atMs);
-  const open = store
-    .prepare<{ id: number; patient_id: string; from_ms: number }>(
-      'SELECT id, patient_id, from_ms FROM device_assignment_periods WHERE device_key = ? AND until_ms IS NULL',
-    )
-    .get(deviceKey);
-  if (open && open.patient_id === patientId) return true;
-  if (open) {
-    store
-      .prepare('UPDATE device_assignment_periods SET until_ms = ? WHERE id = ?')
-      .run(Math.max(atMs, open.from_ms), open.id);
-  }
-  if (patientId === null) return true;
-  const had = store
-    .prepare('SELECT 1 FROM device_assignment_periods WHERE device_key = ? LIMIT 1')
-    .get(deviceKey);
-  applyPeriod(store, deviceKey, patientId, had ? atMs : 0, null, atMs);
+  if (patientId !== null) ensurePatient(store, patientId, atMs);
+  runPeriodOps(store, deviceKey, ops);
   return true;
 }
 
