@@ -36,7 +36,7 @@ function arg(args: string[], name: string, fallback: number): number {
   return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : fallback;
 }
 
-function fill(store: Store, days: number, end: Date) {
+export function fill(store: Store, days: number, end: Date) {
   const start = new Date(end.getTime() - days * DAY);
   const patients = [
     addPatient(store, 'alice', start.getTime()).id,
@@ -122,7 +122,7 @@ interface Scenario {
   errors: number;
 }
 
-async function cannon(
+export async function cannon(
   url: string,
   paths: string[],
   headers: Record<string, string>,
@@ -154,7 +154,7 @@ async function cannon(
   };
 }
 
-async function fetchJson(
+export async function fetchJson(
   url: string,
   headers: Record<string, string>,
   tls: { cert: string; key: string; ca: string },

@@ -6,6 +6,8 @@ const known: Record<string, () => Promise<{ run: (args: string[]) => Promise<obj
   token: () => import('./token.ts' as string),
   fhir: () => import('./fhir.ts' as string),
   mqtt: () => import('./mqtt.ts' as string),
+  startup: () => import('./startup.ts' as string),
+  memory: () => import('./memory.ts' as string),
 };
 
 const names = name === 'all' ? Object.keys(known) : [name];
