@@ -15,7 +15,7 @@ import { loadConfig } from '../config/load.ts';
 import { openStore } from '../gateway/store/store.ts';
 import { buildServer } from '../server/app.ts';
 import { generateDevCertificates } from '../server/dev-certs.ts';
-import { tlsServerOptions } from '../server/https.ts';
+import { tlsServerOptions } from '../server/shared/tls.ts';
 import { issueTestTokens } from './rigs/tokens.ts';
 import { createServices } from '../server/start.ts';
 

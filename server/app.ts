@@ -1,4 +1,4 @@
-// The HTTPS application: fastify on node:https with the TLS profile of server/https.ts, security headers,
+// The HTTPS application: fastify on node:https with the TLS profile of server/shared/tls.ts, security headers,
 // form bodies, rate limiting and cookies; each API area is a plugin registered with its prefix. Shared
 // services are decorated onto the instance (`app.services`).
 import { randomUUID } from 'node:crypto';
@@ -9,12 +9,12 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet, { type FastifyHelmetOptions } from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { ServerServices } from './services.ts';
-import { readTlsMaterial, refuseRenegotiation, tlsServerOptions, type TlsMaterial } from './https.ts';
+import { readTlsMaterial, refuseRenegotiation, tlsServerOptions, type TlsMaterial } from './shared/tls.ts';
 import { oauthRoutes } from './oauth/plugin.ts';
 import { pageRoutes } from './pages/plugin.ts';
 import { fhirRoutes } from './fhir/plugin.ts';
 import { operatorApiRoutes } from './operator-api/plugin.ts';
-import { fhirSettings } from './fhir/settings.ts';
+import { fhirSettings } from './shared/fhir-settings.ts';
 import { clientErrorHandler, frameworkErrors } from './client-errors.ts';
 
 declare module 'fastify' {

@@ -14,11 +14,11 @@ import {
   type SeqRange,
   type StoredPeriod,
   type StreamProgress,
-} from '../sync/apply-rules.ts';
+} from './apply-rules.ts';
 import { getResource, writeResourceRow, type ResourceRow } from './resources.ts';
 import type { Store } from './store.ts';
 
-export type { ApplyOutcome, StreamProgress } from '../sync/apply-rules.ts';
+export type { ApplyOutcome, StreamProgress } from './apply-rules.ts';
 
 /** The applied ranges of a gateway stream that could cover or touch [from, to]. */
 function rangesNear(store: Store, gatewayId: string, stream: string, from: number, to: number): SeqRange[] {

@@ -9,8 +9,8 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { dataPath } from '../../config/load.ts';
 import type { GatewayConfig } from '../../config/types.ts';
-import { fhirSettings } from '../fhir/settings.ts';
-import { peerCertificate } from '../https.ts';
+import { fhirSettings } from '../shared/fhir-settings.ts';
+import { peerCertificate } from '../shared/tls.ts';
 import { gatewayMetrics } from '../operator/metrics.ts';
 import type { ServerServices } from '../services.ts';
 import { addressPrefix } from './address-prefix.ts';

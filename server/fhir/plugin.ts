@@ -14,7 +14,7 @@ import { fhirErrorHandler, fhirNotFound, sendResource } from './respond.ts';
 import { SCHEMAS } from './schemas.ts';
 import { searchGet, searchPost } from './search-route.ts';
 import { FhirService } from './service.ts';
-import { fhirSettings } from './settings.ts';
+import { fhirSettings } from '../shared/fhir-settings.ts';
 import { startFhirRequest, type FhirRequestState } from './state.ts';
 import { cgmSummaryHandler } from './summary-route.ts';
 

@@ -11,7 +11,7 @@ import type { ServerServices } from '../services.ts';
 import { capabilityStatement } from './capability.ts';
 import { EntryCache } from './search.ts';
 import type { Miv } from './search-params.ts';
-import { fhirBaseUrl, fhirSettings, type FhirSettings } from './settings.ts';
+import { fhirBaseUrl, fhirSettings, type FhirSettings } from '../shared/fhir-settings.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {

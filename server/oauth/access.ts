@@ -6,7 +6,7 @@
 // the same rule for callers without a PDP (/revoke, tests).
 import type { JWTPayload } from 'jose';
 import { getGrantStatus } from '../../gateway/store/oauth-grants.ts';
-import { fhirBaseUrl } from '../fhir/settings.ts';
+import { fhirBaseUrl } from '../shared/fhir-settings.ts';
 import type { ServerServices } from '../services.ts';
 import { grantActive, type GrantState } from './grant-state.ts';
 import { mivsOfScopes } from './scopes.ts';

@@ -3,10 +3,10 @@
 // registered for that client_id (no chain validation; self-signed DiGA certificates are allowed) and within
 // its validity window. An entry none of whose registered certificates is valid counts as not registered.
 import type { FastifyRequest } from 'fastify';
-import { peerCertificate } from '../https.ts';
+import { peerCertificate } from '../shared/tls.ts';
 import type { ServerServices } from '../services.ts';
 import { appendPrivacyEvent } from '../audit/privacy-trail.ts';
-import { certificateTimeViolation, registrationViolation } from './certificates.ts';
+import { certificateTimeViolation, registrationViolation } from '../shared/certificates.ts';
 import { CLIENT_ID_PATTERN, DirectoryUnavailableError, type DirectoryEntry } from './directory.ts';
 import { OAuthError } from './errors.ts';
 

@@ -12,7 +12,7 @@ import {
   pinCertificates,
   type CertificateWindow,
   type PinnedCertificates,
-} from './certificates.ts';
+} from '../shared/certificates.ts';
 import { fetchHttps } from './fetch-https.ts';
 
 export const CLIENT_ID_PATTERN = /^urn:diga:bfarm:\d{5}$/;

@@ -6,10 +6,10 @@
 import fs from 'node:fs';
 import { ConfigError, dataPath } from '../../config/load.ts';
 import type { GatewayConfig, SystemClientConfig } from '../../config/types.ts';
-import { isOperatorScope } from '../operator-api/scopes.ts';
-import type { PeerCertificate } from '../https.ts';
-import { operatorApiSettings } from '../operator-api/settings.ts';
-import { matchesPinned, pinCertificates, pinnedCertificateProblem } from './certificates.ts';
+import { isOperatorScope } from './operator-scopes.ts';
+import type { PeerCertificate } from '../shared/tls.ts';
+import { operatorApiSettings } from './operator-settings.ts';
+import { matchesPinned, pinCertificates, pinnedCertificateProblem } from '../shared/certificates.ts';
 import { CLIENT_ID_PATTERN } from './directory.ts';
 
 export interface SystemClient {

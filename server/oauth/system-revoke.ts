@@ -4,13 +4,13 @@
 // then on. Unknown, invalid, expired or another client's tokens get the same empty 200 (RFC 7009 §2.2).
 import type { FastifyRequest } from 'fastify';
 import { revokeSystemToken } from '../../gateway/store/operator-api.ts';
-import { OperatorApiError, verifySystemToken, type SystemToken } from '../operator-api/auth.ts';
 import type { ServerServices } from '../services.ts';
 import { authenticateSystemClient } from './client-credentials.ts';
 import { OAuthError } from './errors.ts';
 import { safeEqual } from './secrets.ts';
+import { verifySystemToken, type SystemToken } from './system-token.ts';
 import type { SystemClient } from './system-clients.ts';
-import { revocationCheckTime } from './token-verifier.ts';
+import { AccessTokenError, revocationCheckTime } from './token-verifier.ts';
 
 /** The token as ours for the operator API, checked at a time it was still valid; undefined otherwise. */
 async function systemTokenOf(services: ServerServices, token: string): Promise<SystemToken | undefined> {
@@ -19,7 +19,7 @@ async function systemTokenOf(services: ServerServices, token: string): Promise<S
   try {
     return await verifySystemToken(services, token, at);
   } catch (err) {
-    if (err instanceof OperatorApiError) return undefined;
+    if (err instanceof AccessTokenError) return undefined;
     throw err;
   }
 }

@@ -3,7 +3,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { insertRefreshToken, type GrantRow } from '../../gateway/store/oauth-grants.ts';
-import { fhirBaseUrl } from '../fhir/settings.ts';
+import { fhirBaseUrl } from '../shared/fhir-settings.ts';
 import type { ServerServices } from '../services.ts';
 import { hashSecret, randomSecret, safeEqual } from './secrets.ts';
 

@@ -5,18 +5,18 @@
 // route's scope is 403 insufficient_scope (RFC 6750 §3.1).
 import { GatewayError, type ErrorCode } from '../../lib/errors.ts';
 import type { FastifyRequest } from 'fastify';
-import type { JWTPayload } from 'jose';
 import { isSystemTokenRevoked } from '../../gateway/store/operator-api.ts';
 import type { ServerServices } from '../services.ts';
-import { peerCertificate } from '../https.ts';
+import { peerCertificate } from '../shared/tls.ts';
 import { systemClients } from '../oauth/system-clients.ts';
 import { AccessTokenError } from '../oauth/token-verifier.ts';
 import { bearerToken } from '../policy/pep.ts';
-import { operatorAudience } from './settings.ts';
-import { decideSystemAccess, type SystemAccess, type SystemAccessFacts, type SystemToken } from './policy.ts';
-import type { OperatorScope } from './scopes.ts';
+import { verifySystemToken, type SystemToken } from '../oauth/system-token.ts';
+import { decideSystemAccess, type SystemAccess, type SystemAccessFacts } from './policy.ts';
+import type { OperatorScope } from '../oauth/operator-scopes.ts';
 
-export type { SystemAccess, SystemToken } from './policy.ts';
+export type { SystemAccess } from './policy.ts';
+export type { SystemToken } from '../oauth/system-token.ts';
 
 /** An operator API error answer: `error` names it (RFC 6750 style), the catalogue gives code and status. */
 export class OperatorApiError extends GatewayError {
@@ -40,27 +40,14 @@ export type OperatorApiErrorName =
 
 const invalid = (description: string) => new OperatorApiError(401, 'invalid_token', description);
 
-/**
- * The token checked by the server's one access-token verifier for the operator API's audience, at `now`
- * (no store access): issued to a system client (sub = client_id, a scope). Throws OperatorApiError 401.
- */
-export async function verifySystemToken(
-  services: ServerServices,
-  token: string,
-  now: Date,
-): Promise<SystemToken> {
-  let payload: Readonly<JWTPayload>;
+/** The token checked by the server's one access-token verifier; its refusal is the operator API's 401. */
+async function systemToken(services: ServerServices, token: string, now: Date): Promise<SystemToken> {
   try {
-    payload = await services.accessTokens.verify(token, operatorAudience(services.config), now);
+    return await verifySystemToken(services, token, now);
   } catch (err) {
     if (err instanceof AccessTokenError) throw invalid(err.description);
     throw err;
   }
-  const { client_id: clientId, scope, jti, exp } = payload;
-  if (typeof clientId !== 'string' || typeof scope !== 'string' || payload.sub !== clientId) {
-    throw invalid('The token is not a system client token');
-  }
-  return { clientId, scope, jti: jti as string, expiresMs: (exp as number) * 1000 };
 }
 
 /** The operator API's PEP: gathers the facts of the request and asks its policy. */
@@ -71,7 +58,7 @@ export async function verifySystemAccess(
   const now = services.clock.now();
   let token: SystemAccessFacts['token'];
   try {
-    token = { ok: true, ...(await verifySystemToken(services, bearerToken(req), now)) };
+    token = { ok: true, ...(await systemToken(services, bearerToken(req), now)) };
   } catch (err) {
     if (!(err instanceof OperatorApiError)) throw err;
     token = { ok: false, description: err.message };

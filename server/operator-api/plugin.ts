@@ -10,8 +10,8 @@ import type { OperatorApiContext } from './context.ts';
 import { deviceRoutes } from './devices.ts';
 import { outboxRoutes } from './outbox.ts';
 import { pairingRoutes } from './pairings.ts';
-import type { OperatorScope } from './scopes.ts';
-import { operatorApiSettings } from './settings.ts';
+import type { OperatorScope } from '../oauth/operator-scopes.ts';
+import { operatorApiSettings } from '../oauth/operator-settings.ts';
 
 export interface OperatorApiRoutesOptions {
   services: ServerServices;

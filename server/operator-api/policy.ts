@@ -2,16 +2,8 @@
 // server for the operator API, issued to a system client, not revoked, whose client is still configured and
 // presented over mTLS with that client's pinned, valid certificate; the scopes that still count are those the
 // configuration still grants. No I/O, no clock (the PEP passes nowMs).
-import { pinnedCertificateProblem, type CertificateWindow } from '../oauth/certificates.ts';
-
-/** A verified operator API token: ours, for the operator API, issued to a system client. */
-export interface SystemToken {
-  clientId: string;
-  scope: string;
-  jti: string;
-  /** Token expiry, epoch milliseconds. */
-  expiresMs: number;
-}
+import { pinnedCertificateProblem, type CertificateWindow } from '../shared/certificates.ts';
+import type { SystemToken } from '../oauth/system-token.ts';
 
 export interface SystemAccess {
   clientId: string;

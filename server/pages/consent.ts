@@ -11,7 +11,7 @@ import { OAuthError } from '../oauth/errors.ts';
 import { authorize } from '../oauth/pairing.ts';
 import { formatScope, MIV_SCOPE, mivOfScope, parseScope } from '../oauth/scopes.ts';
 import { authenticated, loadTx, nowMs, sendHtml, toLogin, txExpired } from './flow.ts';
-import { errorPage } from './html.ts';
+import { errorPage } from '../shared/html.ts';
 import type { ConsentForm, TxQuery } from './schemas.ts';
 import { consentView } from './views.ts';
 

@@ -6,8 +6,8 @@ import type { SessionRow } from '../../gateway/store/oauth-accounts.ts';
 import { getTransaction, type TransactionRow } from '../../gateway/store/oauth-requests.ts';
 import { appendPrivacyEvent, patientRef } from '../audit/privacy-trail.ts';
 import { hashSecret } from '../oauth/secrets.ts';
-import { errorPage } from './html.ts';
-import { currentSession } from './session.ts';
+import { errorPage } from '../shared/html.ts';
+import { currentSession } from '../oauth/patient-session.ts';
 
 export const LOGIN_FAILED =
   'Anmeldung fehlgeschlagen. Bitte prüfen Sie Ihre Angaben oder versuchen Sie es später erneut.';

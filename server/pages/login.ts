@@ -15,7 +15,7 @@ import {
   txQuery,
 } from './flow.ts';
 import type { LoginForm, TxQuery } from './schemas.ts';
-import { elevateSession, ensureSession } from './session.ts';
+import { elevateSession, ensureSession } from '../oauth/patient-session.ts';
 import { loginView } from './views.ts';
 
 function loginPage(reply: FastifyReply, status: number, tx: string | undefined, message?: string) {

@@ -4,7 +4,7 @@ import type { MivName } from '../../config/types.ts';
 import type { PrivacyAuditRow } from '../../gateway/store/oauth-audit.ts';
 import type { PairingRow } from '../../gateway/store/oauth-grants.ts';
 import { MIV_LABEL } from '../oauth/scopes.ts';
-import { html, page, type Html } from './html.ts';
+import { html, page, type Html } from '../shared/html.ts';
 
 const EVENT_LABEL: Record<string, string> = {
   pairing: 'Kopplung',

@@ -5,10 +5,10 @@ import { listPairingsOfPatient } from '../../gateway/store/oauth-grants.ts';
 import { appendPrivacyEvent, patientRef, privacyEventsOfPatient } from '../audit/privacy-trail.ts';
 import { unpair, unpairPatient } from '../oauth/pairing.ts';
 import { authenticated, nowMs, sendHtml, toLogin } from './flow.ts';
-import { errorPage } from './html.ts';
+import { errorPage } from '../shared/html.ts';
 import { auditView, pairingsView } from './pairings-view.ts';
 import type { RevokeForm } from './schemas.ts';
-import { currentSession, endSession } from './session.ts';
+import { currentSession, endSession } from '../oauth/patient-session.ts';
 
 export async function pairingsPage(req: FastifyRequest, reply: FastifyReply) {
   const { services } = req.server;

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { dummyPasswordHasher, prepareTotpSecrets } from './accounts.ts';
 import { consentForm, consentSubmit } from './consent.ts';
 import { sendHtml } from './flow.ts';
-import { errorPage } from './html.ts';
+import { errorPage } from '../shared/html.ts';
 import { accountHome, loginForm, loginSubmit } from './login.ts';
 import { auditPage, logout, pairingsPage, revokeAll, revokeOne } from './pairings.ts';
 import { SCHEMAS, type CodeForm, type ConsentForm, type LoginForm, type RevokeForm } from './schemas.ts';

@@ -26,7 +26,7 @@ import {
   txQuery,
 } from './flow.ts';
 import type { CodeForm, TxQuery } from './schemas.ts';
-import { elevateSession } from './session.ts';
+import { elevateSession } from '../oauth/patient-session.ts';
 import { enrolView, totpView } from './views.ts';
 
 function totpPage(reply: FastifyReply, status: number, tx: string | undefined, message?: string) {

@@ -3,7 +3,7 @@
 import type { MivName } from '../../config/types.ts';
 import type { DirectoryEntry } from '../oauth/directory.ts';
 import { MIV_LABEL } from '../oauth/scopes.ts';
-import { html, Html, page } from './html.ts';
+import { html, Html, page } from '../shared/html.ts';
 
 function hidden(name: string, value: string | undefined): Html {
   return value === undefined ? html`` : html`<input type="hidden" name="${name}" value="${value}" />`;

@@ -4,7 +4,7 @@ import {
   certificateTimeViolation,
   registrationViolation,
   type CertificateWindow,
-} from '../oauth/certificates.ts';
+} from '../shared/certificates.ts';
 import type { FhirTokenClaims } from '../oauth/access.ts';
 import { grantActive, type GrantState } from '../oauth/grant-state.ts';
 import { appApproved, deviceClaimsOf } from './device-claims.ts';

@@ -4,7 +4,7 @@
 // data) and hands the handler the access context when allowed.
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { peerCertificate } from '../https.ts';
+import { peerCertificate } from '../shared/tls.ts';
 import {
   AccessTokenError,
   accessContext,

@@ -6,6 +6,8 @@ import path from 'node:path';
 export interface ImportEdge {
   from: string;
   to: string;
+  /** `import type` / `export type`: erased when the code runs, so it loads nothing and orders nothing. */
+  typeOnly?: boolean;
 }
 
 const SKIP = new Set(['node_modules', 'test', 'dist', '.git', 'data', '.ci']);
@@ -24,29 +26,30 @@ export function productFiles(root: string, dir = ''): string[] {
   return out.sort();
 }
 
-/** Specifiers as written: relative ones resolved to repository paths, packages and node: builtins as is. */
-export function importsOf(root: string, file: string): string[] {
+/** Imports as written: relative ones resolved to repository paths, packages and node: builtins as is. */
+export function importsOf(root: string, file: string): ImportEdge[] {
   const text = fs.readFileSync(path.join(root, file), 'utf8');
-  const out: string[] = [];
+  const out: ImportEdge[] = [];
   for (const m of text.matchAll(IMPORT)) {
     const spec = m[1] ?? m[2] ?? m[3];
-    out.push(
-      spec.startsWith('.') ? path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)) : spec,
-    );
+    const to = spec.startsWith('.')
+      ? path.posix.normalize(path.posix.join(path.posix.dirname(file), spec))
+      : spec;
+    out.push({ from: file, to, typeOnly: /^[;\s]*(import|export)\s+type\s/.test(m[0]) });
   }
   return out;
 }
 
 export function importGraph(root: string): ImportEdge[] {
-  return productFiles(root).flatMap((from) => importsOf(root, from).map((to) => ({ from, to })));
+  return productFiles(root).flatMap((from) => importsOf(root, from));
 }
 
-/** Cycles between folders (each folder a node), as folder paths in order; empty when there are none. */
+/** Cycles between folders (each folder a node) through imports that run, as folder paths in order. */
 export function folderCycles(edges: ImportEdge[]): string[][] {
   const folder = (f: string) => path.posix.dirname(f);
   const next = new Map<string, Set<string>>();
   for (const e of edges) {
-    if (!e.to.endsWith('.ts') && !e.to.endsWith('.js')) continue;
+    if (e.typeOnly || (!e.to.endsWith('.ts') && !e.to.endsWith('.js'))) continue;
     const a = folder(e.from);
     const b = folder(e.to);
     if (a === b) continue;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../server/app.ts';
-import { supportedCurves, TLS12_CIPHERS, TLS13_CIPHERS } from '../../server/https.ts';
+import { supportedCurves, TLS12_CIPHERS, TLS13_CIPHERS } from '../../server/shared/tls.ts';
 import { startHardeningServer, type HardeningServer } from './harness.ts';
 
 let h: HardeningServer;

@@ -20,7 +20,7 @@ import { makeClientCertificate } from '../../../server/dev-certs.ts';
 import { createServices } from '../../../server/start.ts';
 import { AccessTokenError, verifyAccessToken } from '../../../server/oauth/access.ts';
 import { SystemClients } from '../../../server/oauth/system-clients.ts';
-import { OPERATOR_SCOPES } from '../../../server/operator-api/scopes.ts';
+import { OPERATOR_SCOPES } from '../../../server/oauth/operator-scopes.ts';
 import {
   csrfOf,
   pair,

@@ -13,7 +13,7 @@ import {
   type SessionStage,
 } from '../../gateway/store/oauth-accounts.ts';
 import type { ServerServices } from '../services.ts';
-import { hashSecret, randomSecret } from '../oauth/secrets.ts';
+import { hashSecret, randomSecret } from './secrets.ts';
 
 export const SESSION_COOKIE = '__Host-hddt_session';
 

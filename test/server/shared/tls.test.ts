@@ -9,13 +9,13 @@ import https from 'node:https';
 import tls from 'node:tls';
 import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { generateDevCertificates, type DevCertificates } from '../../server/dev-certs.ts';
+import { generateDevCertificates, type DevCertificates } from '../../../server/dev-certs.ts';
 import {
   peerCertificate,
   refuseRenegotiation,
   supportedCurves,
   tlsServerOptions,
-} from '../../server/https.ts';
+} from '../../../server/shared/tls.ts';
 
 let dir: string;
 let certs: DevCertificates;

@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import type net from 'node:net';
 import tls from 'node:tls';
 import type https from 'node:https';
-import { dataPath } from '../config/load.ts';
-import type { GatewayConfig } from '../config/types.ts';
-import { certificateThumbprint, validityWindow } from './oauth/certificates.ts';
+import { dataPath } from '../../config/load.ts';
+import type { GatewayConfig } from '../../config/types.ts';
+import { certificateThumbprint, validityWindow } from './certificates.ts';
 
 export const TLS12_CIPHERS = [
   'ECDHE-ECDSA-AES256-GCM-SHA384',
