@@ -23,7 +23,7 @@ import { openStore, type Store } from '../gateway/store/store.ts';
 import { buildServer } from '../server/app.ts';
 import { ManualClock } from '../server/clock.ts';
 import { generateDevCertificates } from '../server/dev-certs.ts';
-import { tlsServerOptions } from '../server/https.ts';
+import { tlsServerOptions } from '../server/shared/tls.ts';
 import { authorize } from '../server/oauth/pairing.ts';
 import { DEVICE_METRIC_SCOPE, DEVICE_SCOPE, MIV_SCOPE } from '../server/oauth/scopes.ts';
 import { issueAccessToken } from '../server/oauth/tokens.ts';
