@@ -11,7 +11,7 @@ import { ensureSession } from './patient-session.ts';
 import { registrationViolation } from '../shared/certificates.ts';
 import { lookupClient } from './client-auth.ts';
 import { CLIENT_ID_PATTERN } from './directory.ts';
-import { OAuthError } from './errors.ts';
+import { OAuthError, requestParams } from './errors.ts';
 import { hashSecret, randomSecret, safeEqual } from './secrets.ts';
 
 /** How long a patient has for login and consent once /authorize was opened. */
@@ -42,10 +42,9 @@ export async function authorizeHandler(services: ServerServices, req: FastifyReq
     return sendPageError(reply, err);
   };
   try {
-    for (const [k, v] of Object.entries(query)) {
+    requestParams(req, query);
+    for (const k of Object.keys(query)) {
       if (!ALLOWED.has(k)) throw new OAuthError('invalid_request', `Parameter ${k} was not pushed (use PAR)`);
-      if (typeof v !== 'string')
-        throw new OAuthError('invalid_request', `Parameter ${k} is repeated or malformed`);
     }
     const clientId = query.client_id as string | undefined;
     const requestUri = query.request_uri as string | undefined;

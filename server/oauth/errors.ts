@@ -1,7 +1,7 @@
 // OAuth error responses (RFC 6749 §5.2): JSON with `error` and `error_description`, never cached.
 import { ERROR_CATALOGUE, type ErrorMeaning } from '../../lib/error-catalogue.ts';
 import { GatewayError, oauthCode } from '../../lib/errors.ts';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 
 export type OAuthErrorCode =
   | 'invalid_request'
@@ -39,17 +39,23 @@ export function sendOAuthError(reply: FastifyReply, err: OAuthError): FastifyRep
   return reply.send({ error: err.error, error_description: err.message });
 }
 
-/** Form parameters as single strings; a repeated parameter is an invalid request (RFC 6749 §3.1). */
-export function singleParams(body: unknown): Record<string, string> {
-  if (body === undefined || body === null) return {};
-  if (typeof body !== 'object')
-    throw new OAuthError('invalid_request', 'The request body must be form-encoded');
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
-    if (Array.isArray(v)) throw new OAuthError('invalid_request', `Parameter ${k} is repeated`);
-    if (typeof v !== 'string') throw new OAuthError('invalid_request', `Parameter ${k} is malformed`);
-    if (v.length > 4096) throw new OAuthError('invalid_request', `Parameter ${k} is too long`);
-    out[k] = v;
-  }
-  return out;
+/**
+ * The request's parameters (`input`: its form body or query) as single strings, once the route's schema
+ * (schemas.ts) checked them; what the schema refused is an invalid request naming the parameter.
+ */
+export function requestParams(req: FastifyRequest, input: unknown): Record<string, string> {
+  const refused = req.validationError?.validation;
+  if (refused) throw validationError(refused, input);
+  return (input ?? {}) as Record<string, string>;
+}
+
+function validationError(refused: FastifySchemaValidationError[], input: unknown): OAuthError {
+  const first = refused[0];
+  const name = first?.instancePath.replace(/^\//, '') ?? '';
+  if (!name) return new OAuthError('invalid_request', 'The request body must be form-encoded');
+  const value = (input as Record<string, unknown>)[name];
+  if (Array.isArray(value)) return new OAuthError('invalid_request', `Parameter ${name} is repeated`);
+  if (first?.keyword === 'maxLength')
+    return new OAuthError('invalid_request', `Parameter ${name} is too long`);
+  return new OAuthError('invalid_request', `Parameter ${name} is malformed`);
 }

@@ -6,7 +6,7 @@ import { insertPar } from '../../gateway/store/oauth-requests.ts';
 import type { ServerServices } from '../services.ts';
 import { appendPrivacyEvent } from '../audit/privacy-trail.ts';
 import { authenticateClient } from './client-auth.ts';
-import { noStore, OAuthError, singleParams } from './errors.ts';
+import { noStore, OAuthError, requestParams } from './errors.ts';
 import { formatScope, mivOfScope, parseScope, supportedScopes } from './scopes.ts';
 import { randomSecret } from './secrets.ts';
 import { CODE_CHALLENGE_PATTERN } from './tokens.ts';
@@ -37,7 +37,7 @@ export function checkScope(
 }
 
 export async function parHandler(services: ServerServices, req: FastifyRequest, reply: FastifyReply) {
-  const params = singleParams(req.body);
+  const params = requestParams(req, req.body);
   const entry = await authenticateClient(services, req, params, 'par');
   const now = services.clock.now().getTime();
   try {

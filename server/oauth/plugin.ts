@@ -8,6 +8,7 @@ import { noStore, OAuthError, sendOAuthError } from './errors.ts';
 import { authorizationServerMetadata } from './metadata.ts';
 import { parHandler } from './par.ts';
 import { revokeHandler } from './revoke.ts';
+import { OAUTH_SCHEMAS } from './schemas.ts';
 import { tokenHandler } from './token.ts';
 
 export interface OAuthRoutesOptions {
@@ -42,10 +43,13 @@ export async function oauthRoutes(app: FastifyInstance, opts: OAuthRoutesOptions
       .send(authorizationServerMetadata(services.config.server));
   });
 
-  app.post('/par', { preHandler: requireForm }, (req, reply) => parHandler(services, req, reply));
-  app.get('/authorize', (req, reply) => authorizeHandler(services, req, reply));
-  app.post('/token', { preHandler: requireForm }, (req, reply) => tokenHandler(services, req, reply));
-  app.post('/revoke', { preHandler: requireForm }, (req, reply) => revokeHandler(services, req, reply));
+  const form = { preValidation: requireForm, schema: OAUTH_SCHEMAS.form, attachValidation: true };
+  app.post('/par', form, (req, reply) => parHandler(services, req, reply));
+  app.get('/authorize', { schema: OAUTH_SCHEMAS.query, attachValidation: true }, (req, reply) =>
+    authorizeHandler(services, req, reply),
+  );
+  app.post('/token', form, (req, reply) => tokenHandler(services, req, reply));
+  app.post('/revoke', form, (req, reply) => revokeHandler(services, req, reply));
 
   for (const path of ['/par', '/token', '/revoke']) {
     app.route({

@@ -7,7 +7,7 @@ import { getGrantStatus, getRefreshToken } from '../../gateway/store/oauth-grant
 import type { ServerServices } from '../services.ts';
 import { AccessTokenError, verifyFhirToken } from './access.ts';
 import { authenticateClient } from './client-auth.ts';
-import { noStore, OAuthError, singleParams } from './errors.ts';
+import { noStore, OAuthError, requestParams } from './errors.ts';
 import { unpair } from './pairing.ts';
 import { revocationCheckTime } from './token-verifier.ts';
 import { hashSecret, safeEqual } from './secrets.ts';
@@ -28,7 +28,7 @@ async function pairingOfAccessToken(services: ServerServices, token: string, cli
 }
 
 export async function revokeHandler(services: ServerServices, req: FastifyRequest, reply: FastifyReply) {
-  const params = singleParams(req.body);
+  const params = requestParams(req, req.body);
   // System clients (configuration, not the DiGA directory) revoke their operator API tokens.
   const system = systemClients(services.config).get(params.client_id);
   if (system) {

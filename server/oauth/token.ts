@@ -15,7 +15,7 @@ import { appendPrivacyEvent } from '../audit/privacy-trail.ts';
 import { authenticateClient } from './client-auth.ts';
 import { systemClientToken } from './client-credentials.ts';
 import type { DirectoryEntry } from './directory.ts';
-import { noStore, OAuthError, singleParams } from './errors.ts';
+import { noStore, OAuthError, requestParams } from './errors.ts';
 import { endIfConsentExpired, unpair } from './pairing.ts';
 import { formatScope, parseScope } from './scopes.ts';
 import { hashSecret, safeEqual } from './secrets.ts';
@@ -187,7 +187,7 @@ async function refreshGrant(
 }
 
 export async function tokenHandler(services: ServerServices, req: FastifyRequest, reply: FastifyReply) {
-  const params = singleParams(req.body);
+  const params = requestParams(req, req.body);
   // System clients (configuration, not the DiGA directory) get client_credentials and nothing else.
   const system = systemClients(services.config).get(params.client_id);
   if (system)

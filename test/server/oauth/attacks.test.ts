@@ -198,6 +198,14 @@ describe('authorization request checks at /par', () => {
       redirect_uri: [params.redirect_uri!, B().redirectUri],
     });
     expectError(r, 400, 'invalid_request');
+    assert.equal(r.json().error_description, 'Parameter redirect_uri is repeated');
+  });
+
+  it('an over-long parameter → 400 invalid_request naming it', async () => {
+    const { params } = await parParams(A());
+    const r = await post(h, '/par', A(), { ...params, state: 'x'.repeat(4097) });
+    expectError(r, 400, 'invalid_request');
+    assert.equal(r.json().error_description, 'Parameter state is too long');
   });
 
   it('JSON body instead of a form → 400 invalid_request', async () => {
