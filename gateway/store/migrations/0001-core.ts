@@ -2,11 +2,7 @@ import type { Migration } from './migration.ts';
 
 // Core schema: devices as they appear on the wire, the readings they produced (raw kept), patients and
 // device assignments, and the FHIR resources rendered from the readings.
-export const coreSchema: Migration = {
-  version: 1,
-  name: 'core',
-  up(db) {
-    db.exec(`
+const CORE_SQL = `
       CREATE TABLE settings (
         key   TEXT PRIMARY KEY,
         value BLOB NOT NULL
@@ -121,6 +117,12 @@ export const coreSchema: Migration = {
         UNIQUE (session_id, start_ms)
       ) STRICT;
       CREATE INDEX cgm_chunks_open ON cgm_chunks (status, end_ms);
-    `);
+    `;
+
+export const coreSchema: Migration = {
+  version: 1,
+  name: 'core',
+  up(db) {
+    db.exec(CORE_SQL);
   },
 };

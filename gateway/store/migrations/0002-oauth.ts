@@ -4,11 +4,7 @@ import type { Migration } from './migration.ts';
 // authorization requests, pairings with their consent, grants, authorization codes, refresh tokens, and
 // the privacy audit trail. Secrets handed to clients or browsers (codes, refresh tokens, session ids) are
 // stored only as SHA-256 hashes.
-export const oauthSchema: Migration = {
-  version: 2,
-  name: 'oauth',
-  up(db) {
-    db.exec(`
+const OAUTH_SQL = `
       CREATE TABLE patient_credentials (
         patient_id      TEXT PRIMARY KEY REFERENCES patients(id) ON DELETE CASCADE,
         password_hash   TEXT NOT NULL,            -- scrypt$N$r$p$salt$hash
@@ -130,6 +126,12 @@ export const oauthSchema: Migration = {
       BEGIN
         SELECT RAISE(ABORT, 'privacy_audit is append-only');
       END;
-    `);
+    `;
+
+export const oauthSchema: Migration = {
+  version: 2,
+  name: 'oauth',
+  up(db) {
+    db.exec(OAUTH_SQL);
   },
 };
