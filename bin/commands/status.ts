@@ -58,95 +58,97 @@ export function useColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): bo
   return stream.isTTY === true;
 }
 
-export function renderStatusText(s: StatusSnapshot, color: boolean, liveFrom: string | null): string {
-  const c = pc.createColors(color);
-  const out: string[] = [];
-  const label = (t: string) => c.dim(t.padEnd(11));
+type Colors = ReturnType<typeof pc.createColors>;
+
+const label = (c: Colors, t: string) => c.dim(t.padEnd(11));
+
+function overviewLines(s: StatusSnapshot, c: Colors, liveFrom: string | null): string[] {
   const head = [
     c.bold(`hddt-gateway ${s.gatewayId}`),
     s.source === 'live' ? (s.ready ? c.green('ready') : c.red('not ready')) : c.dim('gateway not reachable'),
     s.uptimeSeconds === null ? null : `up ${formatDuration(s.uptimeSeconds)}`,
     s.source === 'live' ? c.dim(`live from ${liveFrom}`) : c.dim('from the database'),
   ].filter(Boolean);
-  out.push(head.join(' · '));
-  out.push(
-    label('parts') +
-      s.parts
-        .map((p) => {
-          if (!p.enabled) return c.dim(`${p.name}: off`);
-          if (p.running === null) return `${p.name}: on`;
-          return p.running ? c.green(`${p.name}: running`) : c.red(`${p.name}: not running`);
-        })
-        .join('  '),
-  );
-  out.push(
-    label('database') +
+  const parts = s.parts.map((p) => {
+    if (!p.enabled) return c.dim(`${p.name}: off`);
+    if (p.running === null) return `${p.name}: on`;
+    return p.running ? c.green(`${p.name}: running`) : c.red(`${p.name}: not running`);
+  });
+  return [
+    head.join(' · '),
+    label(c, 'parts') + parts.join('  '),
+    label(c, 'database') +
       `${s.store.file} ${formatBytes(s.store.bytes)} (WAL ${formatBytes(s.store.walBytes)})`,
-  );
-  out.push(label('pairings') + `${s.pairings.active} active (${s.pairings.total} in total)`);
-  const y = s.sync;
+    label(c, 'pairings') + `${s.pairings.active} active (${s.pairings.total} in total)`,
+    syncLine(s.sync, c),
+  ];
+}
+
+function syncLine(y: StatusSnapshot['sync'], c: Colors): string {
   const conn =
     y.connected === null
       ? c.dim('broker unknown')
       : y.connected
         ? c.green('connected')
         : c.red('disconnected');
-  const backlog = `backlog ${y.entries} entries (${y.unsent} unsent), oldest ${y.oldestAgeSeconds === null ? '—' : formatDuration(y.oldestAgeSeconds)}`;
-  out.push(
-    label('sync') +
-      [
-        y.enabled ? 'enabled' : c.dim('disabled'),
-        conn,
-        backlog,
-        y.alarm.active ? c.red(`ALARM: ${y.alarm.reason}`) : 'no alarm',
-      ].join(' · '),
+  const oldest = y.oldestAgeSeconds === null ? '—' : formatDuration(y.oldestAgeSeconds);
+  const backlog = `backlog ${y.entries} entries (${y.unsent} unsent), oldest ${oldest}`;
+  const alarm = y.alarm.active ? c.red(`ALARM: ${y.alarm.reason}`) : 'no alarm';
+  return label(c, 'sync') + [y.enabled ? 'enabled' : c.dim('disabled'), conn, backlog, alarm].join(' · ');
+}
+
+function deviceLines(d: StatusSnapshot['devices'][number], c: Colors): string[] {
+  const what = [d.kind.toUpperCase(), [d.manufacturer, d.model].filter(Boolean).join(' ') || d.transport];
+  if (d.serialNumber) what.push(`serial ${d.serialNumber}`);
+  const facts: string[] = [];
+  if (d.connection)
+    facts.push(`connection ${d.connection === 'syncing' ? c.green(d.connection) : d.connection}`);
+  if (d.lastOutcome) facts.push(`last sync ${d.lastOutcome}`);
+  if (d.lastReading) {
+    const age = formatAgo(d.lastReading.ageSeconds);
+    facts.push(
+      `last ${formatReading(d.lastReading)} ${d.lastReading.ageSeconds > 900 ? c.yellow(age) : age}`,
+    );
+  } else facts.push(c.dim('no reading'));
+  if (d.session?.expiresInSeconds != null) {
+    const when = formatAgo(-d.session.expiresInSeconds);
+    facts.push(d.session.expired ? c.red(`sensor expired ${when}`) : `sensor expires ${when}`);
+  }
+  facts.push(`${d.readingsStored} stored`);
+  if (d.rejected) facts.push(c.yellow(`${d.rejected} rejected`));
+  return [`  ${c.cyan(d.key)}  ${what.join(' · ')}`, `    ${facts.join(' · ')}`];
+}
+
+function glucoseLine(g: StatusSnapshot['glucose'], c: Colors): string {
+  const tir = g.agp14d.timeInRange;
+  const fourteen = tir
+    ? `${g.agp14d.samples} samples, below 70 ${formatPercent(tir.below)}, 70–180 ${formatPercent(tir.within)}, ` +
+      `above 180 ${formatPercent(tir.above)}`
+    : 'no CGM data';
+  return (
+    label(c, 'glucose') +
+    `last 24 h: ${g.last24h.cgmSamples} CGM samples, ${g.last24h.meterReadings} meter readings · 14 days: ` +
+    fourteen
   );
-  out.push('');
-  out.push(c.bold('devices'));
+}
+
+function eventLines(events: StatusSnapshot['recentEvents'], c: Colors): string[] {
+  const out = ['', c.bold('recent warnings and errors')];
+  if (events.length === 0) out.push(c.dim('  none since start'));
+  for (const e of events.slice(0, 10)) {
+    const lvl = e.level === 'warn' ? c.yellow(e.level) : c.red(e.level);
+    out.push(`  ${e.at.slice(0, 19).replace('T', ' ')} ${lvl} ${e.component ?? '-'}: ${e.message}`);
+  }
+  return out;
+}
+
+export function renderStatusText(s: StatusSnapshot, color: boolean, liveFrom: string | null): string {
+  const c = pc.createColors(color);
+  const out = [...overviewLines(s, c, liveFrom), '', c.bold('devices')];
   if (s.devices.length === 0) out.push(c.dim('  none seen yet'));
-  for (const d of s.devices) {
-    const what = [d.kind.toUpperCase(), [d.manufacturer, d.model].filter(Boolean).join(' ') || d.transport];
-    if (d.serialNumber) what.push(`serial ${d.serialNumber}`);
-    out.push(`  ${c.cyan(d.key)}  ${what.join(' · ')}`);
-    const facts: string[] = [];
-    if (d.connection)
-      facts.push(`connection ${d.connection === 'syncing' ? c.green(d.connection) : d.connection}`);
-    if (d.lastOutcome) facts.push(`last sync ${d.lastOutcome}`);
-    if (d.lastReading) {
-      const age = formatAgo(d.lastReading.ageSeconds);
-      facts.push(
-        `last ${formatReading(d.lastReading)} ${d.lastReading.ageSeconds > 900 ? c.yellow(age) : age}`,
-      );
-    } else facts.push(c.dim('no reading'));
-    if (d.session?.expiresInSeconds != null) {
-      facts.push(
-        d.session.expired
-          ? c.red(`sensor expired ${formatAgo(-d.session.expiresInSeconds)}`)
-          : `sensor expires ${formatAgo(-d.session.expiresInSeconds)}`,
-      );
-    }
-    facts.push(`${d.readingsStored} stored`);
-    if (d.rejected) facts.push(c.yellow(`${d.rejected} rejected`));
-    out.push(`    ${facts.join(' · ')}`);
-  }
-  out.push('');
-  const tir = s.glucose.agp14d.timeInRange;
-  out.push(
-    label('glucose') +
-      `last 24 h: ${s.glucose.last24h.cgmSamples} CGM samples, ${s.glucose.last24h.meterReadings} meter readings · 14 days: ` +
-      (tir
-        ? `${s.glucose.agp14d.samples} samples, below 70 ${formatPercent(tir.below)}, 70–180 ${formatPercent(tir.within)}, above 180 ${formatPercent(tir.above)}`
-        : 'no CGM data'),
-  );
-  if (s.source === 'live') {
-    out.push('');
-    out.push(c.bold('recent warnings and errors'));
-    if (s.recentEvents.length === 0) out.push(c.dim('  none since start'));
-    for (const e of s.recentEvents.slice(0, 10)) {
-      const lvl = e.level === 'warn' ? c.yellow(e.level) : c.red(e.level);
-      out.push(`  ${e.at.slice(0, 19).replace('T', ' ')} ${lvl} ${e.component ?? '-'}: ${e.message}`);
-    }
-  }
+  for (const d of s.devices) out.push(...deviceLines(d, c));
+  out.push('', glucoseLine(s.glucose, c));
+  if (s.source === 'live') out.push(...eventLines(s.recentEvents, c));
   return `${out.join('\n')}\n`;
 }
 
