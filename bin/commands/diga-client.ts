@@ -129,6 +129,116 @@ async function readLine(prompt: string): Promise<string> {
   throw new Usage('no callback URL on standard input');
 }
 
+type PairOptions = ConnectionOptions & {
+  miv?: string;
+  username?: string;
+  password?: string;
+  totpSecret?: string;
+};
+type PollOptions = ConnectionOptions & { once?: boolean; interval: string; sinceDays: string };
+
+/** Opens the client for one command and closes it whatever happens. */
+async function withClient<T>(
+  o: ConnectionOptions,
+  fn: (c: DigaClient) => Promise<T>,
+  extra?: Parameters<typeof DigaClient.open>[1],
+): Promise<T> {
+  const c = await DigaClient.open(settingsFrom(o), extra);
+  try {
+    return await fn(c);
+  } finally {
+    c.close();
+  }
+}
+
+async function info(o: ConnectionOptions): Promise<void> {
+  await withClient(o, async (c) => {
+    const md = c.metadata;
+    process.stdout.write(`issuer:         ${md.issuer}\n`);
+    process.stdout.write(`PAR endpoint:   ${md.pushed_authorization_request_endpoint}\n`);
+    process.stdout.write(`scopes:         ${(md.scopes_supported ?? []).join(' ')}\n`);
+    process.stdout.write(
+      `FHIR:           ${c.capabilities.fhirVersion} ${c.capabilities.resources.join(', ')}\n`,
+    );
+    process.stdout.write(`$hddt-cgm-summary: ${c.capabilities.cgmSummaryOperation ? 'yes' : 'no'}\n`);
+  });
+}
+
+/** Pairing by hand: the operator opens the authorize URL in the patient's browser and pastes the redirect. */
+async function pairInteractively(c: DigaClient, mivs: ReturnType<typeof mivsOption>) {
+  const pending = await c.startPairing(mivs);
+  process.stdout.write(`Open this URL in the patient's browser (valid ${pending.expiresIn} s):\n`);
+  process.stdout.write(`${pending.authorizeUrl}\n`);
+  const cb = await readLine('Paste the URL the browser was redirected to:\n');
+  let url: URL;
+  try {
+    url = new URL(cb);
+  } catch {
+    throw new Usage('that is not a URL');
+  }
+  return c.completePairing(pending, url);
+}
+
+async function pair(o: PairOptions): Promise<void> {
+  const mivs = mivsOption(o.miv);
+  const settings = settingsFrom(o);
+  const creds = [o.username, o.password, o.totpSecret];
+  if (creds.some((x) => x !== undefined) && creds.some((x) => x === undefined)) {
+    throw new Usage('--username, --password and --totp-secret go together');
+  }
+  await withClient(o, async (c) => {
+    writeJsonPrivate(path.join(settings.stateDir, 'client.json'), settings);
+    const result = o.username
+      ? await c.pairWithCredentials(mivs, {
+          username: o.username,
+          password: o.password!,
+          totpSecret: o.totpSecret!,
+        })
+      : await pairInteractively(c, mivs);
+    process.stdout.write(`paired: ${result.mivs.join(', ')}; access token valid until ${result.expiresAt}\n`);
+  });
+}
+
+async function printSummary(c: DigaClient): Promise<void> {
+  for (const line of c.formatSummary(await c.summary())) process.stdout.write(`${line}\n`);
+}
+
+async function poll(o: PollOptions): Promise<void> {
+  const interval = Number(o.interval);
+  const sinceDays = Number(o.sinceDays);
+  if (!(interval >= 1)) throw new Usage('--interval must be at least 1 second');
+  if (!(sinceDays > 0 && sinceDays <= 365)) throw new Usage('--since-days must be in 1..365');
+  let stop = false;
+  let wake: (() => void) | undefined;
+  const onSignal = () => {
+    stop = true;
+    wake?.();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await withClient(
+      o,
+      async (c) => {
+        do {
+          const r = await c.pollOnce();
+          process.stdout.write(`${new Date().toISOString()} ${formatReport(r)}\n`);
+          if (o.once || stop) break;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, interval * 1000).unref();
+          });
+        } while (!stop);
+        await printSummary(c);
+      },
+      { sinceDays },
+    );
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
 export function register(program: Command): void {
   const dc = program
     .command('diga-client')
@@ -136,23 +246,7 @@ export function register(program: Command): void {
 
   withConnection(dc.command('info'))
     .description('read the authorization server metadata and the FHIR CapabilityStatement')
-    .action(
-      run(async (o: ConnectionOptions) => {
-        const c = await DigaClient.open(settingsFrom(o));
-        try {
-          const md = c.metadata;
-          process.stdout.write(`issuer:         ${md.issuer}\n`);
-          process.stdout.write(`PAR endpoint:   ${md.pushed_authorization_request_endpoint}\n`);
-          process.stdout.write(`scopes:         ${(md.scopes_supported ?? []).join(' ')}\n`);
-          process.stdout.write(
-            `FHIR:           ${c.capabilities.fhirVersion} ${c.capabilities.resources.join(', ')}\n`,
-          );
-          process.stdout.write(`$hddt-cgm-summary: ${c.capabilities.cgmSummaryOperation ? 'yes' : 'no'}\n`);
-        } finally {
-          c.close();
-        }
-      }),
-    );
+    .action(run(info));
 
   withConnection(dc.command('pair'))
     .description(
@@ -163,115 +257,27 @@ export function register(program: Command): void {
     .option('--username <name>', "patient's username (logs in through the patient pages)")
     .option('--password <password>', "patient's password")
     .option('--totp-secret <base32>', "patient's TOTP secret (the current code is computed)")
-    .action(
-      run(
-        async (
-          o: ConnectionOptions & { miv?: string; username?: string; password?: string; totpSecret?: string },
-        ) => {
-          const mivs = mivsOption(o.miv);
-          const settings = settingsFrom(o);
-          const creds = [o.username, o.password, o.totpSecret];
-          if (creds.some((x) => x !== undefined) && creds.some((x) => x === undefined)) {
-            throw new Usage('--username, --password and --totp-secret go together');
-          }
-          const c = await DigaClient.open(settings);
-          try {
-            writeJsonPrivate(path.join(settings.stateDir, 'client.json'), settings);
-            let result;
-            if (o.username) {
-              result = await c.pairWithCredentials(mivs, {
-                username: o.username,
-                password: o.password!,
-                totpSecret: o.totpSecret!,
-              });
-            } else {
-              const pending = await c.startPairing(mivs);
-              process.stdout.write(
-                `Open this URL in the patient's browser (valid ${pending.expiresIn} s):\n`,
-              );
-              process.stdout.write(`${pending.authorizeUrl}\n`);
-              const cb = await readLine('Paste the URL the browser was redirected to:\n');
-              let url: URL;
-              try {
-                url = new URL(cb);
-              } catch {
-                throw new Usage('that is not a URL');
-              }
-              result = await c.completePairing(pending, url);
-            }
-            process.stdout.write(
-              `paired: ${result.mivs.join(', ')}; access token valid until ${result.expiresAt}\n`,
-            );
-          } finally {
-            c.close();
-          }
-        },
-      ),
-    );
+    .action(run(pair));
 
   withConnection(dc.command('poll'))
     .description("poll in HDDT's pattern and append new resources to the output file; Ctrl-C stops")
     .option('--once', 'one poll cycle, then the summary')
     .option('--interval <seconds>', 'seconds between poll cycles', '60')
     .option('--since-days <n>', 'first poll: days of history to fetch', '30')
-    .action(
-      run(async (o: ConnectionOptions & { once?: boolean; interval: string; sinceDays: string }) => {
-        const interval = Number(o.interval);
-        const sinceDays = Number(o.sinceDays);
-        if (!(interval >= 1)) throw new Usage('--interval must be at least 1 second');
-        if (!(sinceDays > 0 && sinceDays <= 365)) throw new Usage('--since-days must be in 1..365');
-        const c = await DigaClient.open(settingsFrom(o), { sinceDays });
-        let stop = false;
-        let wake: (() => void) | undefined;
-        const onSignal = () => {
-          stop = true;
-          wake?.();
-        };
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
-        try {
-          do {
-            const r = await c.pollOnce();
-            process.stdout.write(`${new Date().toISOString()} ${formatReport(r)}\n`);
-            if (o.once || stop) break;
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-              setTimeout(resolve, interval * 1000).unref();
-            });
-          } while (!stop);
-          for (const line of c.formatSummary(await c.summary())) process.stdout.write(`${line}\n`);
-        } finally {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-          c.close();
-        }
-      }),
-    );
+    .action(run(poll));
 
   withConnection(dc.command('summary'))
     .description('counts and latest values of the output file, and $hddt-cgm-summary when CGM is granted')
-    .action(
-      run(async (o: ConnectionOptions) => {
-        const c = await DigaClient.open(settingsFrom(o));
-        try {
-          for (const line of c.formatSummary(await c.summary())) process.stdout.write(`${line}\n`);
-        } finally {
-          c.close();
-        }
-      }),
-    );
+    .action(run((o: ConnectionOptions) => withClient(o, printSummary)));
 
   withConnection(dc.command('revoke'))
     .description('revoke the pairing (refresh token, grant, consent) and delete the stored tokens')
     .action(
-      run(async (o: ConnectionOptions) => {
-        const c = await DigaClient.open(settingsFrom(o));
-        try {
+      run((o: ConnectionOptions) =>
+        withClient(o, async (c) => {
           await c.revoke();
           process.stdout.write('pairing revoked\n');
-        } finally {
-          c.close();
-        }
-      }),
+        }),
+      ),
     );
 }
