@@ -4,7 +4,7 @@ export interface CoreConfig {
   dataDir: string;
   timezone: string;
   log: { level: string };
-  store: { file: string };
+  store: { kind: 'sqlite' | 'postgres'; file: string; url: string | null };
   hddt: {
     chunkMinutes: number;
     delayFromRealTimeSeconds: number;
@@ -132,7 +132,7 @@ export interface BleConfig extends SectionToggle {
   uartBaudRate: number;
   /** BT 5 extended scanning: null = detect from the controller's features. */
   extended: boolean | null;
-  /** Addresses to connect to (any case); empty = every device advertising one of `services`. */
+  /** Addresses to connect to (any case), besides paired ones; see unknownDevices. */
   allowList: string[];
   /** Service UUIDs to look for: 181f CGMS, 1808 Glucose. */
   services: Array<'181f' | '1808'>;
@@ -151,6 +151,17 @@ export interface BleConfig extends SectionToggle {
   annunciationOrder: 'status-first' | 'warning-first';
   /** CGM: write Session Start Time when the sensor reports an unknown date. */
   writeSessionStartTime: 'if-unknown' | 'never';
+  /** list: devices neither in allowList nor paired are listed for the operator, never connected. */
+  unknownDevices: 'list' | 'connect';
+  /** Devices added with `hddt-gateway pair add` (resolved against dataDir). */
+  pairedFile: string;
+  /** Each meter's record-store fingerprint, for sequence reset detection (resolved against dataDir). */
+  meterStateFile: string;
+  /** if-off: set a meter's clock that is off by more than meterClockToleranceSeconds (always logged). */
+  setMeterClock: 'never' | 'if-off';
+  meterClockToleranceSeconds: number;
+  /** check: no CGM session start time is written while the hub clock is not synchronized. */
+  hubClock: 'check' | 'trusted';
 }
 
 /** USB meters (docs/usb-meters.md): each meter that appears is dumped once. */

@@ -53,10 +53,16 @@ export const ERROR_CATALOGUE = {
   ERR_LINK_MISSING: fault(),
   ERR_RACP: fault(),
   ERR_SENSOR_CONFIG: fault(),
+  // BLE device choice and bonding: a wrong paired-devices file, a meter that needs a bond.
+  ERR_BLE_PAIRED_FILE: input(),
+  ERR_BLE_NEEDS_BOND: fault(),
 
   // The store, sync and backups.
   ERR_DEVICE_UNKNOWN: input({ http: 404, oauth: 'unknown_device' }),
   ERR_PERIOD_INVALID: input({ http: 409, oauth: 'invalid_request' }),
+  // A recorder's PostgreSQL: unreachable, or its schema is newer than this build knows.
+  ERR_STORE_UNAVAILABLE: fault(),
+  ERR_STORE_SCHEMA: fault(),
   ERR_PAYLOAD_DECODE: input(),
   ERR_PAYLOAD_SHAPE: input(),
   ERR_WRONG_KEY: input(),

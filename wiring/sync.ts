@@ -30,14 +30,31 @@ export function createSyncComponent(onRunning?: (publisher: Publisher | null) =>
   };
 }
 
-/** The recorder's consumer as a part: it fills ctx.store, which the FHIR server (if started too) serves. */
+/**
+ * The recorder's consumer as a part: it fills ctx.store, which the FHIR server (if started too) serves, or
+ * with `store.kind: "postgres"` the recorder's PostgreSQL (docs/recorder.md).
+ */
 export function createConsumerComponent(): Component {
   return {
     name: 'mqtt-consumer',
     async start(ctx) {
-      const consumer = new Consumer(ctx.store, consumerOptionsFromConfig(ctx.config, ctx.log));
+      const { config } = ctx;
+      const pg =
+        config.store.kind === 'postgres'
+          ? await (
+              await import('../gateway/store/postgres/pg-store.ts')
+            ).openPgStore({
+              url: config.store.url!,
+              log: ctx.log,
+              applicationName: 'hddt-gateway consume',
+            })
+          : undefined;
+      const consumer = new Consumer(pg?.inbox ?? ctx.store, consumerOptionsFromConfig(config, ctx.log));
       consumer.start();
-      return () => consumer.stop();
+      return async () => {
+        await consumer.stop();
+        await pg?.close();
+      };
     },
   };
 }

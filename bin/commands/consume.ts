@@ -35,6 +35,9 @@ export function register(program: Command): void {
           if (f && !fs.existsSync(dataPath(config, f)))
             throw new UsageError(`cannot read ${dataPath(config, f)}`);
         }
+        if (opts.serve && config.store.kind === 'postgres') {
+          throw new UsageError('--serve runs over SQLite only: the HDDT API on PostgreSQL is not built yet');
+        }
         const log = createLogger(config.log.level);
         const parts: Component[] = [createConsumerComponent()];
         // Serving HDDT, the recorder keeps to the historic data periods like a hub: it purges what is past them
@@ -43,7 +46,13 @@ export function register(program: Command): void {
         const gw = await startGateway(config, log, parts);
         // the signal handlers exist before the line a supervisor may react to with SIGTERM at once
         const stopped = untilStopSignal(log);
-        log.info({ store: storeFile, group: config.mqtt.consumer.group }, 'consumer running');
+        log.info(
+          {
+            store: config.store.kind === 'postgres' ? 'postgres' : storeFile,
+            group: config.mqtt.consumer.group,
+          },
+          'consumer running',
+        );
         await stopped;
         await gw.stop();
       }),

@@ -4,22 +4,16 @@
 // change nothing. Progress goes back to each hub on <prefix>/<gw>/ack so it can resend what a broker lost.
 import type { IConnackPacket, IPublishPacket, MqttClient } from 'mqtt';
 import { pino, type Logger } from 'pino';
-import type { ResourceRow } from '../store/resources.ts';
-import type { Store } from '../store/store.ts';
-import {
-  addAppliedRange,
-  applyAssignment,
-  applyPeriod,
-  applyResourceVersion,
-  noteStream,
-  parkPayload,
-  rangeApplied,
-  streamProgress,
-} from '../store/sync-inbox.ts';
+import { Store } from '../store/store.ts';
 import { safeUrl, type BrokerConnection } from './connection.ts';
 import { ConnectionKeeper } from './connection-keeper.ts';
-import { decodeBatch, PayloadError, resourceJson, type AssignmentEntry, type Batch } from './payload.ts';
+import { inboxBatch } from './inbox-batch.ts';
+import { decodeBatch, PayloadError, type Batch } from './payload.ts';
+import type { RecorderStore } from './recorder-store.ts';
+import { sqliteRecorder } from './sqlite-recorder.ts';
 import { ackTopic, batchSubscription, parseTopic } from './topics.ts';
+
+export { namespacedDeviceKey, namespacedPatient } from './inbox-batch.ts';
 
 export interface ConsumerOptions {
   connection: BrokerConnection;
@@ -35,6 +29,8 @@ export interface ConsumerOptions {
 
 export interface ConsumerStats {
   connected: boolean;
+  /** The broker granted this connection's subscriptions (a shared group gets its share from then on). */
+  subscribed: boolean;
   batches: number;
   duplicateBatches: number;
   entries: number;
@@ -49,11 +45,6 @@ export interface ConsumerStats {
 const HEX_LOG_BYTES = 256;
 /** Gateways heard from within this many heartbeats get periodic acks (proof of a live recorder). */
 const ACTIVE_HEARTBEATS = 40;
-
-/** The recorder-side device key: hub device keys are only unique per hub. */
-export const namespacedDeviceKey = (gw: string, deviceKey: string) => `${gw}/${deviceKey}`;
-/** The recorder-side patient id: the hub's pseudonymous handle, namespaced by hub. */
-export const namespacedPatient = (gw: string, handle: string) => `${gw}/${handle}`;
 
 export class Consumer {
   private readonly log: Logger;
@@ -75,11 +66,16 @@ export class Consumer {
     acksPublished: 0,
   };
 
-  private readonly store: Store;
+  private readonly store: RecorderStore;
   private readonly opts: ConsumerOptions;
+  /** Set while acks are being published, so a slow store never stacks up timer runs. */
+  private publishing = false;
+  /** Epoch of the connection whose subscriptions were granted. */
+  private subscribedEpoch = -1;
 
-  constructor(store: Store, opts: ConsumerOptions) {
-    this.store = store;
+  /** A SQLite store, or any recorder store (PostgreSQL: gateway/store/postgres/inbox.ts). */
+  constructor(store: Store | RecorderStore, opts: ConsumerOptions) {
+    this.store = store instanceof Store ? sqliteRecorder(store) : store;
     this.opts = opts;
     this.log = (opts.log ?? pino({ level: 'silent' })).child({ component: 'mqtt-consumer' });
     this.now = opts.now ?? Date.now;
@@ -91,17 +87,20 @@ export class Consumer {
           clean: false,
           properties: { sessionExpiryInterval: this.opts.sessionExpirySeconds },
           // PUBACK only after the batch is committed: mqtt.js sends it when this callback is called.
+          // mqtt.js handles the next packet only after `done`: one batch at a time per consumer. A client that was
+          // abandoned meanwhile gets no `done` at all: mqtt.js would go on handling the packets it had queued on
+          // a closed client (and fail inside), and the broker redelivers what we did not acknowledge anyway.
           customHandleAcks: (topic, message, packet: IPublishPacket, done) => {
-            try {
-              this.handle(topic, message, packet);
-            } catch (err) {
-              // Not acknowledged: the broker redelivers after we reconnect.
-              this.log.error({ err: (err as Error).message, topic }, 'cannot store a batch; reconnecting');
-              done(err as Error);
-              if (this.conn.isCurrent(epoch)) this.conn.drop('store write failed');
-              return;
-            }
-            done(0);
+            this.handle(topic, message, packet).then(
+              () => {
+                if (this.conn.isCurrent(epoch)) done(0);
+              },
+              (err: unknown) => {
+                // Not acknowledged: the broker redelivers after we reconnect.
+                this.log.error({ err: (err as Error).message, topic }, 'cannot store a batch; reconnecting');
+                if (this.conn.isCurrent(epoch)) this.conn.drop('store write failed');
+              },
+            );
           },
         }),
         connected: (client, connack, epoch) => this.onConnect(client, connack, epoch),
@@ -110,8 +109,8 @@ export class Consumer {
   }
 
   start(): void {
-    this.intervals.push(setInterval(() => this.publishAcks(false), this.opts.ackIntervalMs));
-    this.intervals.push(setInterval(() => this.publishAcks(true), this.opts.heartbeatMs));
+    this.intervals.push(setInterval(() => void this.publishAcks(false), this.opts.ackIntervalMs));
+    this.intervals.push(setInterval(() => void this.publishAcks(true), this.opts.heartbeatMs));
     this.conn.start();
   }
 
@@ -121,7 +120,12 @@ export class Consumer {
   }
 
   stats(): ConsumerStats {
-    return { connected: this.conn.connected, ...this.counters };
+    const connected = this.conn.connected;
+    return {
+      connected,
+      subscribed: connected && this.conn.isCurrent(this.subscribedEpoch),
+      ...this.counters,
+    };
   }
 
   private onConnect(client: MqttClient, connack: IConnackPacket, epoch: number): void {
@@ -143,20 +147,20 @@ export class Consumer {
         if (err || refused.length > 0) {
           this.log.error({ err: err?.message, refused: refused.map((g) => g.topic) }, 'subscription refused');
           this.conn.drop('subscription refused');
-        }
+        } else this.subscribedEpoch = epoch;
       },
     );
   }
 
-  /** Handles one message. Throws only when the store cannot be written (then the message is not acked). */
-  private handle(topic: string, message: Buffer, packet: IPublishPacket): void {
+  /** Handles one message. Rejects only when the store cannot be written (then the message is not acked). */
+  private async handle(topic: string, message: Buffer, packet: IPublishPacket): Promise<void> {
     const t = parseTopic(this.opts.topicPrefix, topic);
     if (t?.leaf === 'status') {
       this.onStatus(t.gw, message);
       return;
     }
     if (!t || t.leaf !== 'batch') {
-      this.park(topic, 'unexpected topic', message);
+      await this.park(topic, 'unexpected topic', message);
       return;
     }
     let batch: Batch;
@@ -164,68 +168,29 @@ export class Consumer {
       batch = decodeBatch(message, packet.properties?.contentType);
     } catch (err) {
       if (!(err instanceof PayloadError)) throw err;
-      this.park(topic, err.message, message);
+      await this.park(topic, err.message, message);
       return;
     }
     if (batch.gw !== t.gw) {
-      this.park(topic, `payload gateway ${batch.gw} differs from the topic's`, message);
+      await this.park(topic, `payload gateway ${batch.gw} differs from the topic's`, message);
       return;
     }
-    this.apply(topic, batch);
+    await this.apply(topic, batch);
   }
 
-  /** Version 2 entries carry their period; version 1 entries say who has the device from `at` on. */
-  private applyAssignmentEntry(gw: string, stream: string, e: AssignmentEntry): void {
-    const device = namespacedDeviceKey(gw, e.deviceKey);
-    if (e.from !== undefined && e.patient !== null) {
-      applyPeriod(this.store, device, namespacedPatient(gw, e.patient), e.from, e.until ?? null, e.at);
-      return;
-    }
-    const patient = e.patient === null ? null : namespacedPatient(gw, e.patient);
-    applyAssignment(this.store, device, patient, stream, e.seq, e.at);
-  }
-
-  private apply(topic: string, batch: Batch): void {
+  private async apply(topic: string, batch: Batch): Promise<void> {
     const { gw, stream } = batch;
-    const ns = namespacedDeviceKey(gw, '');
     const now = this.now();
-    this.store.transaction(() => {
-      noteStream(this.store, gw, stream, batch.floor, now);
-      if (rangeApplied(this.store, gw, stream, batch.from, batch.to)) {
-        this.counters.duplicateBatches++;
-        return;
-      }
-      for (const e of batch.entries) {
-        this.counters.entries++;
-        if (e.kind === 'assignment') {
-          this.applyAssignmentEntry(gw, stream, e);
-          continue;
-        }
-        const row: ResourceRow = {
-          type: e.type,
-          id: e.id,
-          version: e.version,
-          last_updated_ms: e.lastUpdated,
-          device_key: namespacedDeviceKey(gw, e.deviceKey),
-          code: e.index.code,
-          effective_start_ms: e.index.effectiveStart,
-          effective_end_ms: e.index.effectiveEnd,
-          value: e.index.value,
-          unit: e.index.unit,
-          ref: e.index.ref,
-          status: e.index.status,
-          json: resourceJson(e),
-        };
-        const outcome = applyResourceVersion(this.store, row, ns);
-        if (outcome === 'written') this.counters.written++;
-        else if (outcome === 'conflict') {
-          this.counters.conflicts++;
-          this.park(topic, `${e.type}/${e.id} belongs to another gateway`, Buffer.from(JSON.stringify(e)));
-        } else this.counters.olderOrSame++;
-      }
-      addAppliedRange(this.store, gw, stream, batch.from, batch.to);
+    const out = await this.store.applyBatch(inboxBatch(topic, batch), now);
+    if (out.duplicate) this.counters.duplicateBatches++;
+    else {
       this.counters.batches++;
-    });
+      this.counters.entries += batch.entries.length;
+      this.counters.written += out.written;
+      this.counters.olderOrSame += out.olderOrSame;
+      this.counters.conflicts += out.conflicts.length;
+      for (const c of out.conflicts) this.logParked(topic, c.reason, c.payload);
+    }
     this.known.set(gw, { stream, seenMs: now, online: true });
     this.dirty.add(gw);
   }
@@ -249,7 +214,12 @@ export class Consumer {
     if (online) this.dirty.add(gw); // a (re)started hub learns at once what we already have
   }
 
-  private park(topic: string, reason: string, payload: Buffer): void {
+  private async park(topic: string, reason: string, payload: Buffer): Promise<void> {
+    this.logParked(topic, reason, payload);
+    await this.store.park(topic, reason, payload, this.now());
+  }
+
+  private logParked(topic: string, reason: string, payload: Buffer): void {
     this.counters.parked++;
     this.log.warn(
       {
@@ -261,13 +231,12 @@ export class Consumer {
       },
       'parked a payload that cannot be applied',
     );
-    parkPayload(this.store, topic, reason, payload, this.now());
   }
 
   /** Publishes progress (retained) for gateways that changed, or on heartbeat for every active gateway. */
-  private publishAcks(heartbeat: boolean): void {
+  private async publishAcks(heartbeat: boolean): Promise<void> {
     const client = this.conn.current;
-    if (!client || !this.store.db.open) return;
+    if (!client || !this.store.open || this.publishing) return;
     const now = this.now();
     const gws = heartbeat
       ? [...this.known].filter(
@@ -275,12 +244,28 @@ export class Consumer {
         )
       : [...this.dirty].map((gw) => [gw, this.known.get(gw)] as const);
     this.dirty.clear();
-    for (const [gw, k] of gws) {
-      if (!k) continue;
-      const p = streamProgress(this.store, gw, k.stream);
-      const payload = JSON.stringify({ v: 1, gw, stream: k.stream, through: p.through, max: p.max, at: now });
-      client.publish(ackTopic(this.opts.topicPrefix, gw), payload, { qos: 1, retain: true }, () => {});
-      this.counters.acksPublished++;
+    this.publishing = true;
+    try {
+      for (const [gw, k] of gws) {
+        if (!k) continue;
+        const p = await this.store.progress(gw, k.stream);
+        const payload = JSON.stringify({
+          v: 1,
+          gw,
+          stream: k.stream,
+          through: p.through,
+          max: p.max,
+          at: now,
+        });
+        client.publish(ackTopic(this.opts.topicPrefix, gw), payload, { qos: 1, retain: true }, () => {});
+        this.counters.acksPublished++;
+      }
+    } catch (err) {
+      // The store is unreachable: the next run (or heartbeat) publishes what is due then.
+      for (const [gw] of gws) this.dirty.add(gw);
+      this.log.warn({ err: (err as Error).message }, 'cannot read sync progress; acks wait');
+    } finally {
+      this.publishing = false;
     }
   }
 }
