@@ -23,6 +23,63 @@ function int(v: string | undefined, name: string, min: number, max: number): num
   return n;
 }
 
+/** Runs the demo until Ctrl-C (or one pass with --smoke). */
+async function runDemo(opts: DemoCliOptions): Promise<void> {
+  const smoke = opts.smoke === true || process.env.HDDT_DEMO_SMOKE === '1';
+  const speed = Number(opts.speed);
+  if (!(speed >= 1 && speed <= 3600)) throw new UsageError('--speed must be a number 1..3600');
+  const port = int(opts.port, '--port', 0, 65535);
+  const operatorPort = int(opts.operatorPort, '--operator-port', 0, 65535);
+  const pollSeconds = int(opts.pollSeconds, '--poll-seconds', 1, 86_400)!;
+  let demo: Demo | undefined;
+  let interrupted = false;
+  // First Ctrl-C: stop cleanly; a second one: leave at once.
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stdout.write('stopping…\n');
+    void demo?.stop();
+  };
+  // noble's HCI binding exits the process on SIGINT when its listener is the last one, so ours is
+  // (re-)added after the gateway (and with it noble) started.
+  const listen = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  };
+  listen();
+  try {
+    demo = await startDemo({
+      dataDir: opts.dataDir,
+      port,
+      operatorPort,
+      speed,
+      catchUpMinutes: 60,
+      historyDays: 14,
+      logLevel: opts.verbose ? 'info' : 'warn',
+      pollSeconds,
+      backfillTimeoutMs: 240_000,
+      print: (line) => process.stdout.write(`${line}\n`),
+    });
+    listen();
+    if (interrupted) return;
+    await demo.firstPass();
+    if (!smoke && !interrupted) {
+      process.stdout.write(`polling every ${pollSeconds} s; Ctrl-C stops\n`);
+      await demo.keepPolling();
+    }
+  } catch (err) {
+    // Whatever was cut off by Ctrl-C is not a failure.
+    if (!interrupted) throw err;
+  } finally {
+    await demo?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (smoke) process.stdout.write('demo smoke: ok\n');
+}
+
 export function register(program: Command): void {
   program
     .command('demo')
@@ -51,61 +108,5 @@ export function register(program: Command): void {
     .option('--poll-seconds <n>', 'seconds between DiGA client polls', '60')
     .option('--smoke', 'one pass: pair, poll, print the summary, exit 0 (also HDDT_DEMO_SMOKE=1)')
     .option('--verbose', 'gateway logs at info level (on stderr)')
-    .action(
-      action(async (opts: DemoCliOptions) => {
-        const smoke = opts.smoke === true || process.env.HDDT_DEMO_SMOKE === '1';
-        const speed = Number(opts.speed);
-        if (!(speed >= 1 && speed <= 3600)) throw new UsageError('--speed must be a number 1..3600');
-        const port = int(opts.port, '--port', 0, 65535);
-        const operatorPort = int(opts.operatorPort, '--operator-port', 0, 65535);
-        const pollSeconds = int(opts.pollSeconds, '--poll-seconds', 1, 86_400)!;
-        let demo: Demo | undefined;
-        let interrupted = false;
-        // First Ctrl-C: stop cleanly; a second one: leave at once.
-        const onSignal = () => {
-          if (interrupted) process.exit(130);
-          interrupted = true;
-          process.stdout.write('stopping…\n');
-          void demo?.stop();
-        };
-        // noble's HCI binding exits the process on SIGINT when its listener is the last one, so ours is
-        // (re-)added after the gateway (and with it noble) started.
-        const listen = () => {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-          process.on('SIGINT', onSignal);
-          process.on('SIGTERM', onSignal);
-        };
-        listen();
-        try {
-          demo = await startDemo({
-            dataDir: opts.dataDir,
-            port,
-            operatorPort,
-            speed,
-            catchUpMinutes: 60,
-            historyDays: 14,
-            logLevel: opts.verbose ? 'info' : 'warn',
-            pollSeconds,
-            backfillTimeoutMs: 240_000,
-            print: (line) => process.stdout.write(`${line}\n`),
-          });
-          listen();
-          if (interrupted) return;
-          await demo.firstPass();
-          if (!smoke && !interrupted) {
-            process.stdout.write(`polling every ${pollSeconds} s; Ctrl-C stops\n`);
-            await demo.keepPolling();
-          }
-        } catch (err) {
-          // Whatever was cut off by Ctrl-C is not a failure.
-          if (!interrupted) throw err;
-        } finally {
-          await demo?.stop();
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-        }
-        if (smoke) process.stdout.write('demo smoke: ok\n');
-      }),
-    );
+    .action(action(runDemo));
 }
