@@ -110,6 +110,7 @@ export async function run(args: string[]): Promise<object> {
     enabled: true,
     driver: 'uart',
     uartPort: rig.ptyPath,
+    allowList: [ADDRESS],
     backoff: { minMs: 50, maxMs: 1000 },
   }) as unknown as BleConfig;
   const quiet = new Writable({ write: (_c, _e, cb) => cb() });

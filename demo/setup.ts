@@ -93,7 +93,13 @@ export function demoOverrides(i: DemoConfigInput): Record<string, unknown> {
       },
       directory: { source: i.certs.directoryFile, caFile: null, cacheSeconds: 3600, timeoutMs: 5000 },
     },
-    ble: { enabled: true, driver: 'uart', uartPort: i.blePty },
+    // the demo scenario's CGM and meter (demo/devices.ts); other advertisers are only listed
+    ble: {
+      enabled: true,
+      driver: 'uart',
+      uartPort: i.blePty,
+      allowList: ['c0:11:22:33:44:55', 'c0:aa:bb:cc:dd:ee'],
+    },
     operator: { enabled: true, host: '127.0.0.1', port: i.operatorPort, login: null, tls: null },
     mqtt: { enabled: false },
   };

@@ -2,6 +2,8 @@
 import type { Component } from './component.ts';
 import { BleCentral } from '../drivers/ble/central.ts';
 import { NobleRadio } from '../drivers/ble/noble-transport.ts';
+import { MeterMemory } from '../drivers/ble/meter-memory.ts';
+import { PairedDevices } from '../drivers/ble/paired-devices.ts';
 
 /** `onRunning` hands the central to whoever exports its metrics/status (called with null on stop). */
 export function createBleComponent(onRunning?: (central: BleCentral | null) => void): Component {
@@ -17,6 +19,8 @@ export function createBleComponent(onRunning?: (central: BleCentral | null) => v
         config,
         timeZone: ctx.config.timezone,
         cgmLimits: ctx.config.hddt.cgmDefaultLimits,
+        paired: new PairedDevices(config.pairedFile),
+        meterMemory: new MeterMemory(config.meterStateFile),
       });
       try {
         await central.start(config.connectTimeoutMs);

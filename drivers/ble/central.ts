@@ -1,17 +1,23 @@
 // The BLE central: scans for CGMS/GLS devices (optionally only allow-listed addresses), connects one at a time
 // (the controller creates one connection at a time), runs the family's driver on each link concurrently, and
 // brings devices back with capped exponential backoff + jitter after a failure or a lost link. Meters that hung
-// up after a sync come back after ble.meterResyncMs.
+// up after a sync come back after ble.meterResyncMs. Only devices in ble.allowList or added with `pair add` are
+// connected (device-choice.ts); other advertisers are listed in status() as "not-allowed".
 import type { IngestResult } from '../../gateway/readings/reading.ts';
 import { Backoff } from '../../lib/backoff.ts';
 import { CgmDriver } from './cgm-driver.ts';
 import type { DeviceDriver, DriverDeps, DriverOutcome } from './device-driver.ts';
 import { GlucoseMeterDriver } from './glucose-driver.ts';
+import { DeviceChoice, type PairedSource } from './device-choice.ts';
+import { MeterMemory } from './meter-memory.ts';
 import { RejectionCounters } from './rejections.ts';
 import type { Advertisement, BleRadio } from './transport.ts';
-import { normalizeAddress, SERVICE } from './uuids.ts';
+import { SERVICE } from './uuids.ts';
 
-export type CentralDeps = Omit<DriverDeps, 'counters' | 'onIngested'>;
+export type CentralDeps = Omit<DriverDeps, 'counters' | 'onIngested'> & {
+  /** Devices added with `pair add` (paired-devices.ts); absent = only the allowList. */
+  paired?: PairedSource;
+};
 
 type DeviceState = 'idle' | 'queued' | 'connecting' | 'syncing' | 'waiting';
 
@@ -20,6 +26,7 @@ interface DeviceEntry {
   address: string;
   family: 'cgm' | 'glucose';
   name?: string;
+  companyId?: number;
   state: DeviceState;
   backoff: Backoff;
   notBefore: number;
@@ -28,25 +35,30 @@ interface DeviceEntry {
   failures: number;
   stored: number;
   duplicates: number;
-  lastOutcome?: DriverOutcome | 'connect-failed';
+  lastOutcome?: DriverOutcome | 'connect-failed' | 'needs-bond';
 }
 
 export interface DeviceStatus {
   key: string;
   family: 'cgm' | 'glucose';
-  state: DeviceState;
+  /** not-allowed: advertising, but neither in ble.allowList nor paired: listed, never connected. */
+  state: DeviceState | 'not-allowed';
   connects: number;
   failures: number;
   stored: number;
   duplicates: number;
   lastOutcome?: string;
+  /** Advertised name and signal strength (not-allowed devices, so an operator can tell them apart). */
+  name?: string;
+  rssi?: number;
+  lastSeenAt?: string;
 }
 
 export class BleCentral {
   readonly counters = new RejectionCounters();
   private readonly devices = new Map<string, DeviceEntry>();
   private readonly queue: DeviceEntry[] = [];
-  private readonly allow: Set<string>;
+  readonly choice: DeviceChoice;
   private connecting = false;
   private stopping = false;
   private rescanTimer: NodeJS.Timeout | null = null;
@@ -58,8 +70,13 @@ export class BleCentral {
 
   constructor(radio: BleRadio, deps: CentralDeps) {
     this.radio = radio;
-    this.deps = deps;
-    this.allow = new Set(deps.config.allowList.map(normalizeAddress));
+    // one memory for all visits (a driver lives for one connection)
+    this.deps = { ...deps, meterMemory: deps.meterMemory ?? new MeterMemory(null) };
+    this.choice = new DeviceChoice({
+      allowList: deps.config.allowList,
+      unknownDevices: deps.config.unknownDevices,
+      ...(deps.paired ? { paired: deps.paired } : {}),
+    });
   }
 
   async start(powerOnTimeoutMs = 15_000): Promise<void> {
@@ -79,7 +96,7 @@ export class BleCentral {
   }
 
   status(): DeviceStatus[] {
-    return [...this.devices.values()].map((d) => ({
+    const managed: DeviceStatus[] = [...this.devices.values()].map((d) => ({
       key: `ble:${d.address}`,
       family: d.family,
       state: d.state,
@@ -89,12 +106,27 @@ export class BleCentral {
       duplicates: d.duplicates,
       ...(d.lastOutcome ? { lastOutcome: d.lastOutcome } : {}),
     }));
+    const listed: DeviceStatus[] = this.choice.listed().map((u) => ({
+      key: `ble:${u.address}`,
+      family: u.family,
+      state: 'not-allowed',
+      connects: 0,
+      failures: 0,
+      stored: 0,
+      duplicates: 0,
+      ...(u.name ? { name: u.name } : {}),
+      rssi: u.rssi,
+      lastSeenAt: u.lastSeenAt,
+    }));
+    return [...managed, ...listed];
   }
 
   /** Flat gauges/counters for a metrics exporter (label values in the key). */
   metrics(): Record<string, number> {
     const out: Record<string, number> = {};
+    out['ble_unknown_devices'] = this.choice.listed().length;
     for (const s of this.status()) {
+      if (s.state === 'not-allowed') continue;
       out[`ble_connects_total{device="${s.key}"}`] = s.connects;
       out[`ble_failures_total{device="${s.key}"}`] = s.failures;
       out[`ble_records_stored_total{device="${s.key}"}`] = s.stored;
@@ -114,9 +146,9 @@ export class BleCentral {
 
   private onDiscover(adv: Advertisement): void {
     if (this.stopping || !adv.connectable) return;
-    if (this.allow.size > 0 && !this.allow.has(adv.address)) return;
     const family = this.familyOf(adv);
     if (!family) return;
+    if (!this.allowed(adv, family)) return;
     let d = this.devices.get(adv.address);
     if (!d) {
       d = {
@@ -137,6 +169,7 @@ export class BleCentral {
       this.deps.log.info({ device: `ble:${adv.address}`, family, name: adv.name }, 'BLE device found');
     }
     d.id = adv.id;
+    if (adv.companyId !== undefined) d.companyId = adv.companyId;
     if (d.state !== 'idle' && d.state !== 'waiting') return;
     if (Date.now() + 5 < d.notBefore) {
       this.scheduleRescan(d.notBefore);
@@ -145,6 +178,24 @@ export class BleCentral {
     d.state = 'queued';
     this.queue.push(d);
     void this.connectNext();
+  }
+
+  /** Unknown advertisers are listed (and logged once each), never connected. */
+  private allowed(adv: Advertisement, family: 'cgm' | 'glucose'): boolean {
+    const choice = this.choice.decide(adv, family);
+    if (choice.connect) return true;
+    if (choice.pairedError)
+      this.deps.log.error(
+        { reason: choice.pairedError },
+        'BLE paired-devices file unreadable; using the allowList only',
+      );
+    if (choice.firstSeen) {
+      this.deps.log.info(
+        { device: `ble:${adv.address}`, family, name: adv.name, rssi: adv.rssi },
+        `BLE device not connected: not in ble.allowList and not paired (hddt-gateway pair add ${adv.address})`,
+      );
+    }
+    return false;
   }
 
   private async connectNext(): Promise<void> {
@@ -156,7 +207,9 @@ export class BleCentral {
     try {
       const link = await this.radio.connect(d.id, {
         timeoutMs: this.deps.config.connectTimeoutMs,
-        services: [d.family === 'cgm' ? SERVICE.cgm : SERVICE.glucose, SERVICE.deviceInformation],
+        // noble fails a connect when one listed service is missing; a meter's clock may sit in any of several
+        // (CTS, a vendor service), so meters get all of theirs discovered
+        services: d.family === 'cgm' ? [SERVICE.cgm, SERVICE.deviceInformation] : [],
       });
       d.connects++;
       d.state = 'syncing';
@@ -168,7 +221,7 @@ export class BleCentral {
           this.deps.log.error({ err, device: driver.device.key }, 'BLE driver crashed');
           return 'failed' as const;
         })
-        .then((outcome) => this.afterRun(d, outcome));
+        .then((outcome) => this.afterRun(d, outcome, driver.needsBond));
       this.runs.add(run);
       void run.finally(() => this.runs.delete(run));
     } catch (err) {
@@ -195,13 +248,17 @@ export class BleCentral {
         d.duplicates += r.duplicates;
       },
     };
-    const id = { address: d.address, ...(d.name ? { name: d.name } : {}) };
+    const id = {
+      address: d.address,
+      ...(d.name ? { name: d.name } : {}),
+      ...(d.companyId !== undefined ? { companyId: d.companyId } : {}),
+    };
     return d.family === 'cgm' ? new CgmDriver(deps, id) : new GlucoseMeterDriver(deps, id);
   }
 
-  private afterRun(d: DeviceEntry, outcome: DriverOutcome): void {
+  private afterRun(d: DeviceEntry, outcome: DriverOutcome, needsBond = false): void {
     d.driver = null;
-    d.lastOutcome = outcome;
+    d.lastOutcome = needsBond ? 'needs-bond' : outcome;
     if (this.stopping) return;
     if (outcome === 'synced') {
       d.backoff.reset();

@@ -7,7 +7,9 @@ import type { DeviceInfo, IngestResult, Reading } from '../../gateway/readings/r
 import type { Logger } from '../../gateway/log.ts';
 import type { BleConfig } from '../../config/types.ts';
 import type { Refusal } from './cgm-records.ts';
+import { NeedsBondError } from './paced-racp.ts';
 import { ReadingSink } from './reading-sink.ts';
+import type { MeterMemory } from './meter-memory.ts';
 import type { RejectionCounters } from './rejections.ts';
 import { CHAR, SERVICE } from './uuids.ts';
 import type { GattLink } from './transport.ts';
@@ -27,6 +29,8 @@ export interface DriverDeps {
   /** CGM LO/HI values (the HDDT default detection limits). */
   cgmLimits: { lower: number; upper: number };
   counters: RejectionCounters;
+  /** Glucose meters' fingerprints for sequence reset detection (in memory when absent). */
+  meterMemory?: MeterMemory;
   /** Stored/duplicate totals per device, for metrics. */
   onIngested?(deviceKey: string, result: IngestResult): void;
   now?: () => Date;
@@ -35,6 +39,7 @@ export interface DriverDeps {
 export interface DeviceIdentity {
   address: string;
   name?: string;
+  companyId?: number;
 }
 
 export abstract class DeviceDriver implements DeviceVisit {
@@ -42,6 +47,8 @@ export abstract class DeviceDriver implements DeviceVisit {
   protected readonly sink: ReadingSink;
   protected readonly log: Logger;
   protected link: GattLink | null = null;
+  /** The last visit failed because the device wants a bond first (paced-racp.ts). */
+  needsBond = false;
   private down: Promise<'disconnected'> = Promise.resolve('disconnected');
 
   protected readonly deps: DriverDeps;
@@ -119,7 +126,10 @@ export abstract class DeviceDriver implements DeviceVisit {
       this.log.info({ reason: (err as Error).message }, 'link went down during the sync');
       return 'disconnected';
     }
-    this.log.warn({ err }, 'BLE sync step failed; disconnecting');
+    if (err instanceof NeedsBondError) {
+      this.needsBond = true;
+      this.log.warn({ reason: 'needs-bond' }, err.message);
+    } else this.log.warn({ err }, 'BLE sync step failed; disconnecting');
     await link.disconnect();
     return 'failed';
   }

@@ -11,6 +11,7 @@ import {
 import type { DeviceInfo, Reading } from '../../gateway/readings/reading.ts';
 import { localTimeToUtc } from '../serial/local-time.ts';
 import type { Refusal } from './cgm-records.ts';
+import { identityOf, recordNumberOf } from './sequence-reset.ts';
 import { isControlSolution, specimenOf } from './specimen.ts';
 
 export interface GlucoseRecordContext {
@@ -18,7 +19,16 @@ export interface GlucoseRecordContext {
   timeZone: string;
   clockOffsetMs: number;
   receivedAt: string;
+  /** The sequence epoch (sequence-reset.ts); 0 until the meter's numbering first started over. */
+  epoch?: number;
+  /** time: the meter's sequence numbers identify nothing (quirk taidoc-reversed-sequence); its time does. */
+  identityBy?: 'sequence' | 'time';
+  /** The record's context said it is a blood ketone test (quirk ketone-context-meal-6). */
+  ketone?: boolean;
 }
+
+/** Ketone tests sent as kg/L are mg/dL-like tenths: value / 10 = mmol/L; HI above 8.0 (Tidepool bluetoothLEDriver.js). */
+export const KETONE = { factor: 10, upper: 8.0 } as const;
 
 /** What a meter shows as LO / HI when it sends SFLOAT ∓INFINITY (typical meter range 20–600 mg/dL). */
 export const METER_LIMITS = {
@@ -59,14 +69,15 @@ export function glucoseToReading(
       },
     };
   }
-  const { value, unit } = glucoseDisplayValue(m);
   const c = m.concentration;
-  const status = m.sensorStatus ?? 0;
   const base = {
     device: ctx.device,
-    identity: `seq:${m.sequenceNumber}`,
-    recordNumber: m.sequenceNumber,
-    unit,
+    ...(ctx.identityBy === 'time'
+      ? { identity: `time:${local}` }
+      : {
+          identity: identityOf(ctx.epoch ?? 0, m.sequenceNumber),
+          recordNumber: recordNumberOf(ctx.epoch ?? 0, m.sequenceNumber),
+        }),
     specimen: c ? specimenOf(c.sampleType, 'capillary') : ('capillary' as const),
     deviceTime: local,
     receivedAt: ctx.receivedAt,
@@ -75,7 +86,18 @@ export function glucoseToReading(
     raw: rawText,
     ...(c && isControlSolution(c.sampleType, c.sampleLocation) ? { controlSolution: true } : {}),
   };
-  let reading: Reading;
+  if (ctx.ketone) return { reading: { ...base, ...ketoneFields(m) } };
+  return { reading: { ...base, ...glucoseFields(m) } };
+}
+
+type ValueFields = Pick<Reading, 'value' | 'unit' | 'flag' | 'flagReason'>;
+
+function glucoseFields(m: GlucoseMeasurement): ValueFields {
+  const { value, unit } = glucoseDisplayValue(m);
+  const c = m.concentration;
+  const status = m.sensorStatus ?? 0;
+  const base = { unit };
+  let reading: ValueFields;
   if (c?.value.kind === '-inf') reading = { ...base, value: METER_LIMITS[unit].lower, flag: 'low' };
   else if (c?.value.kind === '+inf') reading = { ...base, value: METER_LIMITS[unit].upper, flag: 'high' };
   else if (value === null) {
@@ -89,5 +111,17 @@ export function glucoseToReading(
     const flag = status & STATUS_TOO_LOW ? 'low' : status & STATUS_TOO_HIGH ? 'high' : undefined;
     reading = { ...base, value, ...(flag ? { flag } : {}) };
   }
-  return { reading };
+  return reading;
+}
+
+/** A blood ketone test in mmol/L (stored for audit, never a glucose Observation). */
+function ketoneFields(m: GlucoseMeasurement): ValueFields & { analyte: 'ketone' } {
+  const { value, unit } = glucoseDisplayValue(m);
+  const kind = m.concentration?.value.kind;
+  const k = { analyte: 'ketone' as const, unit: 'mmol/L' as const };
+  if (kind === '+inf') return { ...k, value: KETONE.upper, flag: 'high' };
+  if (kind === '-inf') return { ...k, value: 0, flag: 'low' };
+  if (value === null) return { ...k, value: null, flag: 'error', flagReason: 'invalid-result' };
+  const mmol = unit === 'mg/dL' ? Math.round((value / KETONE.factor) * 10) / 10 : value;
+  return mmol > KETONE.upper ? { ...k, value: KETONE.upper, flag: 'high' } : { ...k, value: mmol };
 }

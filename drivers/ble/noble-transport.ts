@@ -202,6 +202,11 @@ class NobleLink implements GattLink {
   }
 }
 
+/** The first two octets of manufacturer data are the company identifier, little-endian. */
+function companyIdOf(data: Buffer | undefined | null): { companyId?: number } {
+  return data && data.length >= 2 ? { companyId: data.readUInt16LE(0) } : {};
+}
+
 export class NobleRadio implements BleRadio {
   private readonly peripherals = new Map<string, Peripheral>();
   private readonly discoverListeners: Array<(adv: Advertisement) => void> = [];
@@ -229,6 +234,7 @@ export class NobleRadio implements BleRadio {
           serviceUuids: (p.advertisement?.serviceUuids ?? []).map((u) => u.toLowerCase()),
           rssi: p.rssi,
           connectable: p.connectable !== false,
+          ...companyIdOf(p.advertisement?.manufacturerData),
         };
         for (const l of this.discoverListeners) l(adv);
       }),

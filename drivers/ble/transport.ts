@@ -12,6 +12,8 @@ export interface Advertisement {
   serviceUuids: string[];
   rssi: number;
   connectable: boolean;
+  /** The company identifier of the advertised manufacturer data (vendor quirks are keyed by it too). */
+  companyId?: number;
 }
 
 export interface BleRadio {
@@ -23,7 +25,7 @@ export interface BleRadio {
   startScanning(serviceUuids: string[]): Promise<void>;
   stopScanning(): Promise<void>;
   onDiscover(listener: (adv: Advertisement) => void): void;
-  /** Connects and discovers the given services (and all their characteristics). */
+  /** Connects and discovers the given services (all when empty) and all their characteristics. */
   connect(id: string, opts: { timeoutMs: number; services: string[] }): Promise<GattLink>;
   close(): Promise<void>;
 }

@@ -11,6 +11,8 @@ export interface CgmSimulatorOptions extends SensorOptions {
   intervalMinutes?: 1 | 5;
   /** UTC instant; default: now − the latest record's time offset */
   sessionStart?: Date | string;
+  /** Session Start Time reports no date until a collector writes its time (a sensor nobody set up yet) */
+  sessionStartUnknown?: boolean;
   /** multiple of 15 in −720..840, or null = unknown (default 60) */
   timeZoneMinutes?: number | null;
   dstOffsetMinutes?: DstOffsetMinutes | null;

@@ -29,11 +29,16 @@ export class CgmSessionStart {
   private utcMs: number;
   private zone: SessionZone;
   private readonly crc: { crc: boolean };
+  /** The date reads as unknown (0) until a collector writes its time. */
+  private unknown: boolean;
+  /** Session Start Time writes accepted (time syncs by the collector). */
+  writes = 0;
 
-  constructor(utcMs: number, zone: SessionZone, e2eCrc: boolean) {
+  constructor(utcMs: number, zone: SessionZone, e2eCrc: boolean, unknown = false) {
     this.utcMs = utcMs;
     this.zone = zone;
     this.crc = { crc: e2eCrc };
+    this.unknown = unknown;
   }
 
   get utc(): Date {
@@ -49,6 +54,10 @@ export class CgmSessionStart {
   value(): Uint8Array {
     const { timeZoneMinutes, dstOffsetMinutes } = this.zone;
     const local = cgmSessionStartTimeAt(this.utc, timeZoneMinutes ?? 0, dstOffsetMinutes ?? 0);
+    if (this.unknown) {
+      const none = { year: 0, month: 0, day: 0, hours: 0, minutes: 0, seconds: 0 };
+      return encodeCgmSessionStartTime({ ...local, dateTime: none, ...this.zone }, this.crc);
+    }
     return encodeCgmSessionStartTime({ ...local, ...this.zone }, this.crc);
   }
 
@@ -66,6 +75,8 @@ export class CgmSessionStart {
       const nowUtc = local - ((v.timeZoneMinutes ?? 0) + (v.dstOffsetMinutes ?? 0)) * 60_000;
       this.utcMs = nowUtc - sessionMinutes * 60_000;
       this.zone = { timeZoneMinutes: v.timeZoneMinutes, dstOffsetMinutes: v.dstOffsetMinutes };
+      this.unknown = false;
+      this.writes++;
     } catch (e) {
       if (!(e instanceof CodecError)) throw e;
       if (e.code === 'ERR_CRC_MISSING') return CGM_ATT_MISSING_CRC;

@@ -87,7 +87,7 @@ export class CgmSimulator extends SimulatedSensor<StoredCgmRecord> {
         : new Date(opts.sessionStart).getTime();
     if (Number.isNaN(startUtcMs))
       throw new RangeError(`sessionStart ${String(opts.sessionStart)} is not a date`);
-    this.session = new CgmSessionStart(startUtcMs, o.zone, this.e2eCrc);
+    this.session = new CgmSessionStart(startUtcMs, o.zone, this.e2eCrc, opts.sessionStartUnknown === true);
     this.setFaults(opts.faults ?? {});
     if (opts.live ?? true) this.startLive();
   }
@@ -127,6 +127,10 @@ export class CgmSimulator extends SimulatedSensor<StoredCgmRecord> {
     if (f.corruptCrcEvery !== null && !this.e2eCrc) {
       throw new RangeError('fault corruptCrcEvery needs e2eCrc: this CGM sends no CRC');
     }
+    if (f.resetSequenceAfterLinks !== null)
+      throw new RangeError(
+        'fault resetSequenceAfterLinks: a CGM has no sequence numbers (glucose meters only)',
+      );
   }
 
   // ---- records --------------------------------------------------------------------------------

@@ -13,6 +13,10 @@ export interface ControlCommand {
   malformed?: boolean;
   /** glucose meter: add a measurement (notified when subscribed) */
   measurement?: GlucoseRecordSpec;
+  /** glucose meter: clear the memory and start numbering over (battery change), with `count` new records */
+  resetSequence?: { count?: number; spacingMinutes?: number };
+  /** glucose meter with bond "required": the link is bonded now (stands in for BlueZ pairing) */
+  bonded?: boolean;
   /** CGM: advance one interval now */
   tick?: boolean;
   /** CGM: Status annunciation octets */
@@ -47,6 +51,15 @@ export function applyControl(sim: Simulation, line: string): ControlReply {
     if (cmd.measurement) {
       if (!(s instanceof GlucoseMeterSimulator)) throw new Error('measurement applies to a glucose meter');
       reply.sequence = s.addMeasurement(cmd.measurement).sequence;
+    }
+    if (cmd.resetSequence) {
+      if (!(s instanceof GlucoseMeterSimulator)) throw new Error('resetSequence applies to a glucose meter');
+      s.resetSequence(cmd.resetSequence);
+      reply.records = s.records.length;
+    }
+    if (cmd.bonded !== undefined) {
+      if (!(s instanceof GlucoseMeterSimulator)) throw new Error('bonded applies to a glucose meter');
+      s.bonded = cmd.bonded;
     }
     if (cmd.tick) {
       if (!(s instanceof CgmSimulator)) throw new Error('tick applies to a CGM');

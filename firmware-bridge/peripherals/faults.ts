@@ -12,6 +12,8 @@ export interface Faults {
   readonly malformedEvery: number | null;
   /** The ATT server stops answering requests; the link stays up. */
   readonly unresponsive: boolean;
+  /** (Glucose meter) after the Nth link ends, the memory is cleared and the sequence starts over (battery change). */
+  readonly resetSequenceAfterLinks: number | null;
 }
 
 export type FaultsInput = { readonly [K in keyof Faults]?: Faults[K] | null };
@@ -22,6 +24,7 @@ export const NO_FAULTS: Faults = {
   corruptCrcEvery: null,
   malformedEvery: null,
   unresponsive: false,
+  resetSequenceAfterLinks: null,
 };
 
 function positiveOrNull(name: string, v: number | null | undefined, min: number): number | null {
@@ -41,6 +44,7 @@ export function mergeFaults(current: Faults, input: FaultsInput): Faults {
     corruptCrcEvery: positiveOrNull('corruptCrcEvery', pick('corruptCrcEvery'), 1),
     malformedEvery: positiveOrNull('malformedEvery', pick('malformedEvery'), 1),
     unresponsive: pick('unresponsive') === true,
+    resetSequenceAfterLinks: positiveOrNull('resetSequenceAfterLinks', pick('resetSequenceAfterLinks'), 1),
   };
 }
 

@@ -1,6 +1,6 @@
 // A simulated glucose meter: GLS 0x1808 (spec B) with sequence-numbered records, Base Time + Time
 // Offset, kg/L or mol/L, Glucose Measurement Context records, RACP, and measurements added at runtime.
-import { dateTimeToEpochMs, type DateTime } from '../../drivers/codecs/date-time.ts';
+import { dateTimeToEpochMs } from '../../drivers/codecs/date-time.ts';
 import { encodeGlucoseContext, type GlucoseContext } from '../../drivers/codecs/glucose-context.ts';
 import { encodeGlucoseFeature } from '../../drivers/codecs/glucose-feature.ts';
 import {
@@ -12,9 +12,26 @@ import { parseHex } from '../../drivers/codecs/hex.ts';
 import { sfloatFromParts, type Sfloat } from '../../drivers/codecs/sfloat.ts';
 import type { PeripheralHost, ServiceDefinition } from '../hci/index.ts';
 import type { Faults } from './faults.ts';
-import { patternValue, type Pattern } from './patterns.ts';
+import { patternValue } from './patterns.ts';
 import type { RacpBackend } from './racp-server.ts';
-import { SimulatedSensor, type SensorOptions } from './simulated-sensor.ts';
+import {
+  clockCharacteristics,
+  clockServices,
+  MeterClockSim,
+  RacpGate,
+  renumbered,
+} from './meter-behaviours.ts';
+import { SimulatedSensor } from './simulated-sensor.ts';
+import {
+  instant,
+  wallClock,
+  type GlucoseContextSpec,
+  type GlucoseHistoryOptions,
+  type GlucoseMeterOptions,
+  type GlucoseRawRecord,
+  type GlucoseRecordSpec,
+  type StoredGlucoseRecord,
+} from './glucose-meter-options.ts';
 import { MGDL_PER_MMOLL } from '../../gateway/hddt/codes.ts';
 
 export const GLS_UUID = '1808';
@@ -28,88 +45,14 @@ export const MALFORMED_GLUCOSE_MEASUREMENT = Buffer.from('1b0000e207041a0b091e1e
 const STATUS_RESULT_TOO_HIGH = 0x0020;
 const STATUS_RESULT_TOO_LOW = 0x0040;
 
-export interface GlucoseContextSpec {
-  /** 1 preprandial, 2 postprandial, 3 fasting, 4 casual, 5 bedtime */
-  meal?: number;
-  /** carbohydrate ID (1 breakfast ... 7 brunch) and grams */
-  carbohydrate?: { id: number; grams: number };
-  /** 1 self, 2 health care professional, 3 lab test, 15 n/a */
-  tester?: number;
-  /** 1 minor issues ... 5 none, 15 n/a */
-  health?: number;
-}
-
-export interface GlucoseRecordSpec {
-  /** default: the next sequence number */
-  sequence?: number;
-  /** UTC instant of the measurement (default now); Base Time is the meter's wall clock */
-  time?: Date | string;
-  /** mg/dL on a kg/L meter, mmol/L on a mol/L meter; LO/HI = SFLOAT −INF/+INF with status bits */
-  glucose: number | 'LO' | 'HI';
-  sensorStatus?: number;
-  context?: GlucoseContextSpec;
-}
-
-/** Raw records: the measurement and an optional context, both sent byte for byte. */
-export interface GlucoseRawRecord {
-  measurement: string;
-  context?: string;
-}
-
-export interface GlucoseHistoryOptions {
-  count?: number;
-  /** minutes between records (default 240) */
-  spacingMinutes?: number;
-  /** UTC instant of the last record (default now) */
-  end?: Date | string;
-  pattern?: Pattern;
-  value?: number;
-  seed?: number;
-  /** every Nth record carries a context (0 = none) */
-  contextEvery?: number;
-}
-
-export interface GlucoseMeterOptions extends SensorOptions {
-  unit?: GlucoseConcentrationUnit;
-  firstSequence?: number;
-  /** the meter's wall clock vs UTC, minutes (default 60) */
-  utcOffsetMinutes?: number;
-  /** the Time Offset field of generated records (Base Time = wall time − offset) */
-  timeOffsetMinutes?: number;
-  history?: GlucoseHistoryOptions;
-  records?: readonly (GlucoseRecordSpec | GlucoseRawRecord | string)[];
-  sampleType?: number;
-  sampleLocation?: number;
-  features?: number;
-  /** measuring range of generated values, mg/dL (default 20..600) */
-  range?: { low: number; high: number };
-}
-
-export interface StoredGlucoseRecord {
-  readonly sequence: number;
-  /** user facing time (Base Time + Time Offset) as epoch ms of the wall clock read as UTC */
-  readonly uft: number;
-  readonly measurement: Buffer;
-  readonly context?: Buffer;
-}
-
-function wallClock(utcMs: number, offsetMinutes: number): DateTime {
-  const t = new Date(utcMs + offsetMinutes * 60_000);
-  return {
-    year: t.getUTCFullYear(),
-    month: t.getUTCMonth() + 1,
-    day: t.getUTCDate(),
-    hours: t.getUTCHours(),
-    minutes: t.getUTCMinutes(),
-    seconds: t.getUTCSeconds(),
-  };
-}
-
-function instant(v: Date | string | undefined, what: string): number {
-  const ms = v === undefined ? Date.now() : new Date(v).getTime();
-  if (Number.isNaN(ms)) throw new RangeError(`${what} ${String(v)} is not a date`);
-  return ms;
-}
+export type {
+  GlucoseContextSpec,
+  GlucoseRecordSpec,
+  GlucoseRawRecord,
+  GlucoseHistoryOptions,
+  GlucoseMeterOptions,
+  StoredGlucoseRecord,
+} from './glucose-meter-options.ts';
 
 export class GlucoseMeterSimulator extends SimulatedSensor<StoredGlucoseRecord> {
   readonly unit: GlucoseConcentrationUnit;
@@ -121,6 +64,13 @@ export class GlucoseMeterSimulator extends SimulatedSensor<StoredGlucoseRecord> 
   private readonly sampleLocation: number;
   private readonly featureBits: number;
   private readonly range: { low: number; high: number };
+  private readonly firstSequence: number;
+  private readonly afterReset: GlucoseHistoryOptions;
+  private links = 0;
+  /** The meter's clock (meter-behaviours.ts); set in the constructor, used by handlers built before it. */
+  private clockSim!: MeterClockSim;
+  private gate!: RacpGate;
+  private reversed = false;
 
   constructor(controller: PeripheralHost, opts: GlucoseMeterOptions) {
     super(controller, opts, {
@@ -132,15 +82,76 @@ export class GlucoseMeterSimulator extends SimulatedSensor<StoredGlucoseRecord> 
     });
     this.unit = opts.unit ?? 'kg/L';
     if (this.unit !== 'kg/L' && this.unit !== 'mol/L') throw new RangeError(`unit must be kg/L or mol/L`);
-    this.next = opts.firstSequence ?? 1;
+    this.firstSequence = opts.firstSequence ?? 1;
+    this.next = this.firstSequence;
+    this.afterReset = opts.afterReset ?? {};
     this.utcOffset = opts.utcOffsetMinutes ?? 60;
     this.timeOffset = opts.timeOffsetMinutes ?? 0;
     this.sampleType = opts.sampleType ?? 1;
     this.sampleLocation = opts.sampleLocation ?? 1;
     this.featureBits = opts.features ?? 0x0107;
     this.range = opts.range ?? { low: 20, high: 600 };
+    this.clockSim = new MeterClockSim(opts.clock, this.utcOffset);
+    this.gate = new RacpGate({
+      ...(opts.racpSettleMs !== undefined ? { settleMs: opts.racpSettleMs } : {}),
+      ...(opts.bond ? { bond: opts.bond } : {}),
+    });
+    this.reversed = opts.sequenceOrder === 'reversed';
+    this.peripheral.on('connect', () => this.gate.linkUp());
 
-    const h = opts.history ?? {};
+    this.generate(opts.history ?? {});
+    for (const r of opts.records ?? []) this.store(this.build(r));
+    this.setFaults(opts.faults ?? {});
+    // a battery change between two visits: after the Nth link ends, the memory is empty and numbering starts over
+    this.peripheral.on('disconnect', () => {
+      this.links++;
+      if (this.currentFaults.resetSequenceAfterLinks === this.links) this.resetSequence(this.afterReset);
+    });
+  }
+
+  /** The meter's clock: how wrong it is, and what a central wrote to it. */
+  get clock(): MeterClockSim {
+    return this.clockSim;
+  }
+
+  /** A bond exists (bond: "required" meters answer RACP only then); stands in for BlueZ pairing. */
+  get bonded(): boolean {
+    return this.gate.bonded;
+  }
+
+  set bonded(v: boolean) {
+    this.gate.bonded = v;
+  }
+
+  protected override racpDrops(): boolean {
+    return this.gate.drops();
+  }
+
+  protected override extraServices(opts: GlucoseMeterOptions): ServiceDefinition[] {
+    return clockServices(
+      opts.clock?.service,
+      () => this.clockSim,
+      (uuid, bytes) => this.peripheral.notify(uuid, bytes),
+    );
+  }
+
+  /** What goes on the air: a meter that numbers backwards gives the newest record 0. */
+  private wire(r: StoredGlucoseRecord): { measurement: Buffer; context?: Buffer } {
+    if (!this.reversed) return r;
+    return renumbered(r, this.storage.length - 1 - this.storage.indexOf(r));
+  }
+
+  /**
+   * Fault "reset the sequence": the record memory is cleared and numbering starts again at firstSequence, as after
+   * a battery change or factory reset; `history` are the records measured since (ending now).
+   */
+  resetSequence(history: GlucoseHistoryOptions = {}): void {
+    this.storage.length = 0;
+    this.next = this.firstSequence;
+    this.generate({ end: new Date(), ...history });
+  }
+
+  private generate(h: GlucoseHistoryOptions): void {
     const count = h.count ?? 0;
     const spacing = h.spacingMinutes ?? 240;
     const end = instant(h.end, 'history.end');
@@ -174,8 +185,6 @@ export class GlucoseMeterSimulator extends SimulatedSensor<StoredGlucoseRecord> 
           : undefined;
       this.store(this.fromSpec({ time: new Date(utc), glucose, ...(context ? { context } : {}) }));
     }
-    for (const r of opts.records ?? []) this.store(this.build(r));
-    this.setFaults(opts.faults ?? {});
   }
 
   get records(): readonly StoredGlucoseRecord[] {
@@ -195,8 +204,9 @@ export class GlucoseMeterSimulator extends SimulatedSensor<StoredGlucoseRecord> 
   /** Stores a measurement and notifies it (then its context) when the central is subscribed. */
   addMeasurement(spec: GlucoseRecordSpec | GlucoseRawRecord | string): StoredGlucoseRecord {
     const rec = this.store(this.build(spec));
-    if (this.peripheral.notify(GLUCOSE_MEASUREMENT_UUID, rec.measurement) && rec.context) {
-      this.peripheral.notify(GLUCOSE_CONTEXT_UUID, rec.context);
+    const w = this.wire(rec);
+    if (this.peripheral.notify(GLUCOSE_MEASUREMENT_UUID, w.measurement) && w.context) {
+      this.peripheral.notify(GLUCOSE_CONTEXT_UUID, w.context);
     }
     return rec;
   }
@@ -248,7 +258,8 @@ export class GlucoseMeterSimulator extends SimulatedSensor<StoredGlucoseRecord> 
       throw new RangeError(`sequence ${sequence} is not a uint16`);
     }
     const utc = instant(spec.time, 'time');
-    const baseTime = wallClock(utc, this.utcOffset - this.timeOffset);
+    // the meter stamps a record with its own (possibly wrong) clock
+    const baseTime = wallClock(utc + this.clockSim.errorMs, this.utcOffset - this.timeOffset);
     const { value, status } = this.concentration(spec.glucose);
     const sensorStatus = (spec.sensorStatus ?? 0) | status;
     const c = spec.context;
@@ -286,10 +297,11 @@ export class GlucoseMeterSimulator extends SimulatedSensor<StoredGlucoseRecord> 
     return { sequence, uft, measurement, ...(context ? { context } : {}) };
   }
 
-  protected ownService(): ServiceDefinition {
+  protected ownService(opts: GlucoseMeterOptions): ServiceDefinition {
     return {
       uuid: GLS_UUID,
       characteristics: [
+        ...clockCharacteristics(opts.clock?.service, () => this.clockSim),
         { uuid: GLUCOSE_MEASUREMENT_UUID, properties: ['notify'] },
         { uuid: GLUCOSE_CONTEXT_UUID, properties: ['notify'] },
         {
@@ -313,8 +325,9 @@ export class GlucoseMeterSimulator extends SimulatedSensor<StoredGlucoseRecord> 
         this.storage.splice(0, this.storage.length, ...keep);
       },
       sendRecord: async (r) => {
-        await this.peripheral.notifyPaced(GLUCOSE_MEASUREMENT_UUID, r.measurement);
-        if (r.context) this.peripheral.notify(GLUCOSE_CONTEXT_UUID, r.context);
+        const w = this.wire(r);
+        await this.peripheral.notifyPaced(GLUCOSE_MEASUREMENT_UUID, w.measurement);
+        if (w.context) this.peripheral.notify(GLUCOSE_CONTEXT_UUID, w.context);
       },
       sendMalformed: () => this.sendMalformedNotification(),
       faults: () => this.currentFaults,

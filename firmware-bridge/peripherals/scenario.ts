@@ -136,6 +136,11 @@ function semanticProblems(s: Scenario): string[] {
       }
     };
     if (p.kind === 'cgm') {
+      if (p.faults?.resetSequenceAfterLinks != null) {
+        problems.push(
+          `scenario field '${at}.faults.resetSequenceAfterLinks' does not apply: a CGM has no sequence numbers`,
+        );
+      }
       if (p.faults?.corruptCrcEvery != null && p.e2eCrc === false) {
         problems.push(`scenario field '${at}.faults.corruptCrcEvery' needs e2eCrc: true (no CRC to corrupt)`);
       }

@@ -47,6 +47,8 @@ export abstract class SimulatedSensor<Stored> extends EventEmitter<SensorEvents<
   readonly name: string;
   readonly serial: string;
   readonly racpRequests: RequestLogEntry[] = [];
+  /** RACP requests the sensor left unanswered on purpose (racpDrops) */
+  readonly racpIgnored: RequestLogEntry[] = [];
   protected currentFaults: Faults = NO_FAULTS;
   protected readonly racp: RacpServer<Stored>;
   private paceMs = 0;
@@ -63,6 +65,10 @@ export abstract class SimulatedSensor<Stored> extends EventEmitter<SensorEvents<
       properties: ['write', 'indicate'],
       onWrite: (data) => {
         const entry = logEntry(data);
+        if (this.racpDrops()) {
+          this.racpIgnored.push(entry);
+          return;
+        }
         this.racpRequests.push(entry);
         this.emit('racp', entry);
         return this.racp.onWrite(data);
@@ -75,7 +81,7 @@ export abstract class SimulatedSensor<Stored> extends EventEmitter<SensorEvents<
       appearance: shape.appearance,
       services: [
         (() => {
-          const own = this.ownService();
+          const own = this.ownService(opts);
           return { ...own, characteristics: [...own.characteristics, racpChar] };
         })(),
         deviceInformationService({
@@ -84,6 +90,7 @@ export abstract class SimulatedSensor<Stored> extends EventEmitter<SensorEvents<
           serial: this.serial,
           firmware: opts.firmware ?? '1.0.0',
         }),
+        ...this.extraServices(opts),
       ],
     });
     this.address = this.peripheral.address;
@@ -95,7 +102,17 @@ export abstract class SimulatedSensor<Stored> extends EventEmitter<SensorEvents<
    * The kind's own service without the RACP characteristic. Called from this constructor, before the
    * subclass fields exist: handlers may use `this` (they run later), the body must not.
    */
-  protected abstract ownService(): ServiceDefinition;
+  protected abstract ownService(opts: SensorOptions): ServiceDefinition;
+
+  /** More services (a clock, a vendor service); same rule as ownService. */
+  protected extraServices(_opts: SensorOptions): ServiceDefinition[] {
+    return [];
+  }
+
+  /** True: leave this RACP request unanswered (a quirky meter); the write itself succeeds. */
+  protected racpDrops(): boolean {
+    return false;
+  }
 
   /** Same rule as ownService: build closures only. */
   protected abstract backend(): RacpBackend<Stored>;
@@ -137,6 +154,7 @@ export abstract class SimulatedSensor<Stored> extends EventEmitter<SensorEvents<
 
   clearLogs(): void {
     this.racpRequests.length = 0;
+    this.racpIgnored.length = 0;
   }
 
   get isClosed(): boolean {

@@ -129,7 +129,8 @@ class StoreStep {
     if (insertReadingFields(this.db, device.id, session.id, r, value, receivedMs, effectiveMs) === null) {
       return 'duplicate';
     }
-    if (r.controlSolution) return 'stored'; // kept for audit, never a patient Observation
+    // kept for audit, never a patient Observation (a ketone test is not glucose)
+    if (r.controlSolution || r.analyte === 'ketone') return 'stored';
     if (device.kind === 'bgm') {
       const reading = {
         identity: r.identity,

@@ -68,6 +68,11 @@ export interface Reading {
   session?: SensorSession;
   /** Control-solution test: stored for audit, never mapped to a patient Observation. */
   controlSolution?: boolean;
+  /**
+   * Not a glucose test: a meter's blood ketone test (mmol/L). Stored for audit like a control-solution test,
+   * never a glucose Observation.
+   */
+  analyte?: 'ketone';
   /** Calibration state of the sensor when the sample was taken (CGM); a change makes a new DeviceMetric version. */
   calibration?: {
     state: 'not-calibrated' | 'calibration-required' | 'calibrated' | 'unspecified';

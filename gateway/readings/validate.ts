@@ -55,6 +55,8 @@ export function validateReading(r: Reading, times: TimeCache = new TimeCache()):
   if (typeof r.raw !== 'string') return 'raw must be a string (hex bytes or the received line)';
   if (r.controlSolution !== undefined && typeof r.controlSolution !== 'boolean')
     return 'controlSolution must be a boolean';
+  if (r.analyte !== undefined && (r.analyte !== 'ketone' || r.unit !== 'mmol/L'))
+    return `analyte must be "ketone" in mmol/L when given, got ${JSON.stringify(r.analyte)} in ${r.unit}`;
   if (d.kind === 'cgm') {
     const s = r.session;
     if (typeof s !== 'object' || s === null) return 'a CGM reading needs its sensor session';

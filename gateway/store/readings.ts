@@ -39,31 +39,31 @@ export function insertReadingFields(
     | 'deviceTime'
     | 'clockOffsetMs'
     | 'controlSolution'
+    | 'analyte'
     | 'raw'
   >,
   value: number | null,
   receivedMs: number,
   effectiveMs: number,
 ): number | null {
-  const info = store
-    .prepare(INSERT_READING)
-    .run(
-      deviceId,
-      sessionId,
-      r.identity,
-      r.recordNumber ?? null,
-      value,
-      r.unit,
-      r.flag ?? null,
-      r.flagReason ?? null,
-      r.specimen,
-      r.deviceTime,
-      receivedMs,
-      effectiveMs,
-      Math.round(r.clockOffsetMs),
-      r.controlSolution ? 1 : 0,
-      r.raw,
-    );
+  const info = store.prepare(INSERT_READING).run(
+    deviceId,
+    sessionId,
+    r.identity,
+    r.recordNumber ?? null,
+    value,
+    r.unit,
+    r.flag ?? null,
+    r.flagReason ?? null,
+    r.specimen,
+    r.deviceTime,
+    receivedMs,
+    effectiveMs,
+    Math.round(r.clockOffsetMs),
+    // the column marks rows that are no patient glucose value (control solution, ketone test)
+    r.controlSolution || r.analyte === 'ketone' ? 1 : 0,
+    r.raw,
+  );
   return info.changes === 1 ? Number(info.lastInsertRowid) : null;
 }
 

@@ -34,7 +34,7 @@ test('run with BLE stores a meter backfill, and SIGINT exits 0 after a clean sto
     config,
     JSON.stringify({
       dataDir: path.join(dir, 'data'),
-      ble: { enabled: true, driver: 'uart', uartPort: sim.ptyPath },
+      ble: { enabled: true, driver: 'uart', uartPort: sim.ptyPath, allowList: ['c0:aa:bb:cc:dd:01'] },
       operator: { port: 0 },
     }),
   );

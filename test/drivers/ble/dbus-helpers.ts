@@ -16,7 +16,7 @@ import {
 } from '../../../firmware-bridge/bluez/index.ts';
 import { countReadings } from '../../../gateway/store/readings.ts';
 import { openStore, type Store } from '../../../gateway/store/store.ts';
-import { collectLogs, testBleConfig, testCentral, type LogLine } from './helpers.ts';
+import { collectLogs, stateFiles, testBleConfig, testCentral, type LogLine } from './helpers.ts';
 
 export interface BluezRig {
   bus: PrivateBus;
@@ -51,7 +51,7 @@ export async function startBluezRig(opts: BluezRigOptions = {}): Promise<BluezRi
     const store = openStore({ path: path.join(dir, 'store.sqlite') });
     stack.push(() => store.close());
     const { logs, log } = collectLogs();
-    const ble = testBleConfig({ driver: 'dbus', hciDeviceId: 0 }, opts.ble);
+    const ble = testBleConfig({ driver: 'dbus', hciDeviceId: 0, ...stateFiles(dir) }, opts.ble);
     await opts.setup?.(bluez);
     // noble's binding connects with dbus.systemBus(), which reads the address when it starts
     const previous = process.env.DBUS_SYSTEM_BUS_ADDRESS;

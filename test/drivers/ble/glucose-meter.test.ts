@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CgmSimulator, GlucoseMeterSimulator } from '../../../firmware-bridge/peripherals/index.ts';
 import { listReadings } from '../../../gateway/store/readings.ts';
-import { startBleRig, until } from './helpers.ts';
+import { GLS_PROBE, startBleRig, until } from './helpers.ts';
 
 const T = { timeout: 60_000 };
 
@@ -29,9 +29,10 @@ test(
     });
     try {
       await until(() => rig.count(key) >= 500, 20_000, 'backfill of 500');
+      // the record store looked at first (count, first, last: sequence reset detection), then everything
       assert.deepEqual(
         meter.racpRequests.map((r) => r.hex),
-        ['0101'],
+        [...GLS_PROBE, '0101'],
       );
       const readings = listReadings(rig.store, key);
       assert.deepEqual(
@@ -59,7 +60,11 @@ test(
       meter.clearLogs();
       for (const glucose of [101, 142, 188]) meter.addMeasurement({ glucose });
       await until(() => rig.count(key) >= 503, 10_000, 'the 3 new measurements');
-      assert.equal(meter.racpRequests[0]?.hex, '010301f501', 'RACP: report records with sequence >= 501');
+      assert.deepEqual(
+        meter.racpRequests.map((r) => r.hex),
+        [...GLS_PROBE, '010301f501'],
+        'RACP: report records with sequence >= 501',
+      );
       assert.deepEqual(
         listReadings(rig.store, key)
           .slice(500)

@@ -6,13 +6,17 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { defaultConfig, mergeConfig } from '../../../config/load.ts';
 import type { BleConfig } from '../../../config/types.ts';
-import { BleCentral } from '../../../drivers/ble/central.ts';
+import { BleCentral, type CentralDeps } from '../../../drivers/ble/central.ts';
+import { MeterMemory } from '../../../drivers/ble/meter-memory.ts';
 import { NobleRadio } from '../../../drivers/ble/noble-transport.ts';
 import { VirtualController, type ControllerOptions } from '../../../firmware-bridge/hci/index.ts';
 import { createLogger, type Logger } from '../../../gateway/log.ts';
 import { countReadings } from '../../../gateway/store/readings.ts';
 import { openStore, type Store } from '../../../gateway/store/store.ts';
 import { storePort } from '../../../gateway/ingest/port.ts';
+
+/** What the glucose driver asks a meter before every backfill (sequence reset detection): count, first, last. */
+export const GLS_PROBE = ['0401', '0105', '0106'] as const;
 
 export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -33,6 +37,7 @@ export interface LogLine {
 }
 
 export interface BleRig {
+  dir: string;
   controller: VirtualController;
   store: Store;
   central: BleCentral;
@@ -45,6 +50,10 @@ export interface BleRig {
 export interface RigOptions {
   ble?: Partial<BleConfig>;
   controller?: ControllerOptions;
+  /** Extra central dependencies (a paired-devices list, a hub clock check, a clock). */
+  deps?: Partial<CentralDeps>;
+  /** A temp dir to use (kept across rigs: a restart test reuses the store); removed by close() unless given. */
+  dir?: string;
   /** Runs after the controller is up, before the central starts scanning (add peripherals here). */
   setup?(controller: VirtualController): void | Promise<void>;
 }
@@ -72,13 +81,27 @@ export function testBleConfig(driver: Partial<BleConfig>, overrides: Partial<Ble
     racpTimeoutMs: 3000,
     flushMs: 50,
     meterResyncMs: 0,
+    // These rigs put only their own simulators on the air; device-choice.test.ts tests the "list" default.
+    unknownDevices: 'connect',
     ...(overrides as Parameters<typeof mergeConfig>[1]),
   }) as unknown as BleConfig;
 }
 
+/** The gateway's state files (paired devices, meter fingerprints) inside a test's temp dir. */
+export function stateFiles(dir: string): Pick<BleConfig, 'pairedFile' | 'meterStateFile'> {
+  return { pairedFile: path.join(dir, 'ble-paired.json'), meterStateFile: path.join(dir, 'ble-meters.json') };
+}
+
 /** The gateway's central over `radio` into `store`, as the BLE component builds it (Berlin, default limits). */
-export function testCentral(radio: NobleRadio, store: Store, config: BleConfig, log: Logger): BleCentral {
+export function testCentral(
+  radio: NobleRadio,
+  store: Store,
+  config: BleConfig,
+  log: Logger,
+  extra: Partial<CentralDeps> = {},
+): BleCentral {
   return new BleCentral(radio, {
+    ...extra,
     port: storePort(store),
     log,
     config,
@@ -88,15 +111,19 @@ export function testCentral(radio: NobleRadio, store: Store, config: BleConfig, 
 }
 
 export async function startBleRig(opts: RigOptions = {}): Promise<BleRig> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hddt-ble-test-'));
+  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hddt-ble-test-'));
   const controller = await VirtualController.start(opts.controller);
   const store = openStore({ path: path.join(dir, 'store.sqlite') });
   const { logs, log } = collectLogs();
-  const ble = testBleConfig({ driver: 'uart', uartPort: controller.hostPath }, opts.ble);
+  const ble = testBleConfig({ driver: 'uart', uartPort: controller.hostPath, ...stateFiles(dir) }, opts.ble);
   await opts.setup?.(controller);
-  const central = testCentral(NobleRadio.create(ble, log), store, ble, log);
+  const central = testCentral(NobleRadio.create(ble, log), store, ble, log, {
+    meterMemory: new MeterMemory(ble.meterStateFile),
+    ...opts.deps,
+  });
   await central.start(5000);
   return {
+    dir,
     controller,
     store,
     central,
@@ -107,7 +134,7 @@ export async function startBleRig(opts: RigOptions = {}): Promise<BleRig> {
       await central.stop();
       await controller.close();
       store.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (!opts.dir) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
