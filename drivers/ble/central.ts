@@ -14,6 +14,9 @@ import { RejectionCounters } from './rejections.ts';
 import type { Advertisement, BleRadio } from './transport.ts';
 import { SERVICE } from './uuids.ts';
 
+/** BlueZ's answer to Connect when the device refuses the stored keys (fake BlueZ: loseBond). */
+const BOND_LOST = /AuthenticationFailed|Key Missing/i;
+
 export type CentralDeps = Omit<DriverDeps, 'counters' | 'onIngested'> & {
   /** Devices added with `pair add` (paired-devices.ts); absent = only the allowList. */
   paired?: PairedSource;
@@ -35,7 +38,7 @@ interface DeviceEntry {
   failures: number;
   stored: number;
   duplicates: number;
-  lastOutcome?: DriverOutcome | 'connect-failed' | 'needs-bond';
+  lastOutcome?: DriverOutcome | 'connect-failed' | 'bond-lost' | NonNullable<DeviceDriver['blockedBy']>;
 }
 
 export interface DeviceStatus {
@@ -131,6 +134,7 @@ export class BleCentral {
       out[`ble_failures_total{device="${s.key}"}`] = s.failures;
       out[`ble_records_stored_total{device="${s.key}"}`] = s.stored;
       out[`ble_records_duplicate_total{device="${s.key}"}`] = s.duplicates;
+      out[`ble_bond_lost{device="${s.key}"}`] = s.lastOutcome === 'bond-lost' ? 1 : 0;
     }
     for (const r of this.counters.list())
       out[`ble_records_rejected_total{device="${r.device}",reason="${r.reason}"}`] = r.count;
@@ -213,6 +217,10 @@ export class BleCentral {
       });
       d.connects++;
       d.state = 'syncing';
+      if (d.lastOutcome === 'bond-lost') {
+        delete d.lastOutcome;
+        this.deps.log.info({ device: `ble:${d.address}` }, 'BLE bond works again');
+      }
       const driver = this.makeDriver(d);
       d.driver = driver;
       const run = driver
@@ -221,22 +229,30 @@ export class BleCentral {
           this.deps.log.error({ err, device: driver.device.key }, 'BLE driver crashed');
           return 'failed' as const;
         })
-        .then((outcome) => this.afterRun(d, outcome, driver.needsBond));
+        .then((outcome) => this.afterRun(d, outcome, driver.blockedBy));
       this.runs.add(run);
       void run.finally(() => this.runs.delete(run));
     } catch (err) {
       d.failures++;
       d.lastOutcome = 'connect-failed';
-      this.deps.log.warn(
-        { device: `ble:${d.address}`, reason: (err as Error).message },
-        'BLE connect failed',
-      );
+      const reason = (err as Error).message;
+      if (BOND_LOST.test(reason)) this.bondLost(d, reason);
+      else this.deps.log.warn({ device: `ble:${d.address}`, reason }, 'BLE connect failed');
       this.wait(d, d.backoff.next());
     } finally {
       this.connecting = false;
     }
     if (this.queue.length > 0) void this.connectNext();
     else await this.scan();
+  }
+
+  /** BlueZ holds keys the device no longer accepts: it was reset or paired elsewhere; only pairing again helps. */
+  private bondLost(d: DeviceEntry, reason: string): void {
+    d.lastOutcome = 'bond-lost';
+    this.deps.log.warn(
+      { device: `ble:${d.address}`, reason: 'bond-lost', detail: reason },
+      `BLE bond lost (meter reset or paired with another phone?): pair it again with the meter in pairing mode: hddt-gateway pair add ${d.address} --prompt`,
+    );
   }
 
   private makeDriver(d: DeviceEntry): DeviceDriver {
@@ -256,9 +272,13 @@ export class BleCentral {
     return d.family === 'cgm' ? new CgmDriver(deps, id) : new GlucoseMeterDriver(deps, id);
   }
 
-  private afterRun(d: DeviceEntry, outcome: DriverOutcome, needsBond = false): void {
+  private afterRun(
+    d: DeviceEntry,
+    outcome: DriverOutcome,
+    blockedBy: DeviceDriver['blockedBy'] = null,
+  ): void {
     d.driver = null;
-    d.lastOutcome = needsBond ? 'needs-bond' : outcome;
+    d.lastOutcome = blockedBy ?? outcome;
     if (this.stopping) return;
     if (outcome === 'synced') {
       d.backoff.reset();

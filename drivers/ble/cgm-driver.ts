@@ -18,6 +18,7 @@ import type { Reading, SensorSession, Specimen } from '../../gateway/readings/re
 import { zoneOffsetMs } from '../serial/local-time.ts';
 import { cgmNotificationToReadings, type CgmRecordContext } from './cgm-records.ts';
 import { DeviceDriver, type DeviceIdentity, type DriverDeps } from './device-driver.ts';
+import { systemHubClock, TRUSTED_HUB_CLOCK } from './hub-clock.ts';
 import { RacpClient, reportFrom } from './racp-client.ts';
 import type { GattLink } from './transport.ts';
 import { specimenOf } from './specimen.ts';
@@ -79,6 +80,21 @@ export class CgmDriver extends DeviceDriver {
     await this.racp.subscribe();
   }
 
+  /** A wrong hub clock written as the session start would misplace the whole session: refuse, and say why. */
+  private async requireSynchronizedClock(): Promise<void> {
+    const clock =
+      this.deps.config.hubClock === 'trusted' ? TRUSTED_HUB_CLOCK : (this.deps.hubClock ?? systemHubClock());
+    const state = await clock.state();
+    if (state.synchronized) return;
+    this.blockedBy = 'hub-clock-unsynchronized';
+    const why = `the hub clock is not synchronized (${state.source}${state.detail ? `: ${state.detail}` : ''})`;
+    this.log.warn(
+      { reason: 'hub-clock-unsynchronized', source: state.source },
+      `not writing CGM Session Start Time: ${why}; set ble.hubClock to "trusted" to override`,
+    );
+    throw new SensorConfigError(`CGM Session Start Time unknown and not written: ${why}`);
+  }
+
   protected async readFamilyConfig(link: GattLink): Promise<void> {
     const feature = decodeCgmFeature(await link.read(SERVICE.cgm, CHAR.cgmFeature));
     if (feature.crc === 'mismatch') throw new SensorConfigError('CGM Feature: E2E-CRC mismatch');
@@ -90,6 +106,7 @@ export class CgmDriver extends DeviceDriver {
     if (start.crc === 'mismatch') throw new SensorConfigError('CGM Session Start Time: E2E-CRC mismatch');
     if (!isDateKnown(start.dateTime) && this.deps.config.writeSessionStartTime === 'if-unknown') {
       // An unset time base (spec A.2): give the sensor the current local time; it derives the start from it.
+      await this.requireSynchronizedClock();
       const now = this.now();
       const { zone, dst } = zoneAndDst(now, this.deps.timeZone);
       await link.write(

@@ -9,6 +9,7 @@ import type { BleConfig } from '../../config/types.ts';
 import type { Refusal } from './cgm-records.ts';
 import { NeedsBondError } from './paced-racp.ts';
 import { ReadingSink } from './reading-sink.ts';
+import type { HubClock } from './hub-clock.ts';
 import type { MeterMemory } from './meter-memory.ts';
 import type { RejectionCounters } from './rejections.ts';
 import { CHAR, SERVICE } from './uuids.ts';
@@ -29,6 +30,8 @@ export interface DriverDeps {
   /** CGM LO/HI values (the HDDT default detection limits). */
   cgmLimits: { lower: number; upper: number };
   counters: RejectionCounters;
+  /** Whether the hub clock is synchronized (ble.hubClock "check"; the system's time daemons when absent). */
+  hubClock?: HubClock;
   /** Glucose meters' fingerprints for sequence reset detection (in memory when absent). */
   meterMemory?: MeterMemory;
   /** Stored/duplicate totals per device, for metrics. */
@@ -47,8 +50,8 @@ export abstract class DeviceDriver implements DeviceVisit {
   protected readonly sink: ReadingSink;
   protected readonly log: Logger;
   protected link: GattLink | null = null;
-  /** The last visit failed because the device wants a bond first (paced-racp.ts). */
-  needsBond = false;
+  /** Why the last visit could not sync, when the operator must act: a bond (paced-racp.ts), the hub clock. */
+  blockedBy: 'needs-bond' | 'hub-clock-unsynchronized' | null = null;
   private down: Promise<'disconnected'> = Promise.resolve('disconnected');
 
   protected readonly deps: DriverDeps;
@@ -127,7 +130,7 @@ export abstract class DeviceDriver implements DeviceVisit {
       return 'disconnected';
     }
     if (err instanceof NeedsBondError) {
-      this.needsBond = true;
+      this.blockedBy = 'needs-bond';
       this.log.warn({ reason: 'needs-bond' }, err.message);
     } else this.log.warn({ err }, 'BLE sync step failed; disconnecting');
     await link.disconnect();

@@ -70,7 +70,7 @@ export function stackErrorText(err: unknown): string {
   const bond =
     BOND_ERRORS.has(e.type) || (e.type === 'org.bluez.Error.NotPermitted' && /not paired/i.test(text));
   return bond
-    ? `${text} (the device needs a bond: pair and trust it once with bluetoothctl, docs/ble.md)`
+    ? `${text} (the device needs a bond: hddt-gateway pair add ADDRESS --prompt, or bluetoothctl, docs/ble.md)`
     : text;
 }
 

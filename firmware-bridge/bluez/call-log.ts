@@ -8,6 +8,7 @@ export type BluezMethod =
   | 'StopDiscovery'
   | 'Connect'
   | 'Disconnect'
+  | 'Pair'
   | 'ReadValue'
   | 'WriteValue'
   | 'StartNotify'

@@ -6,6 +6,7 @@ import type { AttServer } from '../hci/att-server.ts';
 import type { CharacteristicRecord } from '../hci/gatt-db.ts';
 import { uuidFromBytes } from '../hci/uuid.ts';
 import type { VirtualPeripheral } from '../hci/peripheral.ts';
+import type { PairingMethod } from './agents.ts';
 import type { AttClient } from './att-client.ts';
 import { Device1, type DeviceBackend, type GattCharacteristic1 } from './interfaces.ts';
 import { bluezUuid, devicePath } from './naming.ts';
@@ -35,6 +36,10 @@ export class DeviceEntry {
   /** Disconnect called while a Connect waits for the device: the attempt is cancelled */
   cancelConnect = false;
   requireBonding = false;
+  /** how Device1.Pair authenticates (agents.ts) */
+  pairing: PairingMethod = { kind: 'just-works' };
+  /** the device forgot the bond (reset, paired with a phone) while BlueZ still holds its keys */
+  bondLost = false;
   /** path → interface, children after parents */
   gattObjects: Array<{ path: string; iface: DbusInterface }> = [];
   /** the exported characteristics by value handle */

@@ -23,6 +23,7 @@ import {
   type PeripheralLink,
   type PeripheralOptions,
 } from '../hci/peripheral.ts';
+import { AgentManager1, AgentRegistry, type AgentCall, type PairingMethod } from './agents.ts';
 import { AttClient } from './att-client.ts';
 import { CallLog, type CallRecord, type InjectedError } from './call-log.ts';
 import { DeviceEntry, type DbusInterface, type Link } from './device.ts';
@@ -58,6 +59,7 @@ export class FakeBluez implements PeripheralHost, PeripheralLink {
   private readonly devices = new Map<string, DeviceEntry>();
   private readonly byPath = new Map<string, DeviceEntry>();
   private readonly log = new CallLog();
+  private readonly agents: AgentRegistry;
   private readonly gatt: GattObjects;
   private nextHandle = 0x0040;
   private closed = false;
@@ -71,6 +73,7 @@ export class FakeBluez implements PeripheralHost, PeripheralLink {
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 5000;
     this.attTimeoutMs = opts.attTimeoutMs ?? 30_000;
     this.objectManager = new ObjectManager(() => this.managedObjects());
+    this.agents = new AgentRegistry(bus);
     this.adapterState = {
       address: this.adapterAddress,
       name: 'hddt-test',
@@ -100,6 +103,7 @@ export class FakeBluez implements PeripheralHost, PeripheralLink {
     bus.on('error', (e: Error) => (bluez.lastError = e));
     bus.export('/', bluez.objectManager);
     bus.export(bluez.adapterPath, bluez.adapter);
+    bus.export('/org/bluez', new AgentManager1(bluez.agents));
     const reply = await bus.requestName('org.bluez', dbus.NameFlag.DO_NOT_QUEUE);
     if (reply !== dbus.RequestNameReply.PRIMARY_OWNER) {
       bus.disconnect();
@@ -126,6 +130,7 @@ export class FakeBluez implements PeripheralHost, PeripheralLink {
     const d: DeviceEntry = new DeviceEntry(p, this.adapterPath, {
       connect: () => this.connect(d),
       disconnect: () => this.disconnect(d),
+      pair: () => this.pairDevice(d),
     });
     this.devices.set(address, d);
     this.byPath.set(d.path, d);
@@ -185,6 +190,24 @@ export class FakeBluez implements PeripheralHost, PeripheralLink {
 
   isPaired(address: string): boolean {
     return this.device(address).iface.s.paired;
+  }
+
+  /** How Device1.Pair authenticates this device: Just Works (default), passkey entry, numeric comparison. */
+  pairingMethod(address: string, method: PairingMethod): void {
+    this.device(address).pairing = method;
+  }
+
+  /**
+   * The meter forgot the bond (factory reset, paired with a phone): BlueZ still holds keys it no longer
+   * accepts, so Connect fails with AuthenticationFailed "PIN or Key Missing" until the device is paired again.
+   */
+  loseBond(address: string): void {
+    this.device(address).bondLost = true;
+  }
+
+  /** what the fake asked the pairing agent */
+  get agentCalls(): AgentCall[] {
+    return this.agents.calls;
   }
 
   async close(): Promise<void> {
@@ -269,6 +292,7 @@ export class FakeBluez implements PeripheralHost, PeripheralLink {
   private async connect(d: DeviceEntry): Promise<void> {
     this.log.check('Connect', d.address);
     if (d.link) return;
+    if (d.bondLost) throw bluezError(BluezError.authenticationFailed, 'PIN or Key Missing');
     if (d.connecting) throw bluezError(BluezError.inProgress, 'In Progress');
     d.connecting = true;
     d.cancelConnect = false;
@@ -291,6 +315,17 @@ export class FakeBluez implements PeripheralHost, PeripheralLink {
     } finally {
       d.connecting = false;
     }
+  }
+
+  /** Device1.Pair: the agent exchange of the device's pairing method; a bond BlueZ keeps, trusted or not. */
+  private async pairDevice(d: DeviceEntry): Promise<void> {
+    this.log.check('Pair', d.address);
+    if (d.iface.s.paired && !d.bondLost) throw bluezError('org.bluez.Error.AlreadyExists', 'Already Exists');
+    await this.agents.pair(d.path, d.pairing);
+    d.iface.s.paired = true;
+    d.bondLost = false;
+    if (!d.exported) this.exportDevice(d);
+    else changed(d.iface, { Paired: true, Bonded: true });
   }
 
   /**

@@ -141,6 +141,7 @@ export interface DeviceState {
 export interface DeviceBackend {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
+  pair(): Promise<void>;
 }
 
 export class Device1 extends Interface {
@@ -198,6 +199,9 @@ export class Device1 extends Interface {
   Disconnect(): Promise<void> {
     return this.backend.disconnect();
   }
+  Pair(): Promise<void> {
+    return this.backend.pair();
+  }
 }
 Device1.configureMembers({
   properties: {
@@ -214,7 +218,7 @@ Device1.configureMembers({
     Trusted: { signature: 'b', access: 'readwrite' },
     Adapter: { signature: 'o', access: 'read' },
   },
-  methods: { Connect: {}, Disconnect: {} },
+  methods: { Connect: {}, Disconnect: {}, Pair: {} },
 });
 
 export class GattService1 extends Interface {

@@ -107,6 +107,11 @@ export class CgmSimulator extends SimulatedSensor<StoredCgmRecord> {
     return this.session.utc;
   }
 
+  /** How often a collector wrote Session Start Time (its clock) so far. */
+  get sessionStartWrites(): number {
+    return this.session.writes;
+  }
+
   get sessionRunning(): boolean {
     return this.running;
   }

@@ -83,6 +83,8 @@ export function testBleConfig(driver: Partial<BleConfig>, overrides: Partial<Ble
     meterResyncMs: 0,
     // These rigs put only their own simulators on the air; device-choice.test.ts tests the "list" default.
     unknownDevices: 'connect',
+    // the host's NTP state is not the test's business; clocks.test.ts tests "check" with its own sources
+    hubClock: 'trusted',
     ...(overrides as Parameters<typeof mergeConfig>[1]),
   }) as unknown as BleConfig;
 }
