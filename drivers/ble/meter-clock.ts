@@ -3,8 +3,8 @@
 // is from the hub's clock (the offset goes on every reading), and set it only when ble.setMeterClock says so,
 // always with a log line.
 import type { DateTime } from '../codecs/date-time.ts';
-import { formatDateTime } from '../codecs/date-time.ts';
-import { localTimeToUtc, utcToLocalTime } from '../serial/local-time.ts';
+import { epochMsToDateTime, formatDateTime } from '../codecs/date-time.ts';
+import { localTimeToUtc, zoneOffsetMs } from '../serial/local-time.ts';
 import type { Logger } from '../../gateway/log.ts';
 import {
   decodeCurrentTime,
@@ -38,10 +38,7 @@ export interface ClockOptions {
 }
 
 function wallClock(date: Date, timeZone: string): DateTime {
-  const [d, t] = utcToLocalTime(date, timeZone).split('T');
-  const [year, month, day] = d.split('-').map(Number);
-  const [hours, minutes, seconds] = t.slice(0, 8).split(':').map(Number);
-  return { year, month, day, hours, minutes, seconds };
+  return epochMsToDateTime(date.getTime() + zoneOffsetMs(date.getTime(), timeZone));
 }
 
 function isensChar(link: GattLink): [string, string] | null {

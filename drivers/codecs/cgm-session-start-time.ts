@@ -5,7 +5,7 @@
 import { CodecError } from './codec-error.ts';
 import { appendCrc, readTrailingCrc } from './crc16-mcrf4xx.ts';
 import type { CrcOptions, CrcStatus } from './crc16-mcrf4xx.ts';
-import { dateTimeToEpochMs, readDateTime, writeDateTime } from './date-time.ts';
+import { dateTimeToEpochMs, epochMsToDateTime, readDateTime, writeDateTime } from './date-time.ts';
 import type { DateTime } from './date-time.ts';
 import { LeReader } from './le-reader.ts';
 import { LeWriter } from './le-writer.ts';
@@ -120,14 +120,7 @@ export function cgmSessionStartTimeAt(
   const t = new Date(instant.getTime() + (timeZoneMinutes + dstOffsetMinutes) * 60_000);
   if (Number.isNaN(t.getTime())) throw new CodecError('ERR_INVALID_ARGUMENT', 'invalid instant');
   return {
-    dateTime: {
-      year: t.getUTCFullYear(),
-      month: t.getUTCMonth() + 1,
-      day: t.getUTCDate(),
-      hours: t.getUTCHours(),
-      minutes: t.getUTCMinutes(),
-      seconds: t.getUTCSeconds(),
-    },
+    dateTime: epochMsToDateTime(t.getTime()),
     timeZoneMinutes,
     dstOffsetMinutes,
   };

@@ -91,6 +91,19 @@ export function dateTimeToEpochMs(dt: DateTime): number | null {
   return d.getTime();
 }
 
+/** The wall-clock value of `ms` read as UTC (the inverse of dateTimeToEpochMs; seconds are truncated). */
+export function epochMsToDateTime(ms: number): DateTime {
+  const t = new Date(ms);
+  return {
+    year: t.getUTCFullYear(),
+    month: t.getUTCMonth() + 1,
+    day: t.getUTCDate(),
+    hours: t.getUTCHours(),
+    minutes: t.getUTCMinutes(),
+    seconds: t.getUTCSeconds(),
+  };
+}
+
 /** Wall-clock time plus `minutes`, formatted like formatDateTime, or null when the date is unknown. */
 export function addMinutesToDateTime(dt: DateTime, minutes: number): string | null {
   const ms = dateTimeToEpochMs(dt);

@@ -1,6 +1,6 @@
 // The options of a simulated glucose meter (glucose-meter-simulator.ts): records by value or raw hex, generated
 // history, the meter's clock and the vendor behaviours a scenario can switch on (meter-behaviours.ts).
-import type { DateTime } from '../../drivers/codecs/date-time.ts';
+import { epochMsToDateTime, type DateTime } from '../../drivers/codecs/date-time.ts';
 import type { GlucoseConcentrationUnit } from '../../drivers/codecs/glucose-measurement.ts';
 import type { Pattern } from './patterns.ts';
 import type { SensorOptions } from './simulated-sensor.ts';
@@ -90,15 +90,7 @@ export interface StoredGlucoseRecord {
 }
 
 export function wallClock(utcMs: number, offsetMinutes: number): DateTime {
-  const t = new Date(utcMs + offsetMinutes * 60_000);
-  return {
-    year: t.getUTCFullYear(),
-    month: t.getUTCMonth() + 1,
-    day: t.getUTCDate(),
-    hours: t.getUTCHours(),
-    minutes: t.getUTCMinutes(),
-    seconds: t.getUTCSeconds(),
-  };
+  return epochMsToDateTime(utcMs + offsetMinutes * 60_000);
 }
 
 export function instant(v: Date | string | undefined, what: string): number {
