@@ -25,18 +25,11 @@ import {
   writePhase,
 } from './fixtures/sync-env.ts';
 import { PgFixture } from './fixtures/recorder-subjects.ts';
-import { lastStats, pgDifferences } from './fixtures/pg-recorder-env.ts';
+import { lastStats, pgDifferences, WRITE_LOG } from './fixtures/pg-recorder-env.ts';
 
 const fixture = new PgFixture();
 before(() => fixture.start());
 after(() => fixture.stop());
-
-const WRITE_LOG = `
-  CREATE TABLE write_log (type text, id text, version integer);
-  CREATE FUNCTION log_write() RETURNS trigger AS $$
-    BEGIN INSERT INTO write_log VALUES (NEW.type, NEW.id, NEW.version); RETURN NEW; END $$ LANGUAGE plpgsql;
-  CREATE TRIGGER resources_write AFTER INSERT OR UPDATE ON resources FOR EACH ROW EXECUTE FUNCTION log_write();
-`;
 
 /** Polls an async condition (the recorder's state lives in another process's server). */
 async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { openPgStore, type PgStore } from '../../../../gateway/store/postgres/pg-store.ts';
 import { pgMigrations } from '../../../../gateway/store/postgres/migrations/index.ts';
 import type { GatewayError } from '../../../../lib/errors.ts';
+import { WRITE_LOG } from '../../sync/fixtures/pg-recorder-env.ts';
 import {
   buildHistory,
   cutIntoBatches,
@@ -20,14 +21,6 @@ import {
 const fixture = new PgFixture();
 before(() => fixture.start());
 after(() => fixture.stop());
-
-/** Test instrumentation: every insert or update of a resource row, with the version it wrote. */
-const WRITE_LOG = `
-  CREATE TABLE write_log (type text, id text, version integer);
-  CREATE FUNCTION log_write() RETURNS trigger AS $$
-    BEGIN INSERT INTO write_log VALUES (NEW.type, NEW.id, NEW.version); RETURN NEW; END $$ LANGUAGE plpgsql;
-  CREATE TRIGGER resources_write AFTER INSERT OR UPDATE ON resources FOR EACH ROW EXECUTE FUNCTION log_write();
-`;
 
 test('migrations: three processes starting at once leave one schema; the version is recorded once', async () => {
   const url = await fixture.database();
