@@ -21,6 +21,7 @@ import { addPatient, assignDevice } from '../gateway/store/patients.ts';
 import { listResources, writeResourceRow } from '../gateway/store/resources.ts';
 import { openStore, type Store } from '../gateway/store/store.ts';
 import { buildServer } from '../server/app.ts';
+import type { ServerServices } from '../server/services.ts';
 import { ManualClock } from '../server/clock.ts';
 import { generateDevCertificates } from '../server/dev-certs.ts';
 import { tlsServerOptions } from '../server/shared/tls.ts';
@@ -120,6 +121,29 @@ interface Scenario {
   p99Ms: number;
   non2xx: number;
   errors: number;
+}
+
+/**
+ * Pairs `patientId` with `client` for both MIVs and the device scopes, activates the grant and issues an
+ * access token for it at `nowMs`, as the code flow would end (the bench skips the browser).
+ */
+export async function pairAndIssueToken(
+  services: ServerServices,
+  patientId: string,
+  client: { clientId: string; redirectUri: string },
+  nowMs: number,
+): Promise<string> {
+  const scope = [MIV_SCOPE.bloodGlucose, MIV_SCOPE.cgm, DEVICE_SCOPE, DEVICE_METRIC_SCOPE].join(' ');
+  const auth = authorize(services, {
+    patientId,
+    clientId: client.clientId,
+    mivs: ['bloodGlucose', 'cgm'],
+    scope,
+    redirectUri: client.redirectUri,
+    codeChallenge: 'x'.repeat(43),
+  });
+  activateGrant(services.store, auth.grantId, auth.pairingId, nowMs);
+  return (await issueAccessToken(services, getGrant(services.store, auth.grantId)!, scope, nowMs)).token;
 }
 
 export async function cannon(
@@ -227,18 +251,8 @@ export async function run(args: string[] = []): Promise<object> {
     // links are made of the configured issuer, not the Host header: point it at the port we got
     config.server.issuer = url;
     const client = certs.clients[0];
-    const scope = [MIV_SCOPE.bloodGlucose, MIV_SCOPE.cgm, DEVICE_SCOPE, DEVICE_METRIC_SCOPE].join(' ');
-    const auth = authorize(services, {
-      patientId: patients[0],
-      clientId: client.clientId,
-      mivs: ['bloodGlucose', 'cgm'],
-      scope,
-      redirectUri: client.redirectUri,
-      codeChallenge: 'x'.repeat(43),
-    });
-    activateGrant(store, auth.grantId, auth.pairingId, end.getTime());
     // A long-lived token for the run (the server checks exp against its manual clock).
-    const { token } = await issueAccessToken(services, getGrant(store, auth.grantId)!, scope, end.getTime());
+    const token = await pairAndIssueToken(services, patients[0], client, end.getTime());
     const headers = { authorization: `Bearer ${token}`, accept: 'application/fhir+json' };
     const tls = { cert: client.certPem, key: client.keyPem };
 

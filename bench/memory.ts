@@ -8,13 +8,9 @@
 import os from 'node:os';
 import { pino } from 'pino';
 import { loadConfig } from '../config/load.ts';
-import { activateGrant, getGrant } from '../gateway/store/oauth-grants.ts';
 import { openStore } from '../gateway/store/store.ts';
-import { authorize } from '../server/oauth/pairing.ts';
-import { DEVICE_METRIC_SCOPE, DEVICE_SCOPE, MIV_SCOPE } from '../server/oauth/scopes.ts';
-import { issueAccessToken } from '../server/oauth/tokens.ts';
 import { createServices } from '../server/start.ts';
-import { cannon, fetchJson, fill } from './fhir.ts';
+import { cannon, fetchJson, fill, pairAndIssueToken } from './fhir.ts';
 import { median, memory, packagedBuild, round, startGateway, startRig, type Rig } from './rig.ts';
 
 const TARGET = { idleRssMb: 90, loadRssMb: 140 };
@@ -72,17 +68,7 @@ async function fillAndAuthorize(rig: Rig) {
     const { start, patients } = fill(store, 30, new Date(now));
     const services = await createServices(config, { store, logger: pino({ level: 'silent' }) });
     const client = rig.certs.clients[0];
-    const scope = [MIV_SCOPE.bloodGlucose, MIV_SCOPE.cgm, DEVICE_SCOPE, DEVICE_METRIC_SCOPE].join(' ');
-    const auth = authorize(services, {
-      patientId: patients[0],
-      clientId: client.clientId,
-      mivs: ['bloodGlucose', 'cgm'],
-      scope,
-      redirectUri: client.redirectUri,
-      codeChallenge: 'x'.repeat(43),
-    });
-    activateGrant(store, auth.grantId, auth.pairingId, now);
-    const { token } = await issueAccessToken(services, getGrant(store, auth.grantId)!, scope, now);
+    const token = await pairAndIssueToken(services, patients[0], client, now);
     return { token, since: start.toISOString(), tls: { cert: client.certPem, key: client.keyPem } };
   } finally {
     store.close();
