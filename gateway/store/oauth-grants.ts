@@ -1,5 +1,5 @@
 // Pairings (with the patient's consent), grants and refresh tokens (stored hashed).
-import { insertRow } from './insert-row.ts';
+import { namedInsert } from './insert-row.ts';
 import type { Store } from './store.ts';
 
 export interface PairingRow {
@@ -132,7 +132,9 @@ export interface GrantRow {
   revoked_reason: string | null;
 }
 
-const GRANT_COLUMNS = [
+type NewGrant = Omit<GrantRow, 'activated_ms' | 'revoked_ms' | 'revoked_reason'>;
+
+export const insertGrant: (store: Store, row: NewGrant) => void = namedInsert<NewGrant>('oauth_grants', [
   'id',
   'pairing_id',
   'client_id',
@@ -140,14 +142,7 @@ const GRANT_COLUMNS = [
   'scope',
   'created_ms',
   'expires_ms',
-] as const;
-
-export function insertGrant(
-  store: Store,
-  row: Omit<GrantRow, 'activated_ms' | 'revoked_ms' | 'revoked_reason'>,
-): void {
-  insertRow(store, 'oauth_grants', GRANT_COLUMNS, row);
-}
+]);
 
 export function getGrant(store: Store, id: string): GrantRow | undefined {
   return store.prepare<GrantRow>('SELECT * FROM oauth_grants WHERE id = ?').get(id);
@@ -214,14 +209,14 @@ export interface RefreshTokenRow {
   rotated_ms: number | null;
 }
 
-export function insertRefreshToken(store: Store, row: Omit<RefreshTokenRow, 'rotated_ms'>): void {
-  insertRow(
-    store,
-    'oauth_refresh_tokens',
-    ['token_hash', 'grant_id', 'client_id', 'created_ms', 'expires_ms'],
-    row,
-  );
-}
+export const insertRefreshToken: (store: Store, row: Omit<RefreshTokenRow, 'rotated_ms'>) => void =
+  namedInsert<Omit<RefreshTokenRow, 'rotated_ms'>>('oauth_refresh_tokens', [
+    'token_hash',
+    'grant_id',
+    'client_id',
+    'created_ms',
+    'expires_ms',
+  ]);
 
 export function getRefreshToken(store: Store, tokenHash: string): RefreshTokenRow | undefined {
   return store

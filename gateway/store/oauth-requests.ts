@@ -1,6 +1,6 @@
 // Short-lived authorization artefacts: pushed authorization requests (RFC 9126), the authorization
 // transaction a browser session works on, and authorization codes (stored hashed).
-import { insertRow } from './insert-row.ts';
+import { namedInsert } from './insert-row.ts';
 import type { Store } from './store.ts';
 
 export interface ParRow {
@@ -15,23 +15,18 @@ export interface ParRow {
   used_ms: number | null;
 }
 
-export function insertPar(store: Store, row: Omit<ParRow, 'used_ms'>): void {
-  insertRow(
-    store,
-    'oauth_par',
-    [
-      'request_uri',
-      'client_id',
-      'redirect_uri',
-      'scope',
-      'state',
-      'code_challenge',
-      'created_ms',
-      'expires_ms',
-    ],
-    row,
-  );
-}
+type NewPar = Omit<ParRow, 'used_ms'>;
+
+export const insertPar: (store: Store, row: NewPar) => void = namedInsert<NewPar>('oauth_par', [
+  'request_uri',
+  'client_id',
+  'redirect_uri',
+  'scope',
+  'state',
+  'code_challenge',
+  'created_ms',
+  'expires_ms',
+]);
 
 export function getPar(store: Store, requestUri: string): ParRow | undefined {
   return store.prepare<ParRow>('SELECT * FROM oauth_par WHERE request_uri = ?').get(requestUri);
@@ -59,24 +54,22 @@ export interface TransactionRow {
   done_ms: number | null;
 }
 
-export function insertTransaction(store: Store, row: Omit<TransactionRow, 'done_ms'>): void {
-  insertRow(
-    store,
-    'oauth_transactions',
-    [
-      'id_hash',
-      'session_id',
-      'client_id',
-      'redirect_uri',
-      'scope',
-      'state',
-      'code_challenge',
-      'created_ms',
-      'expires_ms',
-    ],
-    row,
-  );
-}
+type NewTransaction = Omit<TransactionRow, 'done_ms'>;
+
+export const insertTransaction: (store: Store, row: NewTransaction) => void = namedInsert<NewTransaction>(
+  'oauth_transactions',
+  [
+    'id_hash',
+    'session_id',
+    'client_id',
+    'redirect_uri',
+    'scope',
+    'state',
+    'code_challenge',
+    'created_ms',
+    'expires_ms',
+  ],
+);
 
 export function getTransaction(store: Store, idHash: string): TransactionRow | undefined {
   return store.prepare<TransactionRow>('SELECT * FROM oauth_transactions WHERE id_hash = ?').get(idHash);
@@ -101,14 +94,17 @@ export interface CodeRow {
   used_ms: number | null;
 }
 
-export function insertCode(store: Store, row: Omit<CodeRow, 'used_ms'>): void {
-  insertRow(
-    store,
-    'oauth_codes',
-    ['code_hash', 'grant_id', 'client_id', 'redirect_uri', 'code_challenge', 'created_ms', 'expires_ms'],
-    row,
-  );
-}
+type NewCode = Omit<CodeRow, 'used_ms'>;
+
+export const insertCode: (store: Store, row: NewCode) => void = namedInsert<NewCode>('oauth_codes', [
+  'code_hash',
+  'grant_id',
+  'client_id',
+  'redirect_uri',
+  'code_challenge',
+  'created_ms',
+  'expires_ms',
+]);
 
 export function getCode(store: Store, codeHash: string): CodeRow | undefined {
   return store.prepare<CodeRow>('SELECT * FROM oauth_codes WHERE code_hash = ?').get(codeHash);
