@@ -56,6 +56,8 @@ export const ERROR_CATALOGUE = {
   // BLE device choice and bonding: a wrong paired-devices file, a meter that needs a bond.
   ERR_BLE_PAIRED_FILE: input(),
   ERR_BLE_NEEDS_BOND: fault(),
+  // `ble capture`: no device found, or a capture file that is not one.
+  ERR_BLE_CAPTURE: input(),
 
   // The store, sync and backups.
   ERR_DEVICE_UNKNOWN: input({ http: 404, oauth: 'unknown_device' }),
@@ -74,6 +76,11 @@ export const ERROR_CATALOGUE = {
   ERR_TOTP_KEY_MISMATCH: fault({ http: 500 }),
   ERR_TOTP_KEY_DAMAGED: fault({ http: 500 }),
   ERR_TOTP_SECRET_DAMAGED: fault({ http: 500 }),
+
+  // The HTTPS server: a route registered without a schema (a programming error, refused at start).
+  ERR_ROUTE_SCHEMA: fault(),
+  // Planned maintenance (HDDT §4.6): the affected endpoints answer 503 with Retry-After.
+  ERR_MAINTENANCE: fault({ http: 503, oauth: 'temporarily_unavailable', fhir: 'transient' }),
 
   // The DiGA directory.
   ERR_DIRECTORY_UNAVAILABLE: fault({ http: 503, oauth: 'temporarily_unavailable' }),

@@ -16,6 +16,7 @@ import { fhirRoutes } from './fhir/plugin.ts';
 import { operatorApiRoutes } from './operator-api/plugin.ts';
 import { fhirSettings } from './shared/fhir-settings.ts';
 import { clientErrorHandler, frameworkErrors } from './client-errors.ts';
+import { requireRouteSchemas } from './shared/route-schema.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -126,6 +127,7 @@ export async function buildServer(
 
   // A connection's client certificate is cached per socket (https.ts): renegotiation must not change it.
   refuseRenegotiation(app.server as unknown as TlsServer);
+  requireRouteSchemas(app);
   app.decorate('services', services);
   // HTTP and token metrics for the operator server's /metrics (server/operator/http-metrics.ts).
   await app.register((await import('./operator/http-metrics.ts')).httpMetrics);

@@ -3,6 +3,7 @@
 // operation or _search.
 import type { FastifyInstance, preValidationAsyncHookHandler } from 'fastify';
 import { FhirError } from './outcome.ts';
+import { NO_INPUT } from '../shared/route-schema.ts';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'OPTIONS';
 // OPTIONS too: R4 has no OPTIONS interaction, and a 404 would say the resource is unknown
@@ -36,6 +37,7 @@ export function refuseOtherMethods(
   app.route({
     method: METHODS.filter((m) => !allowed.includes(m)),
     url,
+    schema: NO_INPUT,
     ...(guard ? { preValidation: guard } : {}),
     handler: async (req) => {
       req.fhir.interfaceId = 'fhir:method-not-allowed';

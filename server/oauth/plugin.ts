@@ -10,6 +10,7 @@ import { parHandler } from './par.ts';
 import { revokeHandler } from './revoke.ts';
 import { OAUTH_SCHEMAS } from './schemas.ts';
 import { tokenHandler } from './token.ts';
+import { NO_INPUT } from '../shared/route-schema.ts';
 
 export interface OAuthRoutesOptions {
   services: ServerServices;
@@ -37,7 +38,7 @@ export async function oauthRoutes(app: FastifyInstance, opts: OAuthRoutesOptions
     }
   };
 
-  app.get('/.well-known/oauth-authorization-server', async (_req, reply) => {
+  app.get('/.well-known/oauth-authorization-server', { schema: NO_INPUT }, async (_req, reply) => {
     return reply
       .header('cache-control', 'max-age=300')
       .send(authorizationServerMetadata(services.config.server));
@@ -55,6 +56,7 @@ export async function oauthRoutes(app: FastifyInstance, opts: OAuthRoutesOptions
     app.route({
       method: ['GET', 'PUT', 'DELETE', 'PATCH'],
       url: path,
+      schema: NO_INPUT,
       handler: async (_req, reply) =>
         noStore(reply)
           .code(405)

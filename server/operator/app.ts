@@ -18,6 +18,7 @@ import type { GatewayMetrics } from './metrics.ts';
 import type { OperatorProbes } from './probes.ts';
 import * as routes from './routes.ts';
 import { SCHEMAS, type LoginForm } from './schemas.ts';
+import { NO_INPUT, requireRouteSchemas } from '../shared/route-schema.ts';
 
 export interface OperatorServerOptions {
   config: GatewayConfig;
@@ -68,6 +69,7 @@ export async function buildOperatorServer(opts: OperatorServerOptions): Promise<
   const now = opts.now ?? Date.now;
   const secureCookies = Boolean(op.tls);
   const app = operatorFastify(config);
+  requireRouteSchemas(app);
   const auth = op.login ? new OperatorAuth(op.login, op.sessionIdleMinutes * 60_000, now) : null;
   const context: OperatorContext = {
     config,
@@ -108,9 +110,9 @@ export async function buildOperatorServer(opts: OperatorServerOptions): Promise<
   app.get('/readyz', { schema: SCHEMAS.readyz }, routes.readyz);
   app.get('/metrics', { preValidation: machineGuard, schema: SCHEMAS.metrics }, routes.metricsText);
   app.get('/status.json', { preValidation: machineGuard, schema: SCHEMAS.statusJson }, routes.statusJson);
-  app.get('/', { preValidation: pageGuard }, routes.statusPage);
+  app.get('/', { preValidation: pageGuard, schema: NO_INPUT }, routes.statusPage);
   if (auth) {
-    app.get('/login', routes.loginForm);
+    app.get('/login', { schema: NO_INPUT }, routes.loginForm);
     const login = { preValidation: app.csrfProtection, schema: SCHEMAS.login, attachValidation: true };
     app.post<{ Body: LoginForm }>('/login', login, routes.loginSubmit);
     const logout = { preValidation: app.csrfProtection, schema: SCHEMAS.logout };

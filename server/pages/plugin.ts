@@ -9,6 +9,7 @@ import { dummyPasswordHasher, prepareTotpSecrets } from './accounts.ts';
 import { consentForm, consentSubmit } from './consent.ts';
 import { sendHtml } from './flow.ts';
 import { errorPage } from '../shared/html.ts';
+import { NO_INPUT } from '../shared/route-schema.ts';
 import { accountHome, loginForm, loginSubmit } from './login.ts';
 import { auditPage, logout, pairingsPage, revokeAll, revokeOne } from './pairings.ts';
 import { SCHEMAS, type CodeForm, type ConsentForm, type LoginForm, type RevokeForm } from './schemas.ts';
@@ -52,7 +53,7 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
   // The CSRF token is checked before the form is validated: a forged post learns nothing about its fields.
   const form = (schema: object) => ({ preValidation: app.csrfProtection, schema });
 
-  app.get('/', accountHome);
+  app.get('/', { schema: NO_INPUT }, accountHome);
   app.get('/login', { schema: SCHEMAS.txQuery }, loginForm);
   app.post<{ Body: LoginForm }>('/login', form(SCHEMAS.login), loginSubmit);
   app.get('/login/totp', { schema: SCHEMAS.txQuery }, totpForm);
@@ -62,9 +63,9 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Body: CodeForm }>('/enroll', form(SCHEMAS.code), enrolSubmit);
   app.get('/consent', { schema: SCHEMAS.txQuery }, consentForm);
   app.post<{ Body: ConsentForm }>('/consent', form(SCHEMAS.consent), consentSubmit);
-  app.get('/pairings', pairingsPage);
+  app.get('/pairings', { schema: NO_INPUT }, pairingsPage);
   app.post('/pairings/revoke-all', form(SCHEMAS.csrfOnly), revokeAll);
   app.post<{ Body: RevokeForm }>('/pairings/revoke', form(SCHEMAS.revoke), revokeOne);
-  app.get('/audit', auditPage);
+  app.get('/audit', { schema: NO_INPUT }, auditPage);
   app.post('/logout', form(SCHEMAS.csrfOnly), logout);
 }
