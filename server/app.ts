@@ -14,6 +14,7 @@ import { oauthRoutes } from './oauth/plugin.ts';
 import { pageRoutes } from './pages/plugin.ts';
 import { fhirRoutes } from './fhir/plugin.ts';
 import { operatorApiRoutes } from './operator-api/plugin.ts';
+import { serviceRoutes } from './service/plugin.ts';
 import { fhirSettings } from './shared/fhir-settings.ts';
 import { clientErrorHandler, frameworkErrors } from './client-errors.ts';
 import { requireRouteSchemas } from './shared/route-schema.ts';
@@ -88,6 +89,13 @@ export async function helmetHeaders(options: FastifyHelmetOptions): Promise<Reco
   return headers;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The X-Request-ID a client sent, when it is one UUID (anything else could forge or flood log fields). */
+export function clientRequestId(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' && UUID.test(header) ? header.toLowerCase() : undefined;
+}
+
 export interface BuildServerOptions {
   /** Server certificate and key; read from the configured files when omitted. */
   tls?: TlsMaterial;
@@ -118,7 +126,8 @@ export async function buildServer(
     bodyLimit: 64 * 1024,
     trustProxy: false,
     // A unique id per request: the request log's transaction_id, and the reqId of the application's log lines.
-    genReqId: () => randomUUID(),
+    // A client's own X-Request-ID (a UUID) is taken, so both sides' logs name the request alike (HDDT §4.5).
+    genReqId: (req) => clientRequestId(req.headers['x-request-id']) ?? randomUUID(),
     return503OnClosing: true,
     // Requests refused before routing still get an OperationOutcome / OAuth error (server/client-errors.ts).
     frameworkErrors: frameworkErrors(fhirSettings(config).base),
@@ -138,8 +147,8 @@ export async function buildServer(
   // The security headers @fastify/helmet gives, worked out once: the plugin would rebuild helmet (and parse
   // the CSP directives) on every request, a visible share of a small FHIR read.
   const securityHeaders = await helmetHeaders(HELMET_OPTIONS);
-  app.addHook('onRequest', (_req, reply, done) => {
-    reply.headers(securityHeaders);
+  app.addHook('onRequest', (req, reply, done) => {
+    reply.headers(securityHeaders).header('x-request-id', req.id);
     done();
   });
   await app.register(fastifyRateLimit, {
@@ -151,6 +160,8 @@ export async function buildServer(
   });
   await app.register(fastifyFormbody);
 
+  // Public status feed and service documentation (HDDT §4.6): server/service.
+  await app.register(serviceRoutes);
   // OAuth2 authorization server (HDDT pairing): metadata, /par, /authorize, /token, /revoke.
   await app.register(oauthRoutes, { services });
   // Patient pages: login with TOTP, consent, pairings, privacy audit trail.

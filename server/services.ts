@@ -7,6 +7,7 @@ import type { DigaDirectory } from './oauth/directory.ts';
 import type { SigningKeys } from './oauth/keys.ts';
 import type { AccessTokenVerifier } from './oauth/token-verifier.ts';
 import type { DeviceTokenVerifier } from './policy/device-token.ts';
+import type { MaintenanceBoard } from './service/maintenance-board.ts';
 
 export interface ServerServices {
   config: GatewayConfig;
@@ -19,4 +20,6 @@ export interface ServerServices {
   clock: Clock;
   /** Checks DSR device tokens against the configured issuer keys (holds their cache). */
   deviceTokens: DeviceTokenVerifier;
+  /** Maintenance windows for the status feed and the 503 gate of each API (server/service). */
+  maintenance: MaintenanceBoard;
 }

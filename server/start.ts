@@ -19,6 +19,7 @@ import { systemClients } from './oauth/system-clients.ts';
 import { AccessTokenVerifier } from './oauth/token-verifier.ts';
 import { deviceTokenVerifier } from './policy/device-token.ts';
 import type { ServerServices } from './services.ts';
+import { MaintenanceBoard } from './service/maintenance-board.ts';
 
 export interface ServicesOptions {
   store?: Store;
@@ -63,6 +64,7 @@ export async function createServices(
     logger,
     clock,
     deviceTokens,
+    maintenance: new MaintenanceBoard(store, clock),
   };
   directory.onRefresh((entries) => {
     revokeInactiveClients(services, entries);

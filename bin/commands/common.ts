@@ -10,6 +10,14 @@ export class UsageError extends GatewayError {
   }
 }
 
+/** An option's ISO 8601 time with a zone (2026-01-31T08:00:00Z) as epoch ms; anything else is a usage error. */
+export function parseIsoTime(value: string, option: string): number {
+  const ms = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/.test(value) || Number.isNaN(ms))
+    throw new UsageError(`${option} must be an ISO 8601 time with a zone (2026-01-31T08:00:00Z), got ${value}`);
+  return ms;
+}
+
 export function withConfigOption(cmd: Command): Command {
   return cmd.option('-c, --config <file>', 'configuration file (JSON) overriding the defaults');
 }

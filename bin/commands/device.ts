@@ -9,7 +9,7 @@ import {
   unassignDevice,
 } from '../../gateway/store/patients.ts';
 import type { Store } from '../../gateway/store/store.ts';
-import { action, configFrom, UsageError, withConfigOption } from './common.ts';
+import { action, configFrom, parseIsoTime, UsageError, withConfigOption } from './common.ts';
 
 function checkKey(deviceKey: string): void {
   if (deviceKey.length === 0 || deviceKey.length > 200)
@@ -27,14 +27,6 @@ function withStore(opts: { config?: string }, fn: (store: Store) => void): void 
   } finally {
     store.close();
   }
-}
-
-function parseFrom(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = Date.parse(value);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(ms))
-    throw new UsageError(`--from must be an ISO 8601 time with a zone (2026-01-31T08:00:00Z), got ${value}`);
-  return ms;
 }
 
 export function register(program: Command): void {
@@ -58,7 +50,7 @@ export function register(program: Command): void {
           opts: { config?: string; preRegister?: boolean; from?: string },
         ) => {
           checkKey(deviceKey);
-          const fromMs = parseFrom(opts.from);
+          const fromMs = opts.from === undefined ? undefined : parseIsoTime(opts.from, '--from');
           withStore(opts, (store) => {
             const p = getPatientByUsername(store, username);
             if (!p || p.removed_ms !== null) throw new UsageError(`no patient named ${username}`);

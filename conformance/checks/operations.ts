@@ -7,6 +7,7 @@ import { defineChecks, expect, fail, skip } from '../check.ts';
 import type { Group, KitContext } from '../context.ts';
 import { fhirCall, outcomeOf } from '../fhir.ts';
 import type { ProbeResponse } from '../http.ts';
+import { businessDaysBetween, MAINTENANCE_NOTICE_BUSINESS_DAYS } from '../../lib/business-days.ts';
 
 const C = defineChecks('operations', {
   statusFeed: {
@@ -63,21 +64,6 @@ interface Feed {
 
 const isTime = (v: unknown) => typeof v === 'string' && !Number.isNaN(Date.parse(v));
 
-/** Business days (Mon–Fri) from a to b, counting whole days. */
-export function businessDaysBetween(aMs: number, bMs: number): number {
-  let n = 0;
-  const d = new Date(aMs);
-  d.setUTCHours(0, 0, 0, 0);
-  const end = new Date(bMs);
-  end.setUTCHours(0, 0, 0, 0);
-  while (d < end) {
-    d.setUTCDate(d.getUTCDate() + 1);
-    const wd = d.getUTCDay();
-    if (wd !== 0 && wd !== 6) n++;
-  }
-  return n;
-}
-
 async function feedChecks(ctx: KitContext, url: string, given: boolean): Promise<Feed | undefined> {
   let feed: Feed | undefined;
   await ctx.rec.check(C.statusFeed, async () => {
@@ -113,7 +99,8 @@ async function feedChecks(ctx: KitContext, url: string, given: boolean): Promise
     );
     if (planned.length === 0) skip('no planned (announced, non-security) maintenance in the feed');
     const late = planned.filter(
-      (w) => businessDaysBetween(Date.parse(String(w.announced)), Date.parse(String(w.start))) < 5,
+      (w) => businessDaysBetween(Date.parse(String(w.announced)), Date.parse(String(w.start))) <
+        MAINTENANCE_NOTICE_BUSINESS_DAYS,
     );
     expect(late.length === 0, `${late.length} announced less than 5 business days ahead`);
   });

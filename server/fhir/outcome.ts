@@ -101,6 +101,15 @@ export function invalidToken(description: string, errorCode = 'invalid_token'): 
   );
 }
 
+/** 503 while a maintenance window takes the FHIR API down (HDDT §4.6: a machine-readable signal). */
+export function inMaintenance(retryAfterSeconds: number, diagnostics: string): FhirError {
+  return new FhirError(
+    503,
+    { severity: 'error', code: 'transient', diagnostics },
+    { headers: { 'retry-after': String(retryAfterSeconds) }, errorCode: 'maintenance' },
+  );
+}
+
 export function throttled(retryAfterSeconds: number, diagnostics: string): FhirError {
   return new FhirError(
     429,

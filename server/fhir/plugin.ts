@@ -15,7 +15,7 @@ import { SCHEMAS } from './schemas.ts';
 import { searchGet, searchPost } from './search-route.ts';
 import { FhirService } from './service.ts';
 import { fhirSettings } from '../shared/fhir-settings.ts';
-import { startFhirRequest, type FhirRequestState } from './state.ts';
+import { refuseDuringMaintenance, startFhirRequest, type FhirRequestState } from './state.ts';
 import { cgmSummaryHandler } from './summary-route.ts';
 
 const TYPES: SearchType[] = ['Observation', 'Device', 'DeviceMetric'];
@@ -43,6 +43,7 @@ async function fhirApi(app: FastifyInstance): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.addHook('onRequest', startFhirRequest);
+  app.addHook('onRequest', refuseDuringMaintenance);
   app.addHook('onSend', compressResponse);
   app.setErrorHandler(fhirErrorHandler);
   app.setNotFoundHandler(fhirNotFound);

@@ -6,6 +6,8 @@ import type { RequestLogFields } from '../audit/request-log.ts';
 import type { AccessContext } from '../oauth/access.ts';
 import { negotiate, type Format } from './format.ts';
 import { queryPairs } from './search-body.ts';
+import { inMaintenance } from './outcome.ts';
+import { maintenanceMessage } from '../service/maintenance-board.ts';
 
 export interface FhirRequestState {
   startNs: bigint;
@@ -34,4 +36,14 @@ export async function startFhirRequest(req: FastifyRequest): Promise<void> {
   };
   const formatParam = queryPairs(req.url).find(([k]) => k === '_format')?.[1];
   req.fhir.format = negotiate(req.headers.accept, formatParam);
+}
+
+/** Refuses every FHIR request while a maintenance window covering the API is in progress. */
+export async function refuseDuringMaintenance(req: FastifyRequest): Promise<void> {
+  const { maintenance } = req.server.services;
+  const w = maintenance.active('fhir');
+  if (w) {
+    req.fhir.interfaceId = 'fhir:maintenance';
+    throw inMaintenance(maintenance.retryAfterSeconds(w), maintenanceMessage(w));
+  }
 }

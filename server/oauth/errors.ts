@@ -33,9 +33,9 @@ export function noStore(reply: FastifyReply): FastifyReply {
   return reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
 }
 
-export function sendOAuthError(reply: FastifyReply, err: OAuthError): FastifyReply {
+export function sendOAuthError(reply: FastifyReply, err: OAuthError, retryAfterSeconds = 30): FastifyReply {
   noStore(reply).code(err.status).type('application/json');
-  if (err.status === 503) reply.header('retry-after', '30');
+  if (err.status === 503) reply.header('retry-after', String(retryAfterSeconds));
   return reply.send({ error: err.error, error_description: err.message });
 }
 

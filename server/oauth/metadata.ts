@@ -20,6 +20,7 @@ export function authorizationServerMetadata(server: ServerConfig): Record<string
     tls_client_certificate_bound_access_tokens: false,
     scopes_supported: supportedScopes(server.mivs),
   };
-  if (server.serviceDocumentation) md.service_documentation = server.serviceDocumentation;
+  // unset: the recorder's own page (server/service/docs-page.ts)
+  md.service_documentation = server.serviceDocumentation ?? `${base}/service/docs`;
   return md;
 }

@@ -11,6 +11,7 @@ import { revokeHandler } from './revoke.ts';
 import { OAUTH_SCHEMAS } from './schemas.ts';
 import { tokenHandler } from './token.ts';
 import { NO_INPUT } from '../shared/route-schema.ts';
+import { maintenanceMessage } from '../service/maintenance-board.ts';
 
 export interface OAuthRoutesOptions {
   services: ServerServices;
@@ -29,6 +30,15 @@ export async function oauthRoutes(app: FastifyInstance, opts: OAuthRoutesOptions
     }
     req.log.error({ err }, 'OAuth endpoint failed');
     return sendOAuthError(reply, new OAuthError('server_error', 'Internal error'));
+  });
+
+  // During maintenance the endpoints answer 503 temporarily_unavailable; the metadata stays readable.
+  app.addHook('onRequest', async (req, reply) => {
+    const w = req.url.startsWith('/.well-known/') ? undefined : services.maintenance.active('oauth');
+    if (w) {
+      const err = new OAuthError('temporarily_unavailable', maintenanceMessage(w));
+      return sendOAuthError(reply, err, services.maintenance.retryAfterSeconds(w));
+    }
   });
 
   const requireForm = async (req: FastifyRequest, reply: FastifyReply) => {

@@ -8,7 +8,9 @@ import type { FastifyInstance } from 'fastify';
 import { dummyPasswordHasher, prepareTotpSecrets } from './accounts.ts';
 import { consentForm, consentSubmit } from './consent.ts';
 import { sendHtml } from './flow.ts';
-import { errorPage } from '../shared/html.ts';
+import { errorPage, html, page } from '../shared/html.ts';
+import { maintenanceMessage } from '../service/maintenance-board.ts';
+import type { MaintenanceWindow } from '../../gateway/store/maintenance.ts';
 import { NO_INPUT } from '../shared/route-schema.ts';
 import { accountHome, loginForm, loginSubmit } from './login.ts';
 import { auditPage, logout, pairingsPage, revokeAll, revokeOne } from './pairings.ts';
@@ -50,6 +52,16 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
     return sendHtml(reply, 500, errorPage('server_error', 'Interner Fehler.'));
   });
 
+  // During maintenance every page says so (503 with Retry-After) instead of failing somewhere in a flow.
+  app.addHook('onRequest', async (_req, reply) => {
+    const { maintenance } = app.services;
+    const w = maintenance.active('account');
+    if (w) {
+      reply.header('retry-after', String(maintenance.retryAfterSeconds(w)));
+      return sendHtml(reply, 503, maintenancePage(w));
+    }
+  });
+
   // The CSRF token is checked before the form is validated: a forged post learns nothing about its fields.
   const form = (schema: object) => ({ preValidation: app.csrfProtection, schema });
 
@@ -68,4 +80,16 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Body: RevokeForm }>('/pairings/revoke', form(SCHEMAS.revoke), revokeOne);
   app.get('/audit', { schema: NO_INPUT }, auditPage);
   app.post('/logout', form(SCHEMAS.csrfOnly), logout);
+}
+
+function maintenancePage(w: MaintenanceWindow): string {
+  const until =
+    w.endMs === null ? '' : ` bis ${new Date(w.endMs).toLocaleString('de-DE', { timeZone: 'UTC' })} UTC`;
+  return page(
+    'Wartung',
+    html`<p class="error" data-error="maintenance">
+        Der Dienst wird gerade gewartet${until}. Bitte versuchen Sie es später erneut.
+      </p>
+      <p lang="en">${maintenanceMessage(w)}</p>`,
+  );
 }

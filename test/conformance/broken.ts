@@ -9,6 +9,8 @@
 //   (paging.noGap, and paging.sorted, which walks the pages too)
 // - a CGM sample out of range not coded L/U: the first sample of every chunk becomes 12 mg/dL, below the
 //   chunk's lowerLimit of 40 (cgm.limits)
+// - a generic maintenance answer: during maintenance the FHIR API's 503 is a bare JSON error without
+//   Retry-After (operations.maintenanceOutcome, operations.retryAfter; seen only while a window runs)
 import { generateKeyPair, SignJWT, decodeJwt } from 'jose';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
@@ -74,6 +76,11 @@ export async function breakServer(app: FastifyInstance): Promise<void> {
       return JSON.stringify(t);
     }
     if (!req.url.startsWith('/fhir/')) return raw;
+    if (reply.statusCode === 503) {
+      reply.removeHeader('retry-after');
+      reply.type('application/json');
+      return JSON.stringify({ error: 'Service Unavailable' });
+    }
     const body = JSON.parse(payload) as Res;
     alterFhir(req, body);
     return JSON.stringify(body);

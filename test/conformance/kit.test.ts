@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium, type Browser } from 'playwright-core';
 import { catalog } from '../../conformance/suite/run.ts';
+import { addWindow, startWindow } from '../../gateway/store/maintenance.ts';
 import { ROOT, spawnCli } from '../helpers/cli.ts';
 import { breakServer } from './broken.ts';
 import { kitArgs, removeCertificates, startKitGateway, type KitGateway } from './gateway.ts';
@@ -35,9 +36,9 @@ interface Run {
 }
 
 /** The command in a child process (asynchronously: this process serves the gateway meanwhile). */
-async function runCommand(gw: KitGateway, reportDir: string): Promise<Run> {
+async function runCommand(gw: KitGateway, reportDir: string, extra: string[] = []): Promise<Run> {
   fs.rmSync(reportDir, { recursive: true, force: true });
-  const child = spawnCli(['conformance', ...kitArgs(gw, reportDir), '--chromium', CHROMIUM]);
+  const child = spawnCli(['conformance', ...kitArgs(gw, reportDir), '--chromium', CHROMIUM, ...extra]);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -67,6 +68,13 @@ before(async () => {
   assert.ok(fs.existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}: install it or set CHROMIUM_PATH`);
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
   gw = await startKitGateway();
+  // a maintenance announced 9 days ahead: the feed has one for the kit to check the notice of
+  const start = Date.now() + 9 * 86_400_000;
+  addWindow(
+    gw.services.store,
+    { cause: 'database upgrade', areas: ['fhir'], security: false, startMs: start, endMs: start + 3_600_000 },
+    Date.now(),
+  );
   good = await runCommand(gw, REPORT_DIR);
   await gw.close();
 });
@@ -109,9 +117,15 @@ describe('the kit against our gateway', () => {
     ]) {
       assert.equal(status.get(id), 'pass', id);
     }
-    // what our gateway does not offer yet (HDDT §4.6: status feed, maintenance) is skipped, and only that
+    for (const id of ['operations.statusFeed', 'operations.statusFields', 'operations.announcedAhead'])
+      assert.equal(status.get(id), 'pass', id);
+    // skipped: only what needs a maintenance in progress (the next describe runs the kit during one)
     const mustSkipped = good.json.results.filter((r) => r.level === 'MUST' && r.status === 'skip');
-    assert.deepEqual([...new Set(mustSkipped.map((r) => r.group))], ['operations']);
+    assert.deepEqual(mustSkipped.map((r) => r.id).sort(), [
+      'operations.maintenance503',
+      'operations.maintenanceOauth',
+      'operations.maintenanceOutcome',
+    ]);
   });
 
   it('writes a JSON report with one result per check of the kit', () => {
@@ -215,5 +229,49 @@ describe('the kit against a broken gateway', () => {
     assert.match(why.get('cgm.limits')!, /outside \[40, 400\] not coded L\/U \(12\)/);
     assert.match(why.get('token-claims.aud')!, /no aud claim/);
     assert.match(why.get('paging.noGap')!, /missing/);
+  });
+});
+
+/** The operations group alone, during a maintenance of the FHIR API and the authorization server. */
+async function duringMaintenance(tamper?: typeof breakServer): Promise<Run> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hddt-kit-maintenance-'));
+  const g = await startKitGateway(tamper);
+  try {
+    const now = Date.now();
+    const w = addWindow(
+      g.services.store,
+      {
+        cause: 'security patch',
+        areas: ['fhir', 'oauth'],
+        security: true,
+        startMs: now,
+        endMs: now + 1_800_000,
+      },
+      now,
+    );
+    startWindow(g.services.store, w.id, now);
+    return await runCommand(g, dir, ['--only', 'operations']);
+  } finally {
+    await g.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('the kit during a maintenance', () => {
+  it('our gateway passes every operations check', async () => {
+    const run = await duringMaintenance();
+    const ops = run.json.results.filter((r) => r.group === 'operations');
+    assert.deepEqual(
+      ops.filter((r) => r.status !== 'pass').map((r) => `${r.id}: ${r.status} ${r.detail}`),
+      ['operations.announcedAhead: skip no planned (announced, non-security) maintenance in the feed'],
+    );
+    assert.equal(run.status, 0, run.stderr.slice(-2000));
+  });
+
+  it('a generic 503 without Retry-After fails the outcome and Retry-After checks', async () => {
+    const run = await duringMaintenance(breakServer);
+    const bad = run.json.results.filter((r) => r.group === 'operations' && r.status === 'fail');
+    assert.deepEqual(bad.map((r) => r.id).sort(), ['operations.maintenanceOutcome', 'operations.retryAfter']);
+    assert.equal(run.status, 1);
   });
 });

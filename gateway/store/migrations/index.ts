@@ -12,6 +12,7 @@ import { sessionSerial } from './0009-session-serial.ts';
 import { systemTokenRevocations } from './0010-system-token-revocations.ts';
 import { outboxRows } from './0013-outbox-rows.ts';
 import { requestLogHead } from './0011-request-log-head.ts';
+import { maintenanceWindows } from './0014-maintenance.ts';
 
 export const migrations: Migration[] = [
   coreSchema,
@@ -26,4 +27,5 @@ export const migrations: Migration[] = [
   systemTokenRevocations,
   requestLogHead,
   outboxRows,
+  maintenanceWindows,
 ];
