@@ -1,13 +1,13 @@
 // `hddt-gateway backup <file>` and `hddt-gateway restore <file>`: encrypted snapshots of the data directory.
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { Presets, SingleBar } from 'cli-progress';
 import { dataPath } from '../../config/load.ts';
 import { openGatewayStore } from '../../gateway/open-store.ts';
 import { createBackup } from '../../gateway/backup/backup.ts';
 import { BackupError, type BackupKeySource } from '../../gateway/backup/format.ts';
 import { restoreBackup } from '../../gateway/backup/restore.ts';
 import { UsageError, action, configForReading, configFrom, withConfigOption } from './common.ts';
+import { terminalProgress } from './progress.ts';
 
 interface KeyOptions {
   keyFile?: string;
@@ -35,14 +35,6 @@ function keySource(opts: KeyOptions): BackupKeySource {
   throw new UsageError('give --key-file, --passphrase-file or HDDT_BACKUP_PASSPHRASE');
 }
 
-function progressBar(label: string) {
-  if (!process.stderr.isTTY) return undefined;
-  return new SingleBar(
-    { format: `${label} [{bar}] {percentage}% | {value}/{total} bytes`, stream: process.stderr },
-    Presets.shades_classic,
-  );
-}
-
 function withKeyOptions(cmd: Command): Command {
   return cmd
     .option('--key-file <file>', 'file with a 32-byte key (raw or 64 hex characters)')
@@ -58,26 +50,21 @@ export function register(program: Command): void {
         const key = keySource(opts);
         const config = configFrom(opts);
         const store = openGatewayStore(config);
-        const bar = progressBar('backup');
-        let started = false;
+        const bar = terminalProgress('backup', 'bytes');
         try {
           const res = await createBackup({
             store,
             dataDir: dataPath(config),
             out: file,
             key,
-            onProgress: (done, total) => {
-              if (!started) bar?.start(total, 0);
-              started = true;
-              bar?.update(done);
-            },
+            onProgress: bar.onProgress,
           });
-          bar?.stop();
+          bar.stop();
           process.stdout.write(
             `backup written to ${res.file}: ${res.entries.length} files, ${res.bytes} bytes\n`,
           );
         } finally {
-          bar?.stop();
+          bar.stop();
           store.close();
         }
       }),
@@ -93,23 +80,18 @@ export function register(program: Command): void {
         if (!fs.existsSync(file)) throw new UsageError(`cannot read ${file}: no such file`);
         const key = keySource(opts);
         const config = configForReading(opts);
-        const bar = progressBar('restore');
-        let started = false;
+        const bar = terminalProgress('restore', 'bytes');
         try {
           const res = await restoreBackup({
             file,
             dataDir: dataPath(config),
             key,
-            onProgress: (done, total) => {
-              if (!started) bar?.start(total, 0);
-              started = true;
-              bar?.update(done);
-            },
+            onProgress: bar.onProgress,
           });
-          bar?.stop();
+          bar.stop();
           process.stdout.write(`restored ${res.entries.length} files into ${dataPath(config)}\n`);
         } catch (err) {
-          bar?.stop();
+          bar.stop();
           if (err instanceof BackupError) throw new UsageError(err.message);
           if (err instanceof Error && err.message.startsWith('restore needs an empty'))
             throw new UsageError(err.message);

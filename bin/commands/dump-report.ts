@@ -3,7 +3,6 @@
 // summary of what was stored.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Presets, SingleBar } from 'cli-progress';
 import { assertTimeZone, TimeZoneError } from '../../drivers/serial/local-time.ts';
 import type { FetchProgress } from '../../drivers/serial/meter-session.ts';
 import type { MeterDumpResult } from '../../drivers/serial/meter-visit.ts';
@@ -11,6 +10,7 @@ import { openGatewayStore } from '../../gateway/open-store.ts';
 import type { GatewayConfig } from '../../config/types.ts';
 import type { Store } from '../../gateway/store/store.ts';
 import { UsageError, configFrom } from './common.ts';
+import { terminalProgress } from './progress.ts';
 import type { DumpCliOptions } from './dump.ts';
 
 /** The time zone and the --db folder, checked before any device is touched. */
@@ -34,23 +34,7 @@ export function openDumpStore(opts: DumpCliOptions): { store: Store; config: Gat
 
 /** A progress bar on stderr when it is a terminal; nothing otherwise. */
 export function dumpProgress(): { onProgress: FetchProgress; stop: () => void } {
-  const bar = process.stderr.isTTY
-    ? new SingleBar(
-        { format: 'dump [{bar}] {percentage}% | {value}/{total} records', stream: process.stderr },
-        Presets.shades_classic,
-      )
-    : undefined;
-  let started = false;
-  return {
-    onProgress: (done, total) => {
-      if (!bar) return;
-      if (!started) bar.start(total ?? done, done);
-      started = true;
-      if (total !== undefined) bar.setTotal(total);
-      bar.update(done);
-    },
-    stop: () => bar?.stop(),
-  };
+  return terminalProgress('dump', 'records');
 }
 
 /** Prints the rejected records (stderr) and the summary (stdout); a port that did not open is a usage error. */

@@ -4,11 +4,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { SingleBar, Presets } from 'cli-progress';
 import { openGatewayStore } from '../../gateway/open-store.ts';
 import { ingestOptionsFromConfig } from '../../gateway/hddt/mapping.ts';
 import { importJsonLines } from '../../gateway/ingest/import-jsonl.ts';
 import { UsageError, action, configFrom, withConfigOption } from './common.ts';
+import { terminalProgress } from './progress.ts';
 
 const DOCS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs');
 
@@ -42,20 +42,15 @@ export function register(program: Command): void {
         }
         const config = configFrom(opts);
         const store = openGatewayStore(config);
-        const bar = process.stderr.isTTY
-          ? new SingleBar(
-              { format: 'import [{bar}] {percentage}% | {value}/{total} bytes', stream: process.stderr },
-              Presets.shades_classic,
-            )
-          : undefined;
-        bar?.start(size, 0);
+        const bar = terminalProgress('import', 'bytes');
+        bar.onProgress(0, size);
         try {
           const summary = await importJsonLines(store, file, {
             ...ingestOptionsFromConfig(config),
-            onProgress: (bytes) => bar?.update(Math.min(bytes, size)),
+            onProgress: (bytes) => bar.onProgress(Math.min(bytes, size)),
           });
-          bar?.update(size);
-          bar?.stop();
+          bar.onProgress(size);
+          bar.stop();
           for (const p of summary.problems) process.stderr.write(`line ${p.line}: ${p.reason}\n`);
           const { problems: _p, ...counts } = summary;
           process.stdout.write(
@@ -64,7 +59,7 @@ export function register(program: Command): void {
               : `read ${counts.read}, stored ${counts.stored}, duplicate ${counts.duplicates}, expired ${counts.expired}, rejected ${counts.rejected}\n`,
           );
         } finally {
-          bar?.stop();
+          bar.stop();
           store.close();
         }
       }),

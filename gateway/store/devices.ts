@@ -1,5 +1,6 @@
 // Devices as seen on the wire, and their sessions (one FHIR Device + DeviceMetric each).
 import type { DeviceInfo } from '../readings/reading.ts';
+import { namedInsert } from './insert-row.ts';
 import type { Store } from './store.ts';
 
 export interface DeviceRow {
@@ -32,30 +33,42 @@ export interface SessionRow {
   serial_number: string | null;
 }
 
+type NewDevice = Omit<DeviceRow, 'id'>;
+
+const upsertDeviceRow = namedInsert<NewDevice>(
+  'devices',
+  [
+    'key',
+    'transport',
+    'kind',
+    'manufacturer',
+    'model',
+    'serial_number',
+    'name',
+    'first_seen_ms',
+    'last_seen_ms',
+  ],
+  `ON CONFLICT (key) DO UPDATE SET
+     manufacturer = coalesce(excluded.manufacturer, manufacturer),
+     model = coalesce(excluded.model, model),
+     serial_number = coalesce(excluded.serial_number, serial_number),
+     name = coalesce(excluded.name, name),
+     last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)`,
+);
+
 /** Inserts the device or refreshes what the device told us about itself; returns its row. */
 export function upsertDevice(store: Store, info: DeviceInfo, seenMs: number): DeviceRow {
-  store
-    .prepare(
-      `INSERT INTO devices (key, transport, kind, manufacturer, model, serial_number, name, first_seen_ms, last_seen_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET
-         manufacturer = coalesce(excluded.manufacturer, manufacturer),
-         model = coalesce(excluded.model, model),
-         serial_number = coalesce(excluded.serial_number, serial_number),
-         name = coalesce(excluded.name, name),
-         last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)`,
-    )
-    .run(
-      info.key,
-      info.transport,
-      info.kind,
-      info.manufacturer ?? null,
-      info.model ?? null,
-      info.serialNumber ?? null,
-      info.name ?? null,
-      seenMs,
-      seenMs,
-    );
+  upsertDeviceRow(store, {
+    key: info.key,
+    transport: info.transport,
+    kind: info.kind,
+    manufacturer: info.manufacturer ?? null,
+    model: info.model ?? null,
+    serial_number: info.serialNumber ?? null,
+    name: info.name ?? null,
+    first_seen_ms: seenMs,
+    last_seen_ms: seenMs,
+  });
   return getDevice(store, info.key)!;
 }
 
@@ -94,28 +107,23 @@ export function listSessions(store: Store, deviceId: number): SessionRow[] {
 
 export type NewSession = Omit<SessionRow, 'id'>;
 
+const insertSessionRow = namedInsert<NewSession>('device_sessions', [
+  'device_id',
+  'started_at',
+  'expires_at',
+  'interval_s',
+  'lower_limit',
+  'upper_limit',
+  'unit',
+  'calibration_state',
+  'calibration_time',
+  'device_fhir_id',
+  'metric_fhir_id',
+  'serial_number',
+]);
+
 export function insertSession(store: Store, s: NewSession): SessionRow {
-  const info = store
-    .prepare(
-      `INSERT INTO device_sessions (device_id, started_at, expires_at, interval_s, lower_limit, upper_limit, unit,
-         calibration_state, calibration_time, device_fhir_id, metric_fhir_id, serial_number)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      s.device_id,
-      s.started_at,
-      s.expires_at,
-      s.interval_s,
-      s.lower_limit,
-      s.upper_limit,
-      s.unit,
-      s.calibration_state,
-      s.calibration_time,
-      s.device_fhir_id,
-      s.metric_fhir_id,
-      s.serial_number,
-    );
-  return { ...s, id: Number(info.lastInsertRowid) };
+  return { ...s, id: Number(insertSessionRow(store, s).lastInsertRowid) };
 }
 
 export function updateSessionCalibration(store: Store, id: number, state: string, time: string | null): void {

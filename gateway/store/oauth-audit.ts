@@ -1,4 +1,5 @@
 // Rows of the privacy audit trail. The hash chain itself is computed in server/audit/privacy-trail.ts.
+import { namedInsert } from './insert-row.ts';
 import { boundLimit, type Store } from './store.ts';
 
 export interface PrivacyAuditRow {
@@ -18,24 +19,25 @@ export function lastPrivacyAuditRow(store: Store): PrivacyAuditRow | undefined {
   return store.prepare<PrivacyAuditRow>('SELECT * FROM privacy_audit ORDER BY seq DESC LIMIT 1').get();
 }
 
+/** The fields an entry's hash covers, in the fixed order of its canonical form (server/audit/privacy-trail.ts). */
+export const PRIVACY_AUDIT_HASHED = [
+  'at_ms',
+  'event',
+  'outcome',
+  'patient_ref',
+  'pairing_id',
+  'client_id',
+  'reason',
+] as const satisfies readonly (keyof PrivacyAuditRow)[];
+
+const insertRow = namedInsert<Omit<PrivacyAuditRow, 'seq'>>('privacy_audit', [
+  ...PRIVACY_AUDIT_HASHED,
+  'prev_hash',
+  'hash',
+]);
+
 export function insertPrivacyAuditRow(store: Store, row: Omit<PrivacyAuditRow, 'seq'>): number {
-  const info = store
-    .prepare(
-      `INSERT INTO privacy_audit (at_ms, event, outcome, patient_ref, pairing_id, client_id, reason, prev_hash,
-         hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      row.at_ms,
-      row.event,
-      row.outcome,
-      row.patient_ref,
-      row.pairing_id,
-      row.client_id,
-      row.reason,
-      row.prev_hash,
-      row.hash,
-    );
-  return Number(info.lastInsertRowid);
+  return Number(insertRow(store, row).lastInsertRowid);
 }
 
 export function privacyAuditRowsOfPatient(

@@ -1,15 +1,12 @@
 // Read-only queries for the operator status page, `hddt-gateway status` and /metrics. Nothing here touches
 // patient accounts: devices, readings, sessions and counts only.
+import type { DeviceRow } from './devices.ts';
 import type { Store } from './store.ts';
 
-export interface DeviceOverviewRow {
-  key: string;
-  transport: string;
-  kind: 'cgm' | 'bgm';
-  manufacturer: string | null;
-  model: string | null;
-  serial_number: string | null;
-  last_seen_ms: number;
+export interface DeviceOverviewRow extends Pick<
+  DeviceRow,
+  'key' | 'transport' | 'kind' | 'manufacturer' | 'model' | 'serial_number' | 'last_seen_ms'
+> {
   readings: number;
   last_effective_ms: number | null;
   last_value: number | null;

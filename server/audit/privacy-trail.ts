@@ -12,6 +12,7 @@ import {
   privacyAuditRowsAfter,
   privacyAuditRowsOfPairings,
   privacyAuditRowsOfPatient,
+  PRIVACY_AUDIT_HASHED,
   type PrivacyAuditRow,
 } from '../../gateway/store/oauth-audit.ts';
 
@@ -48,15 +49,7 @@ export function patientRef(store: Store, patientId: string): string {
 
 function entryHash(prevHash: string, row: Omit<PrivacyAuditRow, 'seq' | 'prev_hash' | 'hash'>): string {
   // Fixed field order: the canonical form never depends on object key order.
-  const canonical = JSON.stringify([
-    row.at_ms,
-    row.event,
-    row.outcome,
-    row.patient_ref,
-    row.pairing_id,
-    row.client_id,
-    row.reason,
-  ]);
+  const canonical = JSON.stringify(PRIVACY_AUDIT_HASHED.map((k) => row[k]));
   return createHash('sha256').update(prevHash).update('\n').update(canonical).digest('hex');
 }
 

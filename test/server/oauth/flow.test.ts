@@ -43,11 +43,13 @@ describe('pairing flow with oauth4webapi over mTLS', () => {
       'revocation_endpoint',
       'revocation_endpoint_auth_methods_supported',
       'scopes_supported',
+      'service_documentation',
       'tls_client_certificate_bound_access_tokens',
       'token_endpoint',
       'token_endpoint_auth_methods_supported',
     ]);
     assert.equal(as.issuer, h.url);
+    assert.equal(as.service_documentation, `${h.url}/service/docs`);
     assert.deepEqual(as.scopes_supported, ALL_SCOPES);
     assert.deepEqual(as.code_challenge_methods_supported, ['S256']);
     assert.deepEqual(as.token_endpoint_auth_methods_supported, ['tls_client_auth']);
