@@ -14,7 +14,9 @@ export class UsageError extends GatewayError {
 export function parseIsoTime(value: string, option: string): number {
   const ms = Date.parse(value);
   if (!/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/.test(value) || Number.isNaN(ms))
-    throw new UsageError(`${option} must be an ISO 8601 time with a zone (2026-01-31T08:00:00Z), got ${value}`);
+    throw new UsageError(
+      `${option} must be an ISO 8601 time with a zone (2026-01-31T08:00:00Z), got ${value}`,
+    );
   return ms;
 }
 

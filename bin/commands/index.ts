@@ -40,6 +40,8 @@ export const commands: Record<string, CommandEntry> = {
     description: 'simulate BLE glucose sensors from a scenario file on a virtual HCI controller; prints the pty for noble' },
   pair: { args: '', load: () => import('./pair.ts'),
     description: 'BLE devices the gateway reads: scan nearby ones, add, list, remove' },
+  ble: { args: '', load: () => import('./ble-capture.ts'),
+    description: 'BLE field tools: capture a device into a file the simulator replays' },
   maintenance: { args: '', load: () => import('./maintenance.ts'),
     description: 'Planned maintenance (HDDT §4.6): status feed and 503 answers' },
   status: { args: '[options]', load: () => import('./status.ts'),

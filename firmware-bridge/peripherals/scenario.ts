@@ -10,6 +10,8 @@ import { decodeGlucoseContext } from '../../drivers/codecs/glucose-context.ts';
 import { decodeGlucoseMeasurement } from '../../drivers/codecs/glucose-measurement.ts';
 import { parseHex } from '../../drivers/codecs/hex.ts';
 import { GatewayError } from '../../lib/errors.ts';
+import { CaptureError, looksLikeCapture, parseCapture } from '../../drivers/ble/capture-file.ts';
+import { scenarioFromCapture } from './capture-scenario.ts';
 import type { CgmSimulatorOptions } from './cgm-simulator.ts';
 import type { GlucoseMeterOptions } from './glucose-meter-simulator.ts';
 
@@ -182,8 +184,19 @@ function semanticProblems(s: Scenario): string[] {
   return problems;
 }
 
-/** Validates a parsed JSON document; throws ScenarioError listing every problem. */
+/** A capture file (`ble capture`, format "hddt-ble-capture/…") as the scenario that replays it. */
+function fromCapture(doc: unknown, source: string): Scenario {
+  try {
+    return scenarioFromCapture(parseCapture(doc, source), source);
+  } catch (e) {
+    if (!(e instanceof CaptureError)) throw e;
+    throw new ScenarioError(e.message.startsWith(source) ? e.message : `${source}: ${e.message}`, e.problems);
+  }
+}
+
+/** Validates a parsed JSON document (a scenario, or a capture to replay); throws ScenarioError listing every problem. */
 export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
+  if (looksLikeCapture(doc)) doc = fromCapture(doc, source);
   const validate = validator();
   if (!validate(doc)) {
     const problems = [...new Set((validate.errors ?? []).map((e) => describe(e, doc)))].filter(
