@@ -18,7 +18,7 @@ import type { Reading, SensorSession, Specimen } from '../../gateway/readings/re
 import { zoneOffsetMs } from '../serial/local-time.ts';
 import { cgmNotificationToReadings, type CgmRecordContext } from './cgm-records.ts';
 import { DeviceDriver, type DeviceIdentity, type DriverDeps } from './device-driver.ts';
-import { systemHubClock, TRUSTED_HUB_CLOCK } from './hub-clock.ts';
+import { systemHubClock, TRUSTED_HUB_CLOCK } from '../../lib/hub-clock.ts';
 import { RacpClient, reportFrom } from './racp-client.ts';
 import type { GattLink } from './transport.ts';
 import { specimenOf } from './specimen.ts';

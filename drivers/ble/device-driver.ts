@@ -9,7 +9,7 @@ import type { BleConfig } from '../../config/types.ts';
 import type { Refusal } from './cgm-records.ts';
 import { NeedsBondError } from './paced-racp.ts';
 import { ReadingSink } from './reading-sink.ts';
-import type { HubClock } from './hub-clock.ts';
+import type { HubClock } from '../../lib/hub-clock.ts';
 import type { MeterMemory } from './meter-memory.ts';
 import type { RejectionCounters } from './rejections.ts';
 import { CHAR, SERVICE } from './uuids.ts';

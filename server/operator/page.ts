@@ -90,6 +90,14 @@ function syncSection(s: StatusSnapshot): string {
 </dl></section>`;
 }
 
+function hubClockText(s: StatusSnapshot): string {
+  const c = s.hubClock;
+  if (!c) return '<span class="muted">not checked</span>';
+  if (c.synchronized) return `<span class="ok">synchronized</span> (${e(c.source)})`;
+  const why = c.detail ? `: ${e(c.detail)}` : '';
+  return `<span class="bad">not synchronized</span> (${e(c.source)}${why}) · purge by age and CGM session start times are held back`;
+}
+
 function eventsSection(s: StatusSnapshot): string {
   const rows = s.recentEvents.length
     ? s.recentEvents
@@ -134,6 +142,7 @@ export function renderStatusPage(
 <section id="overview"><h2>Overview</h2><dl>
 <dt>parts</dt><dd>${parts}</dd>
 <dt>database</dt><dd>${e(s.store.file)} · ${e(formatBytes(s.store.bytes))} (WAL ${e(formatBytes(s.store.walBytes))})</dd>
+<dt>hub clock</dt><dd id="hub-clock">${hubClockText(s)}</dd>
 <dt>pairings</dt><dd id="pairings">${e(s.pairings.active)} active (${e(s.pairings.total)} in total)</dd>
 <dt>generated</dt><dd>${e(s.generatedAt)}</dd>
 </dl></section>

@@ -3,6 +3,7 @@
 // One instance per process (`operatorProbes`); tests make their own.
 import type { BleCentral } from '../../drivers/ble/central.ts';
 import type { Publisher } from '../../gateway/sync/publisher.ts';
+import type { HubClockState } from '../../lib/hub-clock.ts';
 
 export interface RecentEvent {
   atMs: number;
@@ -42,6 +43,8 @@ export class OperatorProbes {
   /** Names of parts that reported they run (the operator component marks the gateway started). */
   readonly started = new Set<string>();
   readonly processStartMs = Date.now();
+  /** The hub clock as the retention job last saw it (null: not checked yet). */
+  hubClock: HubClockState | null = null;
 
   /** For createBleComponent(onRunning): the central while it runs, null after it stopped. */
   readonly setBle = (central: BleCentral | null): void => {

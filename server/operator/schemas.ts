@@ -79,6 +79,7 @@ export const STATUS_SNAPSHOT = object({
     alarm: object({ active: { type: 'boolean' }, reason: nullableText }),
   }),
   pairings: object({ active: { type: 'number' }, total: { type: 'number' } }),
+  hubClock: object({ synchronized: { type: 'boolean' }, source: text, detail: nullableText }, true),
   recentEvents: {
     type: 'array',
     items: object({ at: text, level: text, component: nullableText, message: text }),

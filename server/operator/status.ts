@@ -73,6 +73,8 @@ export interface StatusSnapshot {
     alarm: { active: boolean; reason: string | null };
   };
   pairings: { active: number; total: number };
+  /** The hub clock as the retention job last saw it; null: not checked (or not the live gateway). */
+  hubClock: { synchronized: boolean; source: string; detail: string | null } | null;
   recentEvents: Array<{ at: string; level: string; component: string | null; message: string }>;
   glucose: {
     last24h: { cgmSamples: number; meterReadings: number };
@@ -243,6 +245,13 @@ export function collectStatus(source: StatusSource, nowMs: number, charts?: Gluc
     devices,
     sync: syncView(source, nowMs),
     pairings: pairingCounts(store, nowMs),
+    hubClock: probes?.hubClock
+      ? {
+          synchronized: probes.hubClock.synchronized,
+          source: probes.hubClock.source,
+          detail: probes.hubClock.detail ?? null,
+        }
+      : null,
     recentEvents: (probes?.events.list() ?? []).map((e) => ({
       at: new Date(e.atMs).toISOString(),
       level: e.level,

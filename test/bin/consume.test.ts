@@ -97,6 +97,8 @@ test('consume --serve: the HDDT server answers with what the consumer stored', a
     dataDir,
     log: { level: 'warn' as const },
     operator: { enabled: false },
+    // this machine runs no time daemon the gateway can ask; the purge below needs a clock it may trust
+    ble: { hubClock: 'trusted' as const },
     server: {
       host: '127.0.0.1',
       port,

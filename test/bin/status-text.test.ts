@@ -53,6 +53,7 @@ const snapshot: StatusSnapshot = {
     alarm: { active: true, reason: 'backlog older than 1 h' },
   },
   pairings: { active: 2, total: 5 },
+  hubClock: null,
   recentEvents: [{ at: '2026-12-07T09:59:00.000Z', level: 'warn', component: 'ble', message: 'link lost' }],
   glucose: {
     last24h: { cgmSamples: 288, meterReadings: 4 },

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { systemHubClock, type CommandRunner } from '../../../drivers/ble/hub-clock.ts';
+import { systemHubClock, type CommandRunner } from '../../../lib/hub-clock.ts';
 import { CgmSimulator, GlucoseMeterSimulator } from '../../../firmware-bridge/peripherals/index.ts';
 import type { GlucoseMeterOptions } from '../../../firmware-bridge/peripherals/index.ts';
 import { listReadings } from '../../../gateway/store/readings.ts';

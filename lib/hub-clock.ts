@@ -1,6 +1,7 @@
 // Is the hub's own clock right? A Pi has no battery-backed clock: after a power cut it starts at its last saved
-// time until NTP answers. Writing that time into a CGM's Session Start Time would misplace a whole sensor session,
-// so the CGM driver asks here first (ble.hubClock "check"; "trusted" skips the question). Sources, in order:
+// time until NTP answers, or at a wrong one. Writing that time into a CGM's Session Start Time would misplace a
+// whole sensor session, and a clock ahead would purge readings still inside their period, so the CGM driver and
+// the retention job ask here first (ble.hubClock "check"; "trusted" skips the question). Sources, in order:
 // systemd-timesyncd's flag file, `timedatectl show -p NTPSynchronized`, chrony's `chronyc tracking` leap status.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -73,3 +74,8 @@ export function systemHubClock(o: SystemClockOptions = {}): HubClock {
 export const TRUSTED_HUB_CLOCK: HubClock = {
   state: () => Promise.resolve({ synchronized: true, source: 'trusted' }),
 };
+
+/** The hub clock the configuration asks for: the time daemons' word, or the operator's ("trusted"). */
+export function configuredHubClock(setting: 'check' | 'trusted'): HubClock {
+  return setting === 'trusted' ? TRUSTED_HUB_CLOCK : systemHubClock();
+}
