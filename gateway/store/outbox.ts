@@ -5,23 +5,32 @@
 import type { ResourceRow } from './resources.ts';
 import { boundLimit, type Store } from './store.ts';
 
-export interface OutboxRow {
+type Nullable<T> = { [K in keyof T]: T[K] | null };
+
+/** A resource entry's copy of the resource row's columns (null on an assignment entry). */
+type ResourceColumns = Nullable<
+  Pick<
+    ResourceRow,
+    | 'version'
+    | 'last_updated_ms'
+    | 'code'
+    | 'effective_start_ms'
+    | 'effective_end_ms'
+    | 'value'
+    | 'unit'
+    | 'ref'
+    | 'status'
+    | 'json'
+  >
+>;
+
+export interface OutboxRow extends ResourceColumns {
   seq: number;
   created_ms: number;
   kind: 'resource' | 'assignment';
   device_key: string;
   res_type: string | null;
   res_id: string | null;
-  version: number | null;
-  last_updated_ms: number | null;
-  code: string | null;
-  effective_start_ms: number | null;
-  effective_end_ms: number | null;
-  value: number | null;
-  unit: string | null;
-  ref: string | null;
-  status: string | null;
-  json: string | null;
   patient: string | null;
   at_ms: number | null;
   /** An assignment's period: from, and until (null while open). */

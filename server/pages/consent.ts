@@ -32,6 +32,21 @@ async function txClient(
   return undefined;
 }
 
+/** The logged-in patient's transaction and its DiGA; otherwise the answer (login, expired, error) is sent. */
+async function openConsent(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  tx: string | undefined,
+): Promise<{ patientId: string; row: TransactionRow; entry: DirectoryEntry } | FastifyReply> {
+  const session = authenticated(req);
+  if (!session) return toLogin(reply, tx);
+  const row = loadTx(req, session, tx);
+  if (!row) return txExpired(reply);
+  const entry = await txClient(req, reply, row);
+  if (!entry) return reply;
+  return { patientId: session.patient_id!, row, entry };
+}
+
 function redirectToClient(reply: FastifyReply, row: TransactionRow, params: Record<string, string>) {
   const url = new URL(row.redirect_uri);
   for (const [k, v] of Object.entries(params)) url.searchParams.append(k, v);
@@ -43,12 +58,9 @@ const mivsOf = (scopes: string[]) => scopes.map(mivOfScope).filter((m): m is Miv
 
 export async function consentForm(req: FastifyRequest<{ Querystring: TxQuery }>, reply: FastifyReply) {
   const { tx } = req.query;
-  const session = authenticated(req);
-  if (!session) return toLogin(reply, tx);
-  const row = loadTx(req, session, tx);
-  if (!row) return txExpired(reply);
-  const entry = await txClient(req, reply, row);
-  if (!entry) return reply;
+  const open = await openConsent(req, reply, tx);
+  if (!('row' in open)) return open;
+  const { row, entry } = open;
   const csrf = reply.generateCsrf();
   // The consent form posts here and is answered with a redirect to the DiGA: allow that origin.
   reply.header(
@@ -67,13 +79,9 @@ export async function consentForm(req: FastifyRequest<{ Querystring: TxQuery }>,
 export async function consentSubmit(req: FastifyRequest<{ Body: ConsentForm }>, reply: FastifyReply) {
   const { services } = req.server;
   const { tx, miv = [], decision } = req.body;
-  const session = authenticated(req);
-  if (!session) return toLogin(reply, tx);
-  const row = loadTx(req, session, tx);
-  if (!row) return txExpired(reply);
-  const entry = await txClient(req, reply, row);
-  if (!entry) return reply;
-  const patientId = session.patient_id!;
+  const open = await openConsent(req, reply, tx);
+  if (!('row' in open)) return open;
+  const { patientId, row, entry } = open;
   const t = nowMs(req);
   if (!finishTransaction(services.store, row.id_hash, t)) return txExpired(reply);
   const requested = parseScope(row.scope) ?? [];
