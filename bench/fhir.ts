@@ -11,8 +11,6 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
-import { pino } from 'pino';
-import { loadConfig } from '../config/load.ts';
 import { bgSeries, cgmSeries } from '../firmware-bridge/synthetic-readings.ts';
 import { ingest } from '../gateway/ingest/pipeline.ts';
 import type { Reading } from '../gateway/readings/reading.ts';
@@ -20,15 +18,13 @@ import { activateGrant, getGrant } from '../gateway/store/oauth-grants.ts';
 import { addPatient, assignDevice } from '../gateway/store/patients.ts';
 import { listResources, writeResourceRow } from '../gateway/store/resources.ts';
 import { openStore, type Store } from '../gateway/store/store.ts';
-import { buildServer } from '../server/app.ts';
 import type { ServerServices } from '../server/services.ts';
 import { ManualClock } from '../server/clock.ts';
-import { generateDevCertificates } from '../server/dev-certs.ts';
 import { tlsServerOptions } from '../server/shared/tls.ts';
 import { authorize } from '../server/oauth/pairing.ts';
 import { DEVICE_METRIC_SCOPE, DEVICE_SCOPE, MIV_SCOPE } from '../server/oauth/scopes.ts';
 import { issueAccessToken } from '../server/oauth/tokens.ts';
-import { createServices } from '../server/start.ts';
+import { startBenchServer } from './rigs/server.ts';
 
 const DAY = 86_400_000;
 
@@ -212,44 +208,19 @@ export async function run(args: string[] = []): Promise<object> {
     const t0 = Date.now();
     const { start, patients } = fill(store, 30, end);
     const ingestMs = Date.now() - t0;
-    // Client certificates are checked for validity against the server clock (`end`).
-    const clientsValidFrom = new Date(end.getTime() - 60_000);
-    const certs = await generateDevCertificates({
-      outDir: path.join(dir, 'certs'),
-      clients: 1,
-      clientsValidFrom,
-    });
-    const config = loadConfig({
-      env: {},
-      overrides: {
-        dataDir: dir,
-        server: {
-          enabled: true,
-          issuer: 'https://localhost',
-          directory: { source: certs.directoryFile, cacheSeconds: 14_400 },
-          rateLimit: { max: 10_000_000, windowMs: 1000 },
-          fhir: {
-            rateLimit: {
-              perClient: { max: 0, windowSeconds: 60 },
-              perPairing: { max: 0, windowSeconds: 60 },
-            },
-          },
+    const { certs, services, app, url } = await startBenchServer({
+      dir,
+      store,
+      clock: new ManualClock(end),
+      // client certificates are checked for validity against the server clock (`end`)
+      clientsValidFrom: new Date(end.getTime() - 60_000),
+      server: {
+        rateLimit: { max: 10_000_000, windowMs: 1000 },
+        fhir: {
+          rateLimit: { perClient: { max: 0, windowSeconds: 60 }, perPairing: { max: 0, windowSeconds: 60 } },
         },
       },
     });
-    const clock = new ManualClock(end);
-    const services = await createServices(config, {
-      store,
-      clock,
-      logger: pino({ level: 'silent' }),
-      keysDir: path.join(dir, 'keys'),
-    });
-    const app = await buildServer(services, { tls: { cert: certs.serverCertPem, key: certs.serverKeyPem } });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const port = (app.server.address() as { port: number }).port;
-    const url = `https://localhost:${port}`;
-    // links are made of the configured issuer, not the Host header: point it at the port we got
-    config.server.issuer = url;
     const client = certs.clients[0];
     // A long-lived token for the run (the server checks exp against its manual clock).
     const token = await pairAndIssueToken(services, patients[0], client, end.getTime());

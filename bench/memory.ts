@@ -75,6 +75,30 @@ async function fillAndAuthorize(rig: Rig) {
   }
 }
 
+/** The load's paths: every search page of the store's Observations, each followed by ten reads from it. */
+async function loadPaths(
+  rig: Awaited<ReturnType<typeof startRig>>,
+  headers: Record<string, string>,
+  since: string,
+  tls: { cert: string; key: string },
+): Promise<{ pages: string[]; reads: string[]; paths: string[] }> {
+  const pages: string[] = [];
+  const reads: string[] = [];
+  for (let next: string | undefined = `${rig.url}/fhir/Observation?date=ge${since}&_count=100`; next;) {
+    const u = new URL(next);
+    pages.push(u.pathname + u.search);
+    const b = await fetchJson(next, headers, { ...tls, ca: rig.certs.caCertPem });
+    for (const e of (b.entry ?? []) as Array<{ resource: { id: string } }>)
+      reads.push(`/fhir/Observation/${e.resource.id}`);
+    next = ((b.link ?? []) as Array<{ relation: string; url: string }>).find(
+      (l) => l.relation === 'next',
+    )?.url;
+  }
+  if (reads.length === 0)
+    throw new Error('the FHIR walk found no Observations: the token or the fill is wrong');
+  return { pages, reads, paths: pages.flatMap((p, i) => [p, ...reads.slice(i * 10, i * 10 + 10)]) };
+}
+
 export async function run(args: string[] = []): Promise<object> {
   const loadSeconds = arg(args, 'load-seconds', 180);
   const idleSeconds = arg(args, 'idle-seconds', 20);
@@ -99,21 +123,7 @@ export async function run(args: string[] = []): Promise<object> {
       const idle = await sample(pid, idleSeconds);
 
       const headers = { authorization: `Bearer ${token}`, accept: 'application/fhir+json' };
-      const pages: string[] = [];
-      const reads: string[] = [];
-      for (let next: string | undefined = `${rig.url}/fhir/Observation?date=ge${since}&_count=100`; next;) {
-        const u = new URL(next);
-        pages.push(u.pathname + u.search);
-        const b = await fetchJson(next, headers, { ...tls, ca: rig.certs.caCertPem });
-        for (const e of (b.entry ?? []) as Array<{ resource: { id: string } }>)
-          reads.push(`/fhir/Observation/${e.resource.id}`);
-        next = ((b.link ?? []) as Array<{ relation: string; url: string }>).find(
-          (l) => l.relation === 'next',
-        )?.url;
-      }
-      if (reads.length === 0)
-        throw new Error('the FHIR walk found no Observations: the token or the fill is wrong');
-      const paths = pages.flatMap((p, i) => [p, ...reads.slice(i * 10, i * 10 + 10)]);
+      const { pages, reads, paths } = await loadPaths(rig, headers, since, tls);
       let result: Awaited<ReturnType<typeof cannon>> | undefined;
       const load = await sample(
         pid,

@@ -10,14 +10,10 @@ import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import fastifyFormbody from '@fastify/formbody';
-import { pino } from 'pino';
-import { loadConfig } from '../config/load.ts';
 import { openStore } from '../gateway/store/store.ts';
-import { buildServer } from '../server/app.ts';
-import { generateDevCertificates } from '../server/dev-certs.ts';
 import { tlsServerOptions } from '../server/shared/tls.ts';
 import { issueTestTokens } from './rigs/tokens.ts';
-import { createServices } from '../server/start.ts';
+import { startBenchServer } from './rigs/server.ts';
 
 function arg(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);
@@ -82,28 +78,12 @@ export async function run(args: string[] = []): Promise<object> {
   const workers = arg(args, 'workers', 8);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hddt-bench-token-'));
   try {
-    const certs = await generateDevCertificates({ outDir: path.join(dir, 'certs'), clients: 1 });
-    const client = certs.clients[0]!;
-    const config = loadConfig({
-      env: {},
-      overrides: {
-        dataDir: dir,
-        server: {
-          enabled: true,
-          issuer: 'https://localhost',
-          directory: { source: certs.directoryFile },
-          rateLimit: { max: 1_000_000, windowMs: 1000 },
-        },
-      },
-    });
-    const services = await createServices(config, {
+    const { certs, services, app, url } = await startBenchServer({
+      dir,
       store: openStore({ path: path.join(dir, 'hddt.sqlite') }),
-      logger: pino({ level: 'silent' }),
+      server: { rateLimit: { max: 1_000_000, windowMs: 1000 } },
     });
-    const app = await buildServer(services, { tls: { cert: certs.serverCertPem, key: certs.serverKeyPem } });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const url = `https://localhost:${(app.server.address() as AddressInfo).port}`;
-    config.server.issuer = url;
+    const client = certs.clients[0]!;
 
     const ceilingApp = Fastify({
       https: tlsServerOptions({ cert: certs.serverCertPem, key: certs.serverKeyPem }),

@@ -99,7 +99,8 @@ async function feedChecks(ctx: KitContext, url: string, given: boolean): Promise
     );
     if (planned.length === 0) skip('no planned (announced, non-security) maintenance in the feed');
     const late = planned.filter(
-      (w) => businessDaysBetween(Date.parse(String(w.announced)), Date.parse(String(w.start))) <
+      (w) =>
+        businessDaysBetween(Date.parse(String(w.announced)), Date.parse(String(w.start))) <
         MAINTENANCE_NOTICE_BUSINESS_DAYS,
     );
     expect(late.length === 0, `${late.length} announced less than 5 business days ahead`);

@@ -19,6 +19,9 @@ export async function serviceRoutes(app: FastifyInstance): Promise<void> {
     return reply.header('cache-control', 'no-cache').type('application/json; charset=utf-8').send(feed);
   });
   app.get('/service/docs', { schema: NO_INPUT }, async (_req, reply) =>
-    reply.header('cache-control', 'max-age=300').type('text/html; charset=utf-8').send(serviceDocsPage(feedUrls(app))),
+    reply
+      .header('cache-control', 'max-age=300')
+      .type('text/html; charset=utf-8')
+      .send(serviceDocsPage(feedUrls(app))),
   );
 }
