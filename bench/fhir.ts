@@ -193,14 +193,120 @@ export async function fetchJson(
   });
 }
 
+/** What every load run of one bench invocation shares. */
+interface LoadSettings {
+  url: string;
+  headers: Record<string, string>;
+  tls: { cert: string; key: string };
+  ca: string;
+  duration: number;
+  connections: number;
+  inProcess: boolean;
+  profileDir: string | undefined;
+}
+
+/** The page URLs of a full walk from `first` to the last page, and the ids found on the way. */
+async function walk(l: LoadSettings, first: string) {
+  const pages: string[] = [];
+  let next: string | undefined = `${l.url}${first}`;
+  const ids: string[] = [];
+  let firstBody: Record<string, unknown> | undefined;
+  while (next) {
+    pages.push(new URL(next).pathname + new URL(next).search);
+    const b = await fetchJson(next, l.headers, { ...l.tls, ca: l.ca });
+    firstBody ??= b;
+    const entries = (b.entry ?? []) as Array<{ resource: { id: string } }>;
+    ids.push(...entries.map((e) => e.resource.id));
+    next = ((b.link ?? []) as Array<{ relation: string; url: string }>).find(
+      (k) => k.relation === 'next',
+    )?.url;
+  }
+  return { pages, ids, firstBody: firstBody! };
+}
+
+const load = (l: LoadSettings, label: string, paths: string[], url = l.url) =>
+  profiled(l.profileDir, label, () =>
+    cannon(url, paths, l.headers, l.tls, l.duration, l.connections, l.inProcess),
+  );
+
+/** Ceiling: the same TLS profile, a fixed 100-entry Bundle, no database, no auth. */
+async function measureCeiling(
+  l: LoadSettings,
+  certs: { serverCertPem: string; serverKeyPem: string },
+  fixed: string,
+): Promise<Scenario> {
+  const ceilingApp = Fastify({
+    https: tlsServerOptions({ cert: certs.serverCertPem, key: certs.serverKeyPem }),
+  });
+  ceilingApp.get('/fhir/Observation', async (_req, reply) =>
+    reply.type('application/fhir+json; fhirVersion=4.0; charset=utf-8').send(fixed),
+  );
+  await ceilingApp.listen({ host: '127.0.0.1', port: 0 });
+  const ceilingPort = (ceilingApp.server.address() as { port: number }).port;
+  try {
+    return await load(l, 'ceiling', ['/fhir/Observation'], `https://localhost:${ceilingPort}`);
+  } finally {
+    await ceilingApp.close();
+  }
+}
+
+type Measured = Record<'pageSearch' | 'readById' | 'includeSearch', Scenario>;
+
+function targets(days30: Measured, longHistory: Measured, ceiling: Scenario) {
+  const growth = (a: Scenario, b: Scenario) => Math.round((b.p50Ms / Math.max(a.p50Ms, 0.001)) * 100) / 100;
+  const p99Growth = (a: Scenario, b: Scenario) =>
+    Math.round((b.p99Ms / Math.max(a.p99Ms, 0.001)) * 100) / 100;
+  return {
+    ratioPageSearchToCeiling:
+      Math.round((days30.pageSearch.reqPerSec / Math.max(ceiling.reqPerSec, 1)) * 100) / 100,
+    latencyGrowth: {
+      pageSearchP50: growth(days30.pageSearch, longHistory.pageSearch),
+      pageSearchP99: p99Growth(days30.pageSearch, longHistory.pageSearch),
+      readByIdP50: growth(days30.readById, longHistory.readById),
+      includeSearchP50: growth(days30.includeSearch, longHistory.includeSearch),
+    },
+    targets: {
+      pageSearchReqPerSec: { target: 2000, met: days30.pageSearch.reqPerSec >= 2000 },
+      pageSearchP99Ms: { target: 50, met: days30.pageSearch.p99Ms < 50 },
+      ratio: { target: 0.3, met: days30.pageSearch.reqPerSec / Math.max(ceiling.reqPerSec, 1) >= 0.3 },
+      growth: {
+        target: 1.5,
+        met: longHistory.pageSearch.p50Ms <= 1.5 * Math.max(days30.pageSearch.p50Ms, 1),
+      },
+    },
+  };
+}
+
+async function startServer(dir: string, store: Store, end: Date) {
+  return startBenchServer({
+    dir,
+    store,
+    clock: new ManualClock(end),
+    // client certificates are checked for validity against the server clock (`end`)
+    clientsValidFrom: new Date(end.getTime() - 60_000),
+    server: {
+      rateLimit: { max: 10_000_000, windowMs: 1000 },
+      fhir: {
+        rateLimit: { perClient: { max: 0, windowSeconds: 60 }, perPairing: { max: 0, windowSeconds: 60 } },
+      },
+    },
+  });
+}
+
+/** The two searches' pages and the ids to read, walked once before measuring. */
+async function walkSearches(l: LoadSettings, since: string) {
+  const pageSearch = await walk(l, `/fhir/Observation?date=ge${since}&_count=100`);
+  const includeSearch = await walk(
+    l,
+    `/fhir/Observation?date=ge${since}&_count=100&_include=Observation:device&_include:iterate=DeviceMetric:source`,
+  );
+  return { pageSearch, includeSearch, reads: pageSearch.ids.map((id) => `/fhir/Observation/${id}`) };
+}
+
 export async function run(args: string[] = []): Promise<object> {
-  const duration = arg(args, 'duration', 10);
   const warmup = arg(args, 'warmup', 2);
-  const connections = arg(args, 'connections', 20);
   const years = arg(args, 'years', 2);
-  const inProcess = args.includes('--in-process');
   const profileIdx = args.indexOf('--profile');
-  const profileDir = profileIdx >= 0 ? args[profileIdx + 1] : undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hddt-bench-fhir-'));
   try {
     const end = new Date('2025-11-01T00:00:00Z');
@@ -208,92 +314,36 @@ export async function run(args: string[] = []): Promise<object> {
     const t0 = Date.now();
     const { start, patients } = fill(store, 30, end);
     const ingestMs = Date.now() - t0;
-    const { certs, services, app, url } = await startBenchServer({
-      dir,
-      store,
-      clock: new ManualClock(end),
-      // client certificates are checked for validity against the server clock (`end`)
-      clientsValidFrom: new Date(end.getTime() - 60_000),
-      server: {
-        rateLimit: { max: 10_000_000, windowMs: 1000 },
-        fhir: {
-          rateLimit: { perClient: { max: 0, windowSeconds: 60 }, perPairing: { max: 0, windowSeconds: 60 } },
-        },
-      },
-    });
+    const { certs, services, app, url } = await startServer(dir, store, end);
     const client = certs.clients[0];
     // A long-lived token for the run (the server checks exp against its manual clock).
     const token = await pairAndIssueToken(services, patients[0], client, end.getTime());
-    const headers = { authorization: `Bearer ${token}`, accept: 'application/fhir+json' };
-    const tls = { cert: client.certPem, key: client.keyPem };
-
-    // Collect the page URLs of a full walk, and the ids to read.
-    const walk = async (first: string) => {
-      const pages: string[] = [];
-      let next: string | undefined = `${url}${first}`;
-      const ids: string[] = [];
-      let firstBody: Record<string, unknown> | undefined;
-      while (next) {
-        pages.push(new URL(next).pathname + new URL(next).search);
-        const b = await fetchJson(next, headers, { ...tls, ca: certs.caCertPem });
-        firstBody ??= b;
-        const entries = (b.entry ?? []) as Array<{ resource: { id: string } }>;
-        ids.push(...entries.map((e) => e.resource.id));
-        next = ((b.link ?? []) as Array<{ relation: string; url: string }>).find(
-          (l) => l.relation === 'next',
-        )?.url;
-      }
-      return { pages, ids, firstBody: firstBody! };
+    const l: LoadSettings = {
+      url,
+      headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json' },
+      tls: { cert: client.certPem, key: client.keyPem },
+      ca: certs.caCertPem,
+      duration: arg(args, 'duration', 10),
+      connections: arg(args, 'connections', 20),
+      inProcess: args.includes('--in-process'),
+      profileDir: profileIdx >= 0 ? args[profileIdx + 1] : undefined,
     };
-    const since = start.toISOString();
-    const pageSearch = await walk(`/fhir/Observation?date=ge${since}&_count=100`);
-    const includeSearch = await walk(
-      `/fhir/Observation?date=ge${since}&_count=100&_include=Observation:device&_include:iterate=DeviceMetric:source`,
-    );
-    const reads = pageSearch.ids.map((id) => `/fhir/Observation/${id}`);
-
-    const measure = async (label: string) => ({
-      pageSearch: await profiled(profileDir, `${label}-page-search`, () =>
-        cannon(url, pageSearch.pages, headers, tls, duration, connections, inProcess),
-      ),
-      readById: await profiled(profileDir, `${label}-read-by-id`, () =>
-        cannon(url, reads, headers, tls, duration, connections, inProcess),
-      ),
-      includeSearch: await profiled(profileDir, `${label}-include-search`, () =>
-        cannon(url, includeSearch.pages, headers, tls, duration, connections, inProcess),
-      ),
+    const { pageSearch, includeSearch, reads } = await walkSearches(l, start.toISOString());
+    const measure = async (label: string): Promise<Measured> => ({
+      pageSearch: await load(l, `${label}-page-search`, pageSearch.pages),
+      readById: await load(l, `${label}-read-by-id`, reads),
+      includeSearch: await load(l, `${label}-include-search`, includeSearch.pages),
     });
     // Unmeasured warm-up of every scenario (JIT, first handshakes, statement and row caches), as the
     // ceiling and the two-year runs get by coming later: otherwise the first scenario pays for all of it.
     if (warmup > 0) {
       for (const paths of [pageSearch.pages, reads, includeSearch.pages])
-        await cannon(url, paths, headers, tls, warmup, connections, inProcess);
+        await cannon(url, paths, l.headers, l.tls, warmup, l.connections, l.inProcess);
     }
     const days30 = await measure('days30');
     const rss30 = process.memoryUsage().rss;
-
-    // Ceiling: the same TLS profile, a fixed 100-entry Bundle, no database, no auth.
     const fixed = JSON.stringify(pageSearch.firstBody);
-    const ceilingApp = Fastify({
-      https: tlsServerOptions({ cert: certs.serverCertPem, key: certs.serverKeyPem }),
-    });
-    ceilingApp.get('/fhir/Observation', async (_req, reply) =>
-      reply.type('application/fhir+json; fhirVersion=4.0; charset=utf-8').send(fixed),
-    );
-    await ceilingApp.listen({ host: '127.0.0.1', port: 0 });
-    const ceilingPort = (ceilingApp.server.address() as { port: number }).port;
-    const ceiling = await profiled(profileDir, 'ceiling', () =>
-      cannon(
-        `https://localhost:${ceilingPort}`,
-        ['/fhir/Observation'],
-        headers,
-        tls,
-        duration,
-        connections,
-        inProcess,
-      ),
-    );
-    await ceilingApp.close();
+    const ceiling = await measureCeiling(l, certs, fixed);
 
     // Two years: the same searches (same 30-day window) against a store holding 24 times the history.
     // No `PRAGMA optimize` after the growth: the gateway never runs ANALYZE (docs/conventions.md), so neither
@@ -303,10 +353,7 @@ export async function run(args: string[] = []): Promise<object> {
     const rssLong = process.memoryUsage().rss;
     await app.close();
     store.close();
-
-    const growth = (a: Scenario, b: Scenario) => Math.round((b.p50Ms / Math.max(a.p50Ms, 0.001)) * 100) / 100;
-    const p99Growth = (a: Scenario, b: Scenario) =>
-      Math.round((b.p99Ms / Math.max(a.p99Ms, 0.001)) * 100) / 100;
+    const { ratioPageSearchToCeiling, latencyGrowth, targets: met } = targets(days30, longHistory, ceiling);
     return {
       setup: {
         days: 30,
@@ -315,32 +362,18 @@ export async function run(args: string[] = []): Promise<object> {
         observationsPerPatient: pageSearch.ids.length,
         pages: pageSearch.pages.length,
         bundleBytes: fixed.length,
-        duration,
+        duration: l.duration,
         warmup,
-        connections,
-        loadGenerator: inProcess ? 'in the server process' : 'autocannon worker thread',
+        connections: l.connections,
+        loadGenerator: l.inProcess ? 'in the server process' : 'autocannon worker thread',
         cpus: os.cpus().length,
       },
       days30: { ...days30, rssMb: Math.round(rss30 / 1e6) },
       ceiling,
-      ratioPageSearchToCeiling:
-        Math.round((days30.pageSearch.reqPerSec / Math.max(ceiling.reqPerSec, 1)) * 100) / 100,
+      ratioPageSearchToCeiling,
       years: { years, observationsAdded: grown, ...longHistory, rssMb: Math.round(rssLong / 1e6) },
-      latencyGrowth: {
-        pageSearchP50: growth(days30.pageSearch, longHistory.pageSearch),
-        pageSearchP99: p99Growth(days30.pageSearch, longHistory.pageSearch),
-        readByIdP50: growth(days30.readById, longHistory.readById),
-        includeSearchP50: growth(days30.includeSearch, longHistory.includeSearch),
-      },
-      targets: {
-        pageSearchReqPerSec: { target: 2000, met: days30.pageSearch.reqPerSec >= 2000 },
-        pageSearchP99Ms: { target: 50, met: days30.pageSearch.p99Ms < 50 },
-        ratio: { target: 0.3, met: days30.pageSearch.reqPerSec / Math.max(ceiling.reqPerSec, 1) >= 0.3 },
-        growth: {
-          target: 1.5,
-          met: longHistory.pageSearch.p50Ms <= 1.5 * Math.max(days30.pageSearch.p50Ms, 1),
-        },
-      },
+      latencyGrowth,
+      targets: met,
     };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

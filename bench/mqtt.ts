@@ -183,6 +183,70 @@ function median<T extends { ms: number }>(runs: T[]): T {
   return [...runs].sort((a, b) => a.ms - b.ms)[Math.floor(runs.length / 2)];
 }
 
+type Alternated = Awaited<ReturnType<typeof alternate>>;
+
+async function alternate(store: Store, url: string, format: PayloadFormat) {
+  // Both sides are short measurements (a fraction of a second) that a busy machine easily disturbs: a first
+  // pair warms up (its times are printed, not counted: the first drain after the fill reads a cold file),
+  // then each side runs RUNS times (default 7), alternating; the run with the median time counts, and each
+  // drain is also compared with the raw run right after it (same machine load), median of those ratios.
+  const drains: Awaited<ReturnType<typeof drain>>[] = [];
+  const raws: Awaited<ReturnType<typeof raw>>[] = [];
+  let list: Buffer[] = [];
+  let encodeMs = 0;
+  let warmup: { outbox: number; rawMqttJs: number } | undefined;
+  for (let i = 0; i <= RUNS; i++) {
+    const d = await drain(store, url, format);
+    resendAfter(store, 0);
+    const e0 = performance.now();
+    list = payloads(store, format);
+    encodeMs = performance.now() - e0;
+    const r = await raw(url, list, format, INFLIGHT);
+    if (i === 0) {
+      warmup = { outbox: +(d.ms / 1000).toFixed(3), rawMqttJs: +(r.ms / 1000).toFixed(3) };
+      continue;
+    }
+    drains.push(d);
+    raws.push(r);
+  }
+  return { drains, raws, list, encodeMs, warmup };
+}
+
+function formatFigures(a: Alternated, total: number, fillMs: number) {
+  const { drains, raws, list, encodeMs, warmup } = a;
+  const d = median(drains);
+  const r = median(raws);
+  const payloadBytes = list.reduce((n, b) => n + b.length, 0);
+  return {
+    outbox: {
+      seconds: +(d.ms / 1000).toFixed(3),
+      readingsPerSecond: Math.round(total / (d.ms / 1000)),
+      messagesPerSecond: Math.round(d.messages / (d.ms / 1000)),
+      messages: d.messages,
+      cpuSeconds: +(d.cpuMs / 1000).toFixed(3),
+    },
+    rawMqttJs: {
+      seconds: +(r.ms / 1000).toFixed(3),
+      readingsPerSecond: Math.round(total / (r.ms / 1000)),
+      messagesPerSecond: Math.round(list.length / (r.ms / 1000)),
+      cpuSeconds: +(r.cpuMs / 1000).toFixed(3),
+    },
+    ratio: +(r.ms / d.ms).toFixed(3),
+    pairedRatio: +medianOf(drains.map((x, i) => raws[i].ms / x.ms)).toFixed(3),
+    runsSeconds: {
+      warmup,
+      outbox: drains.map((x) => +(x.ms / 1000).toFixed(3)),
+      rawMqttJs: raws.map((x) => +(x.ms / 1000).toFixed(3)),
+    },
+    // Load-independent view: readings per CPU-second of this process (the broker's CPU not counted).
+    readingsPerCpuSecond: Math.round(total / (d.cpuMs / 1000)),
+    readAndEncodeSeconds: +(encodeMs / 1000).toFixed(3),
+    payloadBytesPerReading: +(payloadBytes / total).toFixed(1),
+    wireBytesPerReading: +(r.wireBytes / total).toFixed(1),
+    ingestWithOutboxMs: Math.round(fillMs),
+  };
+}
+
 export async function run(args: string[] = []): Promise<object> {
   // `hub`: a hub's real load (hubFill); else `readings` and the share of BG readings (one Observation each;
   // the rest are CGM samples, 60 per hourly chunk).
@@ -213,60 +277,8 @@ export async function run(args: string[] = []): Promise<object> {
       result.outboxEntries = outboxStats(store).entries;
       // A hub at rest: the fill's WAL checkpointed, so the first drain does not pay for it.
       store.db.pragma('wal_checkpoint(TRUNCATE)');
-      // Both sides are short measurements (a fraction of a second) that a busy machine easily disturbs: a first
-      // pair warms up (its times are printed, not counted: the first drain after the fill reads a cold file),
-      // then each side runs RUNS times (default 7), alternating; the run with the median time counts, and each
-      // drain is also compared with the raw run right after it (same machine load), median of those ratios.
-      const drains: Awaited<ReturnType<typeof drain>>[] = [];
-      const raws: Awaited<ReturnType<typeof raw>>[] = [];
-      let list: Buffer[] = [];
-      let encodeMs = 0;
-      let warmup: { outbox: number; rawMqttJs: number } | undefined;
-      for (let i = 0; i <= RUNS; i++) {
-        const d = await drain(store, broker.url, format);
-        resendAfter(store, 0);
-        const e0 = performance.now();
-        list = payloads(store, format);
-        encodeMs = performance.now() - e0;
-        const r = await raw(broker.url, list, format, INFLIGHT);
-        if (i === 0) {
-          warmup = { outbox: +(d.ms / 1000).toFixed(3), rawMqttJs: +(r.ms / 1000).toFixed(3) };
-          continue;
-        }
-        drains.push(d);
-        raws.push(r);
-      }
-      const d = median(drains);
-      const r = median(raws);
-      const payloadBytes = list.reduce((n, b) => n + b.length, 0);
-      result[format] = {
-        outbox: {
-          seconds: +(d.ms / 1000).toFixed(3),
-          readingsPerSecond: Math.round(total / (d.ms / 1000)),
-          messagesPerSecond: Math.round(d.messages / (d.ms / 1000)),
-          messages: d.messages,
-          cpuSeconds: +(d.cpuMs / 1000).toFixed(3),
-        },
-        rawMqttJs: {
-          seconds: +(r.ms / 1000).toFixed(3),
-          readingsPerSecond: Math.round(total / (r.ms / 1000)),
-          messagesPerSecond: Math.round(list.length / (r.ms / 1000)),
-          cpuSeconds: +(r.cpuMs / 1000).toFixed(3),
-        },
-        ratio: +(r.ms / d.ms).toFixed(3),
-        pairedRatio: +medianOf(drains.map((x, i) => raws[i].ms / x.ms)).toFixed(3),
-        runsSeconds: {
-          warmup,
-          outbox: drains.map((x) => +(x.ms / 1000).toFixed(3)),
-          rawMqttJs: raws.map((x) => +(x.ms / 1000).toFixed(3)),
-        },
-        // Load-independent view: readings per CPU-second of this process (the broker's CPU not counted).
-        readingsPerCpuSecond: Math.round(total / (d.cpuMs / 1000)),
-        readAndEncodeSeconds: +(encodeMs / 1000).toFixed(3),
-        payloadBytesPerReading: +(payloadBytes / total).toFixed(1),
-        wireBytesPerReading: +(r.wireBytes / total).toFixed(1),
-        ingestWithOutboxMs: Math.round(fillMs),
-      };
+      const { drains, raws, list, encodeMs, warmup } = await alternate(store, broker.url, format);
+      result[format] = formatFigures({ drains, raws, list, encodeMs, warmup }, total, fillMs);
       store.close();
     }
     result.readings = total;

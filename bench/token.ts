@@ -73,6 +73,28 @@ async function load(
   return { perSec: latencies.length / elapsed, latencies: latencies.sort((a, b) => a - b) };
 }
 
+/** The ceiling: the same TLS stack answering a fixed token response, no grant work. */
+async function startCeiling(certs: {
+  serverCertPem: string;
+  serverKeyPem: string;
+}): Promise<{ url: string; close: () => Promise<void> }> {
+  const ceilingApp = Fastify({
+    https: tlsServerOptions({ cert: certs.serverCertPem, key: certs.serverKeyPem }),
+  });
+  await ceilingApp.register(fastifyFormbody);
+  const fixed = {
+    access_token: 'x'.repeat(400),
+    token_type: 'Bearer',
+    expires_in: 300,
+    refresh_token: 'y'.repeat(43),
+  };
+  ceilingApp.post('/fixed', async (_req, reply) => reply.header('cache-control', 'no-store').send(fixed));
+  await ceilingApp.listen({ host: '127.0.0.1', port: 0 });
+  const url = `https://localhost:${(ceilingApp.server.address() as AddressInfo).port}/fixed`;
+
+  return { url, close: () => ceilingApp.close() };
+}
+
 export async function run(args: string[] = []): Promise<object> {
   const seconds = arg(args, 'seconds', 5);
   const workers = arg(args, 'workers', 8);
@@ -85,19 +107,7 @@ export async function run(args: string[] = []): Promise<object> {
     });
     const client = certs.clients[0]!;
 
-    const ceilingApp = Fastify({
-      https: tlsServerOptions({ cert: certs.serverCertPem, key: certs.serverKeyPem }),
-    });
-    await ceilingApp.register(fastifyFormbody);
-    const fixed = {
-      access_token: 'x'.repeat(400),
-      token_type: 'Bearer',
-      expires_in: 300,
-      refresh_token: 'y'.repeat(43),
-    };
-    ceilingApp.post('/fixed', async (_req, reply) => reply.header('cache-control', 'no-store').send(fixed));
-    await ceilingApp.listen({ host: '127.0.0.1', port: 0 });
-    const ceilingUrl = `https://localhost:${(ceilingApp.server.address() as AddressInfo).port}/fixed`;
+    const ceiling = await startCeiling(certs);
 
     const agent = new https.Agent({
       keepAlive: true,
@@ -129,18 +139,18 @@ export async function run(args: string[] = []): Promise<object> {
     };
     const ceilingBody = 'grant_type=refresh_token&client_id=x&refresh_token=y';
     const ceilingStep = () => async () => {
-      const r = await post(agent, ceilingUrl, ceilingBody);
+      const r = await post(agent, ceiling.url, ceilingBody);
       if (r.status !== 200) throw new Error(`ceiling failed: ${r.status}`);
     };
 
     await load(Math.min(1, seconds), workers, refreshStep); // warm-up (JIT, TLS sessions)
     await load(Math.min(1, seconds), workers, ceilingStep);
     const grants = await load(seconds, workers, refreshStep);
-    const ceiling = await load(seconds, workers, ceilingStep);
+    const ceilingLoad = await load(seconds, workers, ceilingStep);
 
     agent.destroy();
     await app.close();
-    await ceilingApp.close();
+    await ceiling.close();
     services.store.close();
     const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
     return {
@@ -151,9 +161,9 @@ export async function run(args: string[] = []): Promise<object> {
       grantsPerSec: round(grants.perSec, 1),
       p50Ms: round(percentile(grants.latencies, 50)),
       p99Ms: round(percentile(grants.latencies, 99)),
-      ceilingPerSec: round(ceiling.perSec, 1),
-      ceilingP50Ms: round(percentile(ceiling.latencies, 50)),
-      ratio: round(grants.perSec / ceiling.perSec, 3),
+      ceilingPerSec: round(ceilingLoad.perSec, 1),
+      ceilingP50Ms: round(percentile(ceilingLoad.latencies, 50)),
+      ratio: round(grants.perSec / ceilingLoad.perSec, 3),
     };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

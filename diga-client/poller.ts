@@ -76,6 +76,100 @@ function later(a: string | undefined, b: string | undefined): string | undefined
   return Date.parse(b) > Date.parse(a) ? b : a;
 }
 
+/** What one cycle counts and learns while it reads; the state it advances is the poller's. */
+class Cycle {
+  readonly report: PollReport = {
+    written: { cgm: 0, bg: 0, device: 0, deviceMetric: 0, other: 0 },
+    finalized: [],
+    backfilled: [],
+    openChunks: 0,
+    requests: 0,
+  };
+  /** Bundle.meta.lastUpdated of the cycle's first search: the next watermark. */
+  firstServerTime: string | undefined;
+
+  private readonly o: PollerOptions;
+  private readonly st: PollState;
+
+  constructor(o: PollerOptions, st: PollState) {
+    this.o = o;
+    this.st = st;
+  }
+
+  /** Writes a resource version unless already written; counts it by kind. */
+  take(r: FhirResource): boolean {
+    if (!this.o.sink.write(r)) return false;
+    const { written } = this.report;
+    if (r.resourceType === 'Observation') {
+      const miv = mivOfObservation(r as { code?: { coding?: Array<{ code?: string }> } });
+      if (miv === 'cgm') written.cgm++;
+      else if (miv === 'bloodGlucose') written.bg++;
+      else written.other++;
+    } else if (r.resourceType === 'Device') written.device++;
+    else if (r.resourceType === 'DeviceMetric') written.deviceMetric++;
+    else written.other++;
+    return true;
+  }
+
+  /** Moves the watermarks and the open chunks on by what an Observation says. */
+  observe(r: FhirResource): void {
+    if (r.resourceType !== 'Observation' || !r.id) return;
+    const { st } = this;
+    const miv = mivOfObservation(r as { code?: { coding?: Array<{ code?: string }> } });
+    if (miv === 'cgm') {
+      const end = periodEnd(r);
+      st.cgm.lastEnd = later(st.cgm.lastEnd, end);
+      if (r.status === 'preliminary' && end) st.cgm.preliminary[r.id] = end;
+      else if (st.cgm.preliminary[r.id] !== undefined) {
+        delete st.cgm.preliminary[r.id];
+        this.report.finalized.push(r.id);
+      }
+    } else if (miv === 'bloodGlucose') {
+      st.bg.lastDate = later(st.bg.lastDate, r.effectiveDateTime as string | undefined);
+    }
+  }
+
+  /** One Observation search to its last page, with the includes; `onNew` hears each version first written. */
+  async search(params: Array<[string, string]>, onNew?: (r: FhirResource) => void): Promise<void> {
+    const pages: Bundle[] = await this.o.fhir.searchAll('Observation', [
+      ...params,
+      ...INCLUDES,
+      ['_count', String(this.o.pageSize ?? 500)],
+    ]);
+    this.report.requests += pages.length;
+    this.firstServerTime ??= pages[0]?.meta?.lastUpdated;
+    for (const page of pages) {
+      for (const e of page.entry ?? []) {
+        const r = e.resource;
+        if (!r || r.resourceType === 'OperationOutcome') continue;
+        if (this.take(r)) onNew?.(r);
+        this.observe(r);
+      }
+    }
+  }
+
+  /** Re-reads each chunk still open until it is final; one that is gone is no longer followed. */
+  async reReadOpen(): Promise<void> {
+    const { st } = this;
+    for (const id of Object.keys(st.cgm.preliminary)) {
+      let r: FhirResource;
+      try {
+        r = await this.o.fhir.get(`Observation/${encodeURIComponent(id)}`);
+      } catch (err) {
+        // Gone (purged past the historic period, or no longer granted): stop following it.
+        if (err instanceof DigaClientError && err.httpStatus === 404) {
+          delete st.cgm.preliminary[id];
+          continue;
+        }
+        throw err;
+      }
+      this.report.requests++;
+      this.take(r);
+      this.observe(r);
+    }
+  }
+}
+
 export class Poller {
   private state: PollState;
 
@@ -91,115 +185,49 @@ export class Poller {
   }
 
   async pollOnce(): Promise<PollReport> {
-    const { fhir, mivs } = this.o;
-    const now = this.o.now ?? Date.now;
-    const since = iso(now() - (this.o.sinceDays ?? 30) * 86_400_000);
-    const report: PollReport = {
-      written: { cgm: 0, bg: 0, device: 0, deviceMetric: 0, other: 0 },
-      finalized: [],
-      backfilled: [],
-      openChunks: 0,
-      requests: 0,
-    };
     const st = this.state;
-    let firstServerTime: string | undefined;
-
-    const take = (r: FhirResource): boolean => {
-      if (!this.o.sink.write(r)) return false;
-      if (r.resourceType === 'Observation') {
-        const miv = mivOfObservation(r as { code?: { coding?: Array<{ code?: string }> } });
-        if (miv === 'cgm') report.written.cgm++;
-        else if (miv === 'bloodGlucose') report.written.bg++;
-        else report.written.other++;
-      } else if (r.resourceType === 'Device') report.written.device++;
-      else if (r.resourceType === 'DeviceMetric') report.written.deviceMetric++;
-      else report.written.other++;
-      return true;
-    };
-
-    const observe = (r: FhirResource) => {
-      if (r.resourceType !== 'Observation' || !r.id) return;
-      const miv = mivOfObservation(r as { code?: { coding?: Array<{ code?: string }> } });
-      if (miv === 'cgm') {
-        const end = periodEnd(r);
-        st.cgm.lastEnd = later(st.cgm.lastEnd, end);
-        if (r.status === 'preliminary' && end) st.cgm.preliminary[r.id] = end;
-        else if (st.cgm.preliminary[r.id] !== undefined) {
-          delete st.cgm.preliminary[r.id];
-          report.finalized.push(r.id);
-        }
-      } else if (miv === 'bloodGlucose') {
-        st.bg.lastDate = later(st.bg.lastDate, r.effectiveDateTime as string | undefined);
-      }
-    };
-
-    const search = async (params: Array<[string, string]>, onNew?: (r: FhirResource) => void) => {
-      const pages: Bundle[] = await fhir.searchAll('Observation', [
-        ...params,
-        ...INCLUDES,
-        ['_count', String(this.o.pageSize ?? 500)],
-      ]);
-      report.requests += pages.length;
-      firstServerTime ??= pages[0]?.meta?.lastUpdated;
-      for (const page of pages) {
-        for (const e of page.entry ?? []) {
-          const r = e.resource;
-          if (!r || r.resourceType === 'OperationOutcome') continue;
-          if (take(r)) onNew?.(r);
-          observe(r);
-        }
-      }
-    };
-
+    const cycle = new Cycle(this.o, st);
     // Searches first (their server time is the next watermark), then the re-reads.
-    const watermark = st.watermark;
     const openBefore = new Set(Object.keys(st.cgm.preliminary));
-    if (mivs.includes('cgm')) {
-      await search([
-        ['code', codeParam('cgm')],
-        ['date', st.cgm.lastEnd ? `gt${st.cgm.lastEnd}` : `ge${since}`],
-      ]);
-    }
-    if (mivs.includes('bloodGlucose')) {
-      await search([
-        ['code', codeParam('bloodGlucose')],
-        ['date', st.bg.lastDate ? `gt${st.bg.lastDate}` : `ge${since}`],
-      ]);
-    }
-    if (watermark) {
-      const from = iso(Date.parse(watermark) - (this.o.overlapMs ?? 5000));
-      await search(
+    await this.searchNewer(cycle);
+    if (st.watermark) {
+      const from = iso(Date.parse(st.watermark) - (this.o.overlapMs ?? 5000));
+      await cycle.search(
         [
-          ['code', mivs.map(codeParam).join(',')],
+          ['code', this.o.mivs.map(codeParam).join(',')],
           ['_lastUpdated', `gt${from}`],
         ],
         // A new version of an open chunk is its normal growth, not a backfill.
         (r) => {
           if (r.resourceType === 'Observation' && !openBefore.has(r.id ?? ''))
-            report.backfilled.push(resourceKey(r));
+            cycle.report.backfilled.push(resourceKey(r));
         },
       );
     }
-    // The chunks that were open before this cycle: re-read each until it is final.
-    for (const id of Object.keys(st.cgm.preliminary)) {
-      let r: FhirResource;
-      try {
-        r = await fhir.get(`Observation/${encodeURIComponent(id)}`);
-      } catch (err) {
-        // Gone (purged past the historic period, or no longer granted): stop following it.
-        if (err instanceof DigaClientError && err.httpStatus === 404) {
-          delete st.cgm.preliminary[id];
-          continue;
-        }
-        throw err;
-      }
-      report.requests++;
-      take(r);
-      observe(r);
-    }
-    report.openChunks = Object.keys(st.cgm.preliminary).length;
-    st.watermark = firstServerTime ?? st.watermark;
+    await cycle.reReadOpen();
+    cycle.report.openChunks = Object.keys(st.cgm.preliminary).length;
+    st.watermark = cycle.firstServerTime ?? st.watermark;
     writeJsonPrivate(this.o.stateFile, st);
-    return report;
+    return cycle.report;
+  }
+
+  /** Per granted MIV: what is dated after the latest seen (on the first cycle, the last `sinceDays`). */
+  private async searchNewer(cycle: Cycle): Promise<void> {
+    const { mivs } = this.o;
+    const st = this.state;
+    const now = this.o.now ?? Date.now;
+    const since = iso(now() - (this.o.sinceDays ?? 30) * 86_400_000);
+    if (mivs.includes('cgm')) {
+      await cycle.search([
+        ['code', codeParam('cgm')],
+        ['date', st.cgm.lastEnd ? `gt${st.cgm.lastEnd}` : `ge${since}`],
+      ]);
+    }
+    if (mivs.includes('bloodGlucose')) {
+      await cycle.search([
+        ['code', codeParam('bloodGlucose')],
+        ['date', st.bg.lastDate ? `gt${st.bg.lastDate}` : `ge${since}`],
+      ]);
+    }
   }
 }

@@ -15,6 +15,8 @@ find "$modules" -type d -name prebuilds -prune -print0 | while IFS= read -r -d '
   find "$dir" -mindepth 1 -maxdepth 1 -type d ! -name "$keep" -exec rm -rf {} +
   find "$dir" -name '*.musl.node' -delete
 done
+# platform packages of prebuilt binaries (@cbor-extract/cbor-extract-linux-x64): glibc builds only
+find "$modules" -path '*-linux-*' -name '*.musl.node' -type f -delete
 
 find "$modules" -name binding.gyp -type f -print0 | while IFS= read -r -d '' gyp; do
   pkg="$(dirname "$gyp")"

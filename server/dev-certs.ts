@@ -116,11 +116,33 @@ export async function generateDevCertificates(opts: DevCertOptions): Promise<Dev
   const dir = path.resolve(opts.outDir);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const days = opts.days ?? 365;
-  const hostnames = opts.hostnames ?? ['localhost'];
-  const ips = opts.ips ?? ['127.0.0.1'];
-
   const caKeys = await keyPair();
-  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+  const ca = await createCa(caKeys, days);
+  const server = await createServerCertificate(ca, caKeys, opts, days);
+  const out: DevCertificates = {
+    dir,
+    caCertPem: ca.toString('pem') + '\n',
+    caFile: path.join(dir, 'ca.crt'),
+    serverCertPem: server.certPem,
+    serverKeyPem: server.keyPem,
+    serverCertFile: path.join(dir, 'server.crt'),
+    serverKeyFile: path.join(dir, 'server.key'),
+    clients: [],
+    directoryFile: path.join(dir, 'diga-directory.json'),
+  };
+  write(out.caFile, out.caCertPem, 0o644);
+  write(out.serverCertFile, out.serverCertPem + out.caCertPem, 0o644);
+  write(out.serverKeyFile, out.serverKeyPem, 0o600);
+  const first = opts.firstDigaId ?? 10001;
+  for (let i = 0; i < (opts.clients ?? 2); i++) {
+    out.clients.push(await writeClient(dir, String(first + i).padStart(5, '0'), days, opts.clientsValidFrom));
+  }
+  writeDirectory(out);
+  return out;
+}
+
+async function createCa(caKeys: webcrypto.CryptoKeyPair, days: number): Promise<x509.X509Certificate> {
+  return x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: 'CN=hddt-gateway development CA',
     ...validity(days),
@@ -132,7 +154,16 @@ export async function generateDevCertificates(opts: DevCertOptions): Promise<Dev
       await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
+}
 
+async function createServerCertificate(
+  ca: x509.X509Certificate,
+  caKeys: webcrypto.CryptoKeyPair,
+  opts: DevCertOptions,
+  days: number,
+): Promise<{ certPem: string; keyPem: string }> {
+  const hostnames = opts.hostnames ?? ['localhost'];
+  const ips = opts.ips ?? ['127.0.0.1'];
   const serverKeys = await keyPair();
   const server = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
@@ -154,40 +185,28 @@ export async function generateDevCertificates(opts: DevCertOptions): Promise<Dev
       await x509.SubjectKeyIdentifierExtension.create(serverKeys.publicKey),
     ],
   });
+  return { certPem: server.toString('pem') + '\n', keyPem: await keyPem(serverKeys.privateKey) };
+}
 
-  const out: DevCertificates = {
-    dir,
-    caCertPem: ca.toString('pem') + '\n',
-    caFile: path.join(dir, 'ca.crt'),
-    serverCertPem: server.toString('pem') + '\n',
-    serverKeyPem: await keyPem(serverKeys.privateKey),
-    serverCertFile: path.join(dir, 'server.crt'),
-    serverKeyFile: path.join(dir, 'server.key'),
-    clients: [],
-    directoryFile: path.join(dir, 'diga-directory.json'),
+async function writeClient(dir: string, digaId: string, days: number, validFrom?: Date): Promise<DevClient> {
+  const clientId = `urn:diga:bfarm:${digaId}`;
+  const { certPem, keyPem: kp } = await makeClientCertificate(clientId, days, validFrom);
+  const c: DevClient = {
+    clientId,
+    name: `Example DiGA ${digaId}`,
+    redirectUri: `https://diga-${digaId}.example/oauth/callback`,
+    certPem,
+    keyPem: kp,
+    certFile: path.join(dir, `diga-${digaId}.crt`),
+    keyFile: path.join(dir, `diga-${digaId}.key`),
   };
-  write(out.caFile, out.caCertPem, 0o644);
-  write(out.serverCertFile, out.serverCertPem + out.caCertPem, 0o644);
-  write(out.serverKeyFile, out.serverKeyPem, 0o600);
+  write(c.certFile, c.certPem, 0o644);
+  write(c.keyFile, c.keyPem, 0o600);
+  return c;
+}
 
-  const first = opts.firstDigaId ?? 10001;
-  for (let i = 0; i < (opts.clients ?? 2); i++) {
-    const digaId = String(first + i).padStart(5, '0');
-    const clientId = `urn:diga:bfarm:${digaId}`;
-    const { certPem, keyPem: kp } = await makeClientCertificate(clientId, days, opts.clientsValidFrom);
-    const c: DevClient = {
-      clientId,
-      name: `Example DiGA ${digaId}`,
-      redirectUri: `https://diga-${digaId}.example/oauth/callback`,
-      certPem,
-      keyPem: kp,
-      certFile: path.join(dir, `diga-${digaId}.crt`),
-      keyFile: path.join(dir, `diga-${digaId}.key`),
-    };
-    write(c.certFile, c.certPem, 0o644);
-    write(c.keyFile, c.keyPem, 0o600);
-    out.clients.push(c);
-  }
+/** The DiGA directory file listing the generated clients (config/examples' format). */
+function writeDirectory(out: DevCertificates): void {
   const directory = {
     entries: out.clients.map((c) => ({
       client_id: c.clientId,
@@ -199,5 +218,4 @@ export async function generateDevCertificates(opts: DevCertOptions): Promise<Dev
     })),
   };
   write(out.directoryFile, JSON.stringify(directory, null, 2) + '\n', 0o644);
-  return out;
 }

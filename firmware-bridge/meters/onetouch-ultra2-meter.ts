@@ -37,64 +37,70 @@ export function startUltra2Meter(port: MeterPort, scenario: Scenario): void {
   const faults = new FaultPlan(scenario.faults);
   const noise = noiseSource(scenario.seed ?? 1);
   const clock = meterClock(scenario.clock);
-  let input = Buffer.alloc(0);
   let busy = Promise.resolve();
-
-  const dump = async (): Promise<void> => {
-    await port.write(
-      encodeOneTouchLine(
-        encodeUltra2DumpHeader({
-          count: scenario.records.length,
-          serial: scenario.serial,
-          unit: scenario.unit,
-        }),
-      ),
-    );
-    let out = '';
-    for (const [i, r] of scenario.records.entries()) {
-      const line = ultra2RecordLine(r);
-      const fault = faults.take(i);
-      if (!fault) {
-        out += line;
-        continue;
-      }
-      await port.write(out);
-      out = '';
-      switch (fault.kind) {
-        case 'bad-checksum':
-          out += corruptChecksum(Buffer.from(line, 'latin1'), 3).toString('latin1');
-          break;
-        case 'noise':
-          out += noise(fault.bytes ?? 16).toString('latin1') + line;
-          break;
-        case 'nak':
-          out += '\x15\r\n';
-          break;
-        case 'cut':
-          await port.write(firstHalf(Buffer.from(line, 'latin1')));
-          return;
-        case 'silence':
-          return;
-        case 'unplug':
-          await port.unplug();
-          return;
-      }
-    }
-    await port.write(out);
-  };
 
   const handle = async (command: string): Promise<void> => {
     if (command === 'DM?') await port.write(encodeOneTouchLine(ULTRA2_VERSION));
     else if (command === 'DM@') await port.write(encodeOneTouchLine(encodeUltra2Serial(scenario.serial)));
     else if (command === 'DMF') await port.write(encodeOneTouchLine(encodeUltra2Clock(clock())));
     else if (command === 'DMSU?') await port.write(encodeOneTouchLine(encodeUltra2Unit(scenario.unit)));
-    else if (command === 'DMP') await dump();
+    else if (command === 'DMP') await writeDump(port, scenario, faults, noise);
     // Anything else: a real meter stays silent.
   };
+  port.onData(
+    commandSplitter((command) => {
+      busy = busy.then(() => handle(command));
+    }),
+  );
+}
 
-  port.onData((chunk) => {
+/** The DMP answer: header, then one line per record, the scheduled fault at its record. */
+async function writeDump(
+  port: MeterPort,
+  scenario: Scenario,
+  faults: FaultPlan,
+  noise: ReturnType<typeof noiseSource>,
+): Promise<void> {
+  const header = { count: scenario.records.length, serial: scenario.serial, unit: scenario.unit };
+  await port.write(encodeOneTouchLine(encodeUltra2DumpHeader(header)));
+  let out = '';
+  for (const [i, r] of scenario.records.entries()) {
+    const line = ultra2RecordLine(r);
+    const fault = faults.take(i);
+    if (!fault) {
+      out += line;
+      continue;
+    }
+    await port.write(out);
+    out = '';
+    switch (fault.kind) {
+      case 'bad-checksum':
+        out += corruptChecksum(Buffer.from(line, 'latin1'), 3).toString('latin1');
+        break;
+      case 'noise':
+        out += noise(fault.bytes ?? 16).toString('latin1') + line;
+        break;
+      case 'nak':
+        out += '\x15\r\n';
+        break;
+      case 'cut':
+        await port.write(firstHalf(Buffer.from(line, 'latin1')));
+        return;
+      case 'silence':
+        return;
+      case 'unplug':
+        await port.unplug();
+        return;
+    }
+  }
+  await port.write(out);
+}
+
+/** Cuts the incoming bytes into commands (DC1 CR <text> CR); what does not decode is dropped. */
+function commandSplitter(onCommand: (command: string) => void): (chunk: Buffer) => void {
+  let input = Buffer.alloc(0);
+  return (chunk) => {
     input = Buffer.concat([input, chunk]);
-    // Commands are DC1 CR <text> CR.
     for (;;) {
       const start = input.indexOf(0x11);
       if (start < 0) {
@@ -114,7 +120,7 @@ export function startUltra2Meter(port: MeterPort, scenario: Scenario): void {
       } catch {
         continue;
       }
-      busy = busy.then(() => handle(command));
+      onCommand(command);
     }
-  });
+  };
 }

@@ -25,31 +25,55 @@ import { FaultPlan, meterClock, noiseSource } from './scenario.ts';
 const NAK_ANSWER = Uint8Array.of(0x05, 0x15);
 
 export function startUltraEasyMeter(port: MeterPort, scenario: Scenario): void {
-  const faults = new FaultPlan(scenario.faults);
-  const noise = noiseSource(scenario.seed ?? 1);
-  const clock = meterClock(scenario.clock);
-  let input = Buffer.alloc(0);
+  const meter = new UltraEasyMeter(port, scenario);
   let busy = Promise.resolve();
-  // Link state: our sequence bit, the host's last sequence bit, our last answer (for retransmissions).
-  let sequence = false;
-  let lastHostSequence: boolean | null = null;
-  let lastAnswer: Uint8Array | null = null;
-  let lastRequest: UltraEasyRequest | null = null;
+  port.onData(
+    frameSplitter((bytes) => {
+      busy = busy.then(() => meter.handle(bytes));
+    }),
+  );
+}
 
-  const frame = (message: Uint8Array, ack: boolean, disconnect = false): Uint8Array =>
-    encodeOneTouchFrame({
-      link: { sequence, expectReceive: !(lastHostSequence ?? true), ack, disconnect, more: false },
+type Fault = ReturnType<FaultPlan['take']>;
+
+class UltraEasyMeter {
+  private readonly faults: FaultPlan;
+  private readonly noise: (n: number) => Buffer;
+  private readonly clock: () => string;
+  // Link state: our sequence bit, the host's last sequence bit, our last answer (for retransmissions).
+  private sequence = false;
+  private lastHostSequence: boolean | null = null;
+  private lastAnswer: Uint8Array | null = null;
+  private lastRequest: UltraEasyRequest | null = null;
+
+  private readonly port: MeterPort;
+  private readonly scenario: Scenario;
+
+  constructor(port: MeterPort, scenario: Scenario) {
+    this.port = port;
+    this.scenario = scenario;
+    this.faults = new FaultPlan(scenario.faults);
+    this.noise = noiseSource(scenario.seed ?? 1);
+    this.clock = meterClock(scenario.clock);
+  }
+
+  private frame(message: Uint8Array, ack: boolean, disconnect = false): Uint8Array {
+    const expectReceive = !(this.lastHostSequence ?? true);
+    return encodeOneTouchFrame({
+      link: { sequence: this.sequence, expectReceive, ack, disconnect, more: false },
       message,
     });
+  }
 
-  const answerFor = (req: UltraEasyRequest): Uint8Array => {
+  private answerFor(req: UltraEasyRequest): Uint8Array {
+    const { scenario } = this;
     switch (req.kind) {
       case 'version':
         return encodeUltraEasyVersion('P02.00.00');
       case 'serial':
         return encodeUltraEasySerial(scenario.serial);
       case 'read-clock':
-        return encodeUltraEasyClock(ultraEasySeconds(clock()));
+        return encodeUltraEasyClock(ultraEasySeconds(this.clock()));
       case 'unit':
         return encodeUltraEasyUnit(scenario.unit);
       case 'record-count':
@@ -60,9 +84,10 @@ export function startUltraEasyMeter(port: MeterPort, scenario: Scenario): void {
         return encodeUltraEasyRecord({ timestamp: ultraEasySeconds(r.time), value: r.value });
       }
     }
-  };
+  }
 
-  const handle = async (bytes: Buffer): Promise<void> => {
+  /** One whole frame from the host. */
+  async handle(bytes: Buffer): Promise<void> {
     let f: ReturnType<typeof decodeOneTouchFrame>;
     try {
       f = decodeOneTouchFrame(bytes);
@@ -70,52 +95,68 @@ export function startUltraEasyMeter(port: MeterPort, scenario: Scenario): void {
       return; // a corrupt frame from the host: stay silent, it will resend
     }
     if (f.link.disconnect) {
-      sequence = false;
-      lastHostSequence = null;
-      lastAnswer = null;
-      await port.write(frame(new Uint8Array(0), true, true));
+      this.sequence = false;
+      this.lastHostSequence = null;
+      this.lastAnswer = null;
+      await this.port.write(this.frame(new Uint8Array(0), true, true));
       return;
     }
     if (f.link.ack) {
-      if (lastAnswer) {
-        sequence = !sequence; // our answer arrived
-        lastAnswer = null;
+      if (this.lastAnswer) {
+        this.sequence = !this.sequence; // our answer arrived
+        this.lastAnswer = null;
       }
       return;
     }
-    const retransmission = lastAnswer !== null && f.link.sequence === lastHostSequence;
-    let req: UltraEasyRequest | null;
-    if (retransmission) {
-      req = lastRequest;
-    } else {
-      try {
-        req = decodeUltraEasyRequest(f.message);
-      } catch {
-        req = null;
-      }
-    }
-    const fault = req?.kind === 'record' ? faults.take(req.index) : undefined;
+    await this.answer(f);
+  }
+
+  /** A request (new or retransmitted): ACK and answer, or the fault scheduled for its record. */
+  private async answer(f: ReturnType<typeof decodeOneTouchFrame>): Promise<void> {
+    const retransmission = this.lastAnswer !== null && f.link.sequence === this.lastHostSequence;
+    const req = retransmission ? this.lastRequest : decodeOrNull(f.message);
+    const fault = req?.kind === 'record' ? this.faults.take(req.index) : undefined;
     if (fault?.kind === 'silence') return;
     if (fault?.kind === 'unplug') {
-      await port.unplug();
+      await this.port.unplug();
       return;
     }
-    lastHostSequence = f.link.sequence;
-    lastRequest = req;
+    this.lastHostSequence = f.link.sequence;
+    this.lastRequest = req;
     // A retransmitted request gets the same answer again (unless a fault replaces it).
     const answer =
-      fault?.kind === 'nak' || !req ? NAK_ANSWER : retransmission && lastAnswer ? lastAnswer : answerFor(req);
-    lastAnswer = answer;
-    if (fault?.kind === 'noise') await port.write(noise(fault.bytes ?? 16));
-    // ACK and answer leave in one write: one pass through the pty instead of two.
-    const ack = frame(new Uint8Array(0), true);
-    const out = frame(answer, false);
-    if (fault?.kind === 'bad-checksum') await port.write(Buffer.concat([ack, corruptChecksum(out, 1)]));
-    else if (fault?.kind === 'cut') await port.write(Buffer.concat([ack, firstHalf(out)]));
-    else await port.write(Buffer.concat([ack, out]));
-  };
+      fault?.kind === 'nak' || !req
+        ? NAK_ANSWER
+        : retransmission && this.lastAnswer
+          ? this.lastAnswer
+          : this.answerFor(req);
+    this.lastAnswer = answer;
+    await this.send(answer, fault);
+  }
 
-  port.onData((chunk) => {
+  private async send(answer: Uint8Array, fault: Fault): Promise<void> {
+    if (fault?.kind === 'noise') await this.port.write(this.noise(fault.bytes ?? 16));
+    // ACK and answer leave in one write: one pass through the pty instead of two.
+    const ack = this.frame(new Uint8Array(0), true);
+    const out = this.frame(answer, false);
+    if (fault?.kind === 'bad-checksum') await this.port.write(Buffer.concat([ack, corruptChecksum(out, 1)]));
+    else if (fault?.kind === 'cut') await this.port.write(Buffer.concat([ack, firstHalf(out)]));
+    else await this.port.write(Buffer.concat([ack, out]));
+  }
+}
+
+function decodeOrNull(message: Uint8Array): UltraEasyRequest | null {
+  try {
+    return decodeUltraEasyRequest(message);
+  } catch {
+    return null;
+  }
+}
+
+/** Cuts the incoming bytes into whole frames (STX … ); bytes before an STX and broken headers are skipped. */
+function frameSplitter(onFrame: (bytes: Buffer) => void): (chunk: Buffer) => void {
+  let input = Buffer.alloc(0);
+  return (chunk) => {
     input = Buffer.concat([input, chunk]);
     for (;;) {
       const stx = input.indexOf(0x02);
@@ -134,7 +175,7 @@ export function startUltraEasyMeter(port: MeterPort, scenario: Scenario): void {
       if (n === 0) return;
       const bytes = Buffer.from(input.subarray(0, n));
       input = input.subarray(n);
-      busy = busy.then(() => handle(bytes));
+      onFrame(bytes);
     }
-  });
+  };
 }
