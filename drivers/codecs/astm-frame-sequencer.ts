@@ -24,9 +24,12 @@ export class AstmFrameSequencer {
   private readonly assembler = new AstmRecordAssembler();
   private frames: string[] = [];
 
-  /** A new establishment (ENQ): the next frame sets the count again; a half-received record is dropped. */
-  restart(): void {
-    this.expected = null;
+  /**
+   * A new establishment (ENQ): a half-received record is dropped and the next frame sets the count again, or,
+   * for a sender that always starts at one number (E1381 says 1), must carry `firstFrameNumber`.
+   */
+  restart(firstFrameNumber: number | null = null): void {
+    this.expected = firstFrameNumber;
     this.assembler.reset();
     this.frames = [];
   }

@@ -4,27 +4,12 @@
 // A frame with a bad checksum, a wrong frame number or nothing within the timeout is NAKed and the meter
 // resends it (bounded). A repeated previous frame number is a retransmission: ACKed and ignored.
 import { CodecError } from '../codecs/codec-error.ts';
-import {
-  ASTM_ACK,
-  ASTM_ENQ,
-  ASTM_EOT,
-  ASTM_NAK,
-  ASTM_STX,
-  astmFrameLength,
-  decodeAstmFrame,
-  nextAstmFrameNumber,
-} from '../codecs/astm-frame.ts';
-import { AstmRecordAssembler } from '../codecs/astm-record-assembler.ts';
+import { ASTM_ACK, ASTM_ENQ, ASTM_EOT, ASTM_NAK, ASTM_STX, astmFrameLength } from '../codecs/astm-frame.ts';
+import { AstmFrameSequencer } from '../codecs/astm-frame-sequencer.ts';
 import { decodeContourResult } from '../codecs/astm-contour.ts';
-import { ContourRecordReader } from './contour-records.ts';
+import { ContourTransferSession } from './contour-records.ts';
 import { MeterError } from './meter-error.ts';
-import type {
-  FetchProgress,
-  MeterConfig,
-  MeterRecord,
-  MeterSession,
-  SessionOptions,
-} from './meter-session.ts';
+import type { MeterSession, SessionOptions } from './meter-session.ts';
 import type { SerialLink } from './serial-link.ts';
 
 export const ASTM_BAUD_RATE = 9600;
@@ -41,28 +26,13 @@ export function cutAstm(buf: Buffer): number {
   }
 }
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-
-export class AstmContourSession implements MeterSession {
+export class AstmContourSession extends ContourTransferSession<SerialLink> implements MeterSession {
   readonly protocol = 'astm' as const;
-  private expectedFn = 1;
-  private assembler = new AstmRecordAssembler();
-  /** Hex of the frames the record being assembled arrived in. */
-  private recordFrames: string[] = [];
-  private queue: { text: string; raw: string }[] = [];
-  private ended = false;
-  private readonly records = new ContourRecordReader(
-    () => this.nextRecord(),
-    () => this.opts.now(),
-    decodeContourResult,
-  );
-
-  private readonly link: SerialLink;
-  private readonly opts: SessionOptions;
+  private readonly sequencer = new AstmFrameSequencer();
 
   constructor(link: SerialLink, opts: SessionOptions) {
-    this.link = link;
-    this.opts = opts;
+    super(link, opts, decodeContourResult);
+    this.sequencer.restart(1); // a serial Contour numbers its first frame 1
   }
 
   private send(byte: number): Promise<void> {
@@ -79,9 +49,8 @@ export class AstmContourSession implements MeterSession {
 
   async connect(): Promise<void> {
     await this.link.flush(this.opts.timeouts.quietMs / 3);
-    let last: unknown;
-    for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
-      try {
+    await this.attempts(
+      async (attempt) => {
         if (attempt > 0) await this.link.flush(this.opts.timeouts.quietMs);
         await this.send(ASTM_NAK);
         let reply = await this.readControl('EOT after NAK');
@@ -101,27 +70,21 @@ export class AstmContourSession implements MeterSession {
         if (enq !== ASTM_ENQ)
           throw new CodecError('ERR_MALFORMED', `expected ENQ, got 0x${enq.toString(16)}`);
         await this.send(ASTM_ACK);
-        this.expectedFn = 1;
-        return;
-      } catch (err) {
-        if (!(err instanceof CodecError) && !(err instanceof MeterError && err.code === 'ERR_TIMEOUT'))
-          throw err;
-        last = err;
-      }
-    }
-    throw new MeterError('ERR_RETRIES_EXHAUSTED', `handshake failed (${(last as Error).message})`, {
-      cause: last,
-    });
+        this.sequencer.restart(1); // a serial Contour numbers its first frame 1
+      },
+      (last) => `handshake failed (${last})`,
+    );
   }
 
   /** Receives frames until at least one record is complete; false when the meter sent EOT. */
-  private async receive(): Promise<boolean> {
+  protected async receive(): Promise<boolean> {
     let failures = 0;
     let lastFailure = '';
     for (;;) {
+      const expected = this.sequencer.expectedFrameNumber;
       let item: Buffer;
       try {
-        item = await this.link.read(cutAstm, this.opts.timeouts.replyMs, `frame ${this.expectedFn}`);
+        item = await this.link.read(cutAstm, this.opts.timeouts.replyMs, `frame ${expected}`);
       } catch (err) {
         if (!(err instanceof MeterError && err.code === 'ERR_TIMEOUT')) throw err;
         item = Buffer.alloc(0);
@@ -135,55 +98,26 @@ export class AstmContourSession implements MeterSession {
         continue; // a stray control byte
       }
       if (item.length > 1) {
-        try {
-          const frame = decodeAstmFrame(item);
-          const previous = (this.expectedFn + 7) % 8;
-          if (frame.frameNumber === this.expectedFn) {
-            this.expectedFn = nextAstmFrameNumber(this.expectedFn);
-            this.recordFrames.push(hex(item));
-            const records = this.assembler.push(frame.text);
-            const raw = this.recordFrames.join(' ');
-            if (records.length > 0) this.recordFrames = this.assembler.partial === '' ? [] : [hex(item)];
-            for (const text of records) this.queue.push({ text, raw });
-            await this.send(ASTM_ACK);
-            if (records.length > 0) return true;
-            failures = 0;
-            continue;
-          }
-          if (frame.frameNumber === previous) {
-            await this.send(ASTM_ACK); // our ACK was lost: the meter repeated an accepted frame
-            continue;
-          }
-          lastFailure = `frame number ${frame.frameNumber}, expected ${this.expectedFn}`;
-        } catch (err) {
-          if (!(err instanceof CodecError)) throw err;
-          lastFailure = err.message;
+        const v = this.sequencer.accept(item);
+        if (v.reply === 'ack') {
+          // a duplicate is a frame we accepted before whose ACK was lost: ACK it again, nothing new
+          this.queue.push(...v.records);
+          await this.send(ASTM_ACK);
+          if (v.records.length > 0) return true;
+          if (!v.duplicate) failures = 0;
+          continue;
         }
+        lastFailure = v.reason;
       }
       failures++;
       if (failures > this.opts.retries) {
         throw new MeterError(
           'ERR_RETRIES_EXHAUSTED',
-          `frame ${this.expectedFn} failed ${failures} times: ${lastFailure}`,
+          `frame ${expected} failed ${failures} times: ${lastFailure}`,
         );
       }
       await this.send(ASTM_NAK);
     }
-  }
-
-  private async nextRecord(): Promise<{ text: string; raw: string } | null> {
-    while (this.queue.length === 0) {
-      if (this.ended || !(await this.receive())) return null;
-    }
-    return this.queue.shift() ?? null;
-  }
-
-  readConfig(): Promise<MeterConfig> {
-    return this.records.readConfig();
-  }
-
-  fetch(onRecord: (r: MeterRecord) => void, onProgress?: FetchProgress): Promise<void> {
-    return this.records.fetch(onRecord, onProgress);
   }
 
   async disconnect(): Promise<void> {

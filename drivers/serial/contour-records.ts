@@ -1,14 +1,17 @@
 // The record layer of a Contour meter's ASTM transfer, the same over a serial cable (astm-session.ts) and over
 // HID reports (drivers/usb/contour-usb-session.ts): the header gives identity, clock and delimiters; R records
-// are results; the L record ends the transfer. The transport hands in its records one at a time.
+// are results; the L record ends the transfer. The transport hands in its records one at a time: a
+// ContourTransferSession is a session whose transport only has to say how records arrive (receive()).
 import { CodecError } from '../codecs/codec-error.ts';
 import type { ContourHeader, ContourResult } from '../codecs/astm-contour.ts';
 import { decodeContourHeader, decodeContourTerminator } from '../codecs/astm-contour.ts';
+import type { SequencedRecord } from '../codecs/astm-frame-sequencer.ts';
 import type { AstmDelimiters } from '../codecs/astm-record.ts';
 import { ASTM_DEFAULT_DELIMITERS, decodeAstmDelimiters, decodeAstmRecord } from '../codecs/astm-record.ts';
 import { MeterError } from './meter-error.ts';
-import { unusableRecord } from './meter-readings.ts';
-import type { FetchProgress, MeterConfig, MeterRecord } from './meter-session.ts';
+import { LinkSession } from './link-session.ts';
+import { resultRecord, unusableRecord } from './meter-readings.ts';
+import type { FetchProgress, MeterConfig, MeterRecord, SessionOptions } from './meter-session.ts';
 
 /** Product codes from the header (Tidepool's bayerConstants MODELS). */
 export const CONTOUR_MODELS: Record<string, string> = {
@@ -27,7 +30,7 @@ export const CONTOUR_MODELS: Record<string, string> = {
 };
 
 /** The next complete, verified record (text, and the hex of the frames it came in); null at the end. */
-export type RecordSource = () => Promise<{ text: string; raw: string } | null>;
+export type RecordSource = () => Promise<SequencedRecord | null>;
 /** R record → result: the serial Contours' layout or the Contour Next family's (marker field). */
 export type ResultDecoder = (text: string, d: AstmDelimiters) => ContourResult;
 
@@ -108,17 +111,7 @@ export class ContourRecordReader {
     const receivedAt = this.now();
     try {
       const r = this.decodeResult(text, this.delimiters);
-      const out: MeterRecord = {
-        localTime: r.localTime,
-        deviceTime: r.meterTime,
-        valueToken: (r.flag === 'low' ? '<' : r.flag === 'high' ? '>' : '') + r.valueText,
-        value: r.value,
-        unit: r.unit,
-        controlSolution: r.control,
-        raw,
-        receivedAt,
-      };
-      if (r.flag) out.flag = r.flag;
+      const out = resultRecord({ ...r, deviceTime: r.meterTime }, raw, receivedAt);
       if (r.analyte !== 'Glucose') out.unusable = `result for ${r.analyte}, not glucose`;
       return out;
     } catch (err) {
@@ -126,5 +119,41 @@ export class ContourRecordReader {
       // Frames verified but the record does not read as a result: keep it out of the store.
       return unusableRecord(raw, receivedAt, `unreadable result record: ${err.message}`);
     }
+  }
+}
+
+/** A Contour session over link L: the transport's receive loop fills the queue, the record layer reads it. */
+export abstract class ContourTransferSession<L> extends LinkSession<L> {
+  /** Complete, verified records not yet read. */
+  protected queue: SequencedRecord[] = [];
+  /** The meter sent EOT: nothing more comes. */
+  protected ended = false;
+  private readonly records: ContourRecordReader;
+
+  constructor(link: L, opts: SessionOptions, decodeResult: ResultDecoder) {
+    super(link, opts);
+    this.records = new ContourRecordReader(
+      () => this.nextRecord(),
+      () => this.opts.now(),
+      decodeResult,
+    );
+  }
+
+  /** Receives until at least one record is queued (true) or the meter sent EOT (false). */
+  protected abstract receive(): Promise<boolean>;
+
+  private async nextRecord(): Promise<SequencedRecord | null> {
+    while (this.queue.length === 0) {
+      if (this.ended || !(await this.receive())) return null;
+    }
+    return this.queue.shift() ?? null;
+  }
+
+  readConfig(): Promise<MeterConfig> {
+    return this.records.readConfig();
+  }
+
+  fetch(onRecord: (r: MeterRecord) => void, onProgress?: FetchProgress): Promise<void> {
+    return this.records.fetch(onRecord, onProgress);
   }
 }

@@ -1,5 +1,5 @@
 // The "process" step shared by all serial meters: verified meter records → device-neutral Readings.
-import type { DeviceInfo, Reading } from '../../gateway/readings/reading.ts';
+import type { DeviceInfo, GlucoseUnit, Reading } from '../../gateway/readings/reading.ts';
 import { localTimeToUtc } from './local-time.ts';
 import type { MeterConfig, MeterRecord, SerialProtocol } from './meter-session.ts';
 
@@ -9,15 +9,24 @@ export interface ProcessedRecords {
   unusable: { raw: string; reason: string }[];
 }
 
-export function deviceInfoFor(protocol: SerialProtocol, config: MeterConfig): DeviceInfo {
+/** A cable meter as a device: keyed by transport, protocol and the serial number the meter reported. */
+export function cableDeviceInfo(
+  transport: 'serial' | 'usb',
+  protocol: string,
+  config: MeterConfig,
+): DeviceInfo {
   return {
-    key: `serial:${protocol}:${config.serialNumber}`,
-    transport: 'serial',
+    key: `${transport}:${protocol}:${config.serialNumber}`,
+    transport,
     kind: 'bgm',
     manufacturer: config.manufacturer,
     model: config.model,
     serialNumber: config.serialNumber,
   };
+}
+
+export function deviceInfoFor(protocol: SerialProtocol, config: MeterConfig): DeviceInfo {
+  return cableDeviceInfo('serial', protocol, config);
 }
 
 /** Gateway clock minus meter clock, with the meter's wall time placed in `timeZone`. */
@@ -95,4 +104,32 @@ export function unusableRecord(
     receivedAt,
     unusable: reason,
   };
+}
+
+/** A meter's glucose result, whatever its protocol's record layout. */
+export interface MeterResult {
+  localTime: string;
+  deviceTime: string;
+  /** The value as the meter wrote it; out of range, the limit it printed. */
+  valueText: string;
+  value: number;
+  unit: GlucoseUnit;
+  flag?: 'low' | 'high';
+  control: boolean;
+}
+
+/** A result as a MeterRecord: an out-of-range value's token is its text behind `<` or `>`. */
+export function resultRecord(r: MeterResult, raw: string, receivedAt: Date): MeterRecord {
+  const out: MeterRecord = {
+    localTime: r.localTime,
+    deviceTime: r.deviceTime,
+    valueToken: (r.flag === 'low' ? '<' : r.flag === 'high' ? '>' : '') + r.valueText,
+    value: r.value,
+    unit: r.unit,
+    controlSolution: r.control,
+    raw,
+    receivedAt,
+  };
+  if (r.flag) out.flag = r.flag;
+  return out;
 }

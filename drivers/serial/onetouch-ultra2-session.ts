@@ -11,14 +11,9 @@ import {
   decodeUltra2Serial,
   decodeUltra2Unit,
 } from '../codecs/onetouch-ultra2-payload.ts';
+import { LinkSession } from './link-session.ts';
 import { MeterError } from './meter-error.ts';
-import type {
-  FetchProgress,
-  MeterConfig,
-  MeterRecord,
-  MeterSession,
-  SessionOptions,
-} from './meter-session.ts';
+import type { FetchProgress, MeterConfig, MeterRecord, MeterSession } from './meter-session.ts';
 import type { SerialLink } from './serial-link.ts';
 
 export const ULTRA2_BAUD_RATE = 9600;
@@ -32,17 +27,9 @@ export function cutLine(buf: Buffer): number {
   return buf.length > MAX_LINE ? -buf.length : 0;
 }
 
-export class OneTouchUltra2Session implements MeterSession {
+export class OneTouchUltra2Session extends LinkSession<SerialLink> implements MeterSession {
   readonly protocol = 'onetouch-ultra2' as const;
   private config: MeterConfig | null = null;
-
-  private readonly link: SerialLink;
-  private readonly opts: SessionOptions;
-
-  constructor(link: SerialLink, opts: SessionOptions) {
-    this.link = link;
-    this.opts = opts;
-  }
 
   private async readLine(what: string): Promise<{ line: string; payload: string }> {
     const bytes = await this.link.read(cutLine, this.opts.timeouts.replyMs, what);
@@ -51,24 +38,15 @@ export class OneTouchUltra2Session implements MeterSession {
   }
 
   /** Sends a command and decodes its one-line reply, retrying on silence or a corrupt line. */
-  private async command<T>(command: string, decode: (payload: string) => T): Promise<T> {
-    let last: unknown;
-    for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
-      if (attempt > 0) await this.link.flush(this.opts.timeouts.quietMs);
-      await this.link.write(encodeOneTouchCommand(command));
-      try {
+  private command<T>(command: string, decode: (payload: string) => T): Promise<T> {
+    return this.attempts(
+      async (attempt) => {
+        if (attempt > 0) await this.link.flush(this.opts.timeouts.quietMs);
+        await this.link.write(encodeOneTouchCommand(command));
         const { payload } = await this.readLine(`reply to ${command}`);
         return decode(payload);
-      } catch (err) {
-        if (!(err instanceof CodecError) && !(err instanceof MeterError && err.code === 'ERR_TIMEOUT'))
-          throw err;
-        last = err;
-      }
-    }
-    throw new MeterError(
-      'ERR_RETRIES_EXHAUSTED',
-      `${command}: no valid reply after ${this.opts.retries + 1} attempts (${(last as Error).message})`,
-      { cause: last },
+      },
+      (last) => `${command}: no valid reply after ${this.opts.retries + 1} attempts (${last})`,
     );
   }
 
@@ -99,55 +77,54 @@ export class OneTouchUltra2Session implements MeterSession {
 
   async fetch(onRecord: (r: MeterRecord) => void, onProgress?: FetchProgress): Promise<void> {
     const delivered = new Set<string>();
-    let last: unknown;
-    for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
-      // A real meter keeps streaming the failed dump (999 lines take about a minute at 9600 baud): wait until
-      // it is really quiet before asking again.
-      if (attempt > 0) await this.link.flush(this.opts.timeouts.quietMs, MAX_DUMP_MS);
-      await this.link.write(encodeOneTouchCommand('DMP'));
-      try {
-        const header = decodeUltra2DumpHeader((await this.readLine('dump header')).payload);
-        if (this.config && header.serial !== this.config.serialNumber) {
-          throw new MeterError(
-            'ERR_PROTOCOL',
-            `dump header serial ${header.serial} != ${this.config.serialNumber}`,
-          );
-        }
-        onProgress?.(0, header.count);
-        for (let i = 0; i < header.count; i++) {
-          const { line, payload } = await this.readLine(`dump record ${i + 1} of ${header.count}`);
-          const rec = decodeUltra2Record(payload);
-          const key = `${i}:${payload}`;
-          if (delivered.has(key)) continue;
-          delivered.add(key);
-          const r: MeterRecord = {
-            localTime: rec.localTime,
-            deviceTime: rec.deviceTime,
-            valueToken:
-              rec.flag === 'high' ? 'HI' : rec.flag === 'low' ? 'LO' : String(rec.value).padStart(3, '0'),
-            value: rec.value,
-            unit: 'mg/dL', // the Ultra 2 stores mg/dL whatever it displays
-            controlSolution: rec.control,
-            raw: line,
-            receivedAt: this.opts.now(),
-          };
-          if (rec.flag) r.flag = rec.flag;
-          if (rec.parityError) r.unusable = 'the meter marks this record unreliable (parity error "?")';
-          onRecord(r);
-          onProgress?.(delivered.size, header.count);
-        }
-        return;
-      } catch (err) {
-        if (!(err instanceof CodecError) && !(err instanceof MeterError && err.code === 'ERR_TIMEOUT'))
-          throw err;
-        last = err;
-      }
-    }
-    throw new MeterError(
-      'ERR_RETRIES_EXHAUSTED',
-      `dump failed ${this.opts.retries + 1} times (${(last as Error).message})`,
-      { cause: last },
+    await this.attempts(
+      async (attempt) => {
+        // A real meter keeps streaming the failed dump (999 lines take about a minute at 9600 baud): wait
+        // until it is really quiet before asking again.
+        if (attempt > 0) await this.link.flush(this.opts.timeouts.quietMs, MAX_DUMP_MS);
+        await this.link.write(encodeOneTouchCommand('DMP'));
+        await this.readDump(delivered, onRecord, onProgress);
+      },
+      (last) => `dump failed ${this.opts.retries + 1} times (${last})`,
     );
+  }
+
+  /** One dump attempt: the header, then each record line not `delivered` by an attempt before. */
+  private async readDump(
+    delivered: Set<string>,
+    onRecord: (r: MeterRecord) => void,
+    onProgress?: FetchProgress,
+  ): Promise<void> {
+    const header = decodeUltra2DumpHeader((await this.readLine('dump header')).payload);
+    if (this.config && header.serial !== this.config.serialNumber) {
+      throw new MeterError(
+        'ERR_PROTOCOL',
+        `dump header serial ${header.serial} != ${this.config.serialNumber}`,
+      );
+    }
+    onProgress?.(0, header.count);
+    for (let i = 0; i < header.count; i++) {
+      const { line, payload } = await this.readLine(`dump record ${i + 1} of ${header.count}`);
+      const rec = decodeUltra2Record(payload);
+      const key = `${i}:${payload}`;
+      if (delivered.has(key)) continue;
+      delivered.add(key);
+      const r: MeterRecord = {
+        localTime: rec.localTime,
+        deviceTime: rec.deviceTime,
+        valueToken:
+          rec.flag === 'high' ? 'HI' : rec.flag === 'low' ? 'LO' : String(rec.value).padStart(3, '0'),
+        value: rec.value,
+        unit: 'mg/dL', // the Ultra 2 stores mg/dL whatever it displays
+        controlSolution: rec.control,
+        raw: line,
+        receivedAt: this.opts.now(),
+      };
+      if (rec.flag) r.flag = rec.flag;
+      if (rec.parityError) r.unusable = 'the meter marks this record unreliable (parity error "?")';
+      onRecord(r);
+      onProgress?.(delivered.size, header.count);
+    }
   }
 
   async disconnect(): Promise<void> {

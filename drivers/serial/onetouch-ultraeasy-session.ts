@@ -15,14 +15,8 @@ import {
   decodeUltraEasyVersion,
   encodeUltraEasyRequest,
 } from '../codecs/onetouch-ultraeasy-messages.ts';
-import { MeterError } from './meter-error.ts';
-import type {
-  FetchProgress,
-  MeterConfig,
-  MeterRecord,
-  MeterSession,
-  SessionOptions,
-} from './meter-session.ts';
+import { isLineFailure, LinkSession } from './link-session.ts';
+import type { FetchProgress, MeterConfig, MeterRecord, MeterSession } from './meter-session.ts';
 import type { SerialLink } from './serial-link.ts';
 
 export const ULTRAEASY_BAUD_RATE = 9600;
@@ -44,18 +38,13 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 class MeterNak extends Error {}
 
-export class OneTouchUltraEasySession implements MeterSession {
+/** A meter NAK (05 15) is worth another attempt too: the request is sent again as a new message. */
+const retriable = (err: unknown): boolean => isLineFailure(err) || err instanceof MeterNak;
+
+export class OneTouchUltraEasySession extends LinkSession<SerialLink> implements MeterSession {
   readonly protocol = 'onetouch-ultraeasy' as const;
   private sequence = false;
   private expectReceive = false;
-
-  private readonly link: SerialLink;
-  private readonly opts: SessionOptions;
-
-  constructor(link: SerialLink, opts: SessionOptions) {
-    this.link = link;
-    this.opts = opts;
-  }
 
   private frame(message: Uint8Array, bits: { ack?: boolean; disconnect?: boolean } = {}): Uint8Array {
     return encodeOneTouchFrame({
@@ -77,95 +66,70 @@ export class OneTouchUltraEasySession implements MeterSession {
     return { bytes, frame: decodeOneTouchFrame(bytes) };
   }
 
-  private retriable(err: unknown): boolean {
-    return (
-      err instanceof CodecError ||
-      err instanceof MeterNak ||
-      (err instanceof MeterError && err.code === 'ERR_TIMEOUT')
-    );
-  }
-
   /** One request/response exchange with link-level retries; returns the response message and its frame hex. */
-  private async exchange(req: UltraEasyRequest): Promise<{ message: Uint8Array; raw: string }> {
+  private exchange(req: UltraEasyRequest): Promise<{ message: Uint8Array; raw: string }> {
     const message = encodeUltraEasyRequest(req);
-    let last: unknown;
-    for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
-      if (attempt > 0) await this.link.flush(this.opts.timeouts.quietMs);
-      await this.link.write(this.frame(message));
-      try {
+    return this.attempts(
+      async (attempt) => {
+        if (attempt > 0) await this.link.flush(this.opts.timeouts.quietMs);
+        await this.link.write(this.frame(message));
         const ack = await this.readFrame(`ACK of ${req.kind} request`);
         if (!ack.frame.link.ack) throw new CodecError('ERR_MALFORMED', 'expected an ACK frame');
-        for (;;) {
-          const { bytes, frame } = await this.readFrame(`answer to ${req.kind} request`);
-          if (frame.link.ack) continue; // a repeated ACK
-          if (frame.link.sequence !== this.expectReceive) {
-            // The meter repeated an answer we already took: acknowledge it again and keep waiting.
-            await this.link.write(this.frame(new Uint8Array(0), { ack: true }));
-            continue;
-          }
-          this.sequence = !this.sequence;
-          this.expectReceive = !this.expectReceive;
-          await this.link.write(this.frame(new Uint8Array(0), { ack: true }));
-          if (frame.message.length === 2 && frame.message[0] === 0x05 && frame.message[1] === 0x15) {
-            throw new MeterNak(`the meter refused the ${req.kind} request (05 15)`);
-          }
-          return { message: frame.message, raw: hex(bytes) };
-        }
-      } catch (err) {
-        if (!this.retriable(err)) throw err;
-        last = err;
-      }
-    }
-    throw new MeterError(
-      'ERR_RETRIES_EXHAUSTED',
-      `${req.kind}: no valid answer after ${this.opts.retries + 1} attempts (${(last as Error).message})`,
-      { cause: last },
+        return this.answer(req);
+      },
+      (last) => `${req.kind}: no valid answer after ${this.opts.retries + 1} attempts (${last})`,
+      { retriable },
     );
   }
 
-  private async ask<T>(
-    req: UltraEasyRequest,
-    decode: (m: Uint8Array) => T,
-  ): Promise<{ value: T; raw: string }> {
-    let last: unknown;
-    for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
-      const { message, raw } = await this.exchange(req);
-      try {
-        return { value: decode(message), raw };
-      } catch (err) {
-        // A frame with a good CRC but a message we cannot read: ask again.
-        if (!(err instanceof CodecError)) throw err;
-        last = err;
+  /** After the ACK: the meter's answer frame, acknowledged; repeats of an answer already taken are ACKed again. */
+  private async answer(req: UltraEasyRequest): Promise<{ message: Uint8Array; raw: string }> {
+    for (;;) {
+      const { bytes, frame } = await this.readFrame(`answer to ${req.kind} request`);
+      if (frame.link.ack) continue; // a repeated ACK
+      if (frame.link.sequence !== this.expectReceive) {
+        // The meter repeated an answer we already took: acknowledge it again and keep waiting.
+        await this.link.write(this.frame(new Uint8Array(0), { ack: true }));
+        continue;
       }
+      this.sequence = !this.sequence;
+      this.expectReceive = !this.expectReceive;
+      await this.link.write(this.frame(new Uint8Array(0), { ack: true }));
+      if (frame.message.length === 2 && frame.message[0] === 0x05 && frame.message[1] === 0x15) {
+        throw new MeterNak(`the meter refused the ${req.kind} request (05 15)`);
+      }
+      return { message: frame.message, raw: hex(bytes) };
     }
-    throw new MeterError('ERR_PROTOCOL', `${req.kind}: unreadable answer (${(last as Error).message})`, {
-      cause: last,
-    });
+  }
+
+  /** An exchange whose answer decodes; a good frame with a message we cannot read is asked for again. */
+  private ask<T>(req: UltraEasyRequest, decode: (m: Uint8Array) => T): Promise<{ value: T; raw: string }> {
+    return this.attempts(
+      async () => {
+        const { message, raw } = await this.exchange(req);
+        return { value: decode(message), raw };
+      },
+      (last) => `${req.kind}: unreadable answer (${last})`,
+      { retriable: (err) => err instanceof CodecError, code: 'ERR_PROTOCOL' },
+    );
   }
 
   async connect(): Promise<void> {
     await this.link.flush(this.opts.timeouts.quietMs / 3);
-    let last: unknown;
-    for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
-      if (attempt > 0) await this.link.flush(this.opts.timeouts.quietMs);
-      this.sequence = false;
-      this.expectReceive = false;
-      await this.link.write(this.frame(new Uint8Array(0), { disconnect: true }));
-      try {
+    await this.attempts(
+      async (attempt) => {
+        if (attempt > 0) await this.link.flush(this.opts.timeouts.quietMs);
+        this.sequence = false;
+        this.expectReceive = false;
+        await this.link.write(this.frame(new Uint8Array(0), { disconnect: true }));
         const { frame } = await this.readFrame('link reset ACK');
-        if (frame.link.ack || frame.link.disconnect) {
-          await this.ask({ kind: 'version' }, decodeUltraEasyVersion);
-          return;
-        }
-        throw new CodecError('ERR_MALFORMED', 'link reset answered without ACK');
-      } catch (err) {
-        if (!this.retriable(err)) throw err;
-        last = err;
-      }
-    }
-    throw new MeterError('ERR_RETRIES_EXHAUSTED', `link reset failed (${(last as Error).message})`, {
-      cause: last,
-    });
+        if (!frame.link.ack && !frame.link.disconnect)
+          throw new CodecError('ERR_MALFORMED', 'link reset answered without ACK');
+        await this.ask({ kind: 'version' }, decodeUltraEasyVersion);
+      },
+      (last) => `link reset failed (${last})`,
+      { retriable },
+    );
   }
 
   async readConfig(): Promise<MeterConfig> {

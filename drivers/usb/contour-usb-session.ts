@@ -5,13 +5,13 @@
 //   frames H, P, R…, L, each ACKed (NAKed when bad: the meter repeats it) → meter EOT.
 import { CodecError } from '../codecs/codec-error.ts';
 import { ASTM_ACK, ASTM_ENQ, ASTM_EOT, ASTM_NAK, ASTM_STX, astmFrameLength } from '../codecs/astm-frame.ts';
-import { AstmFrameSequencer, type SequencedRecord } from '../codecs/astm-frame-sequencer.ts';
+import { AstmFrameSequencer } from '../codecs/astm-frame-sequencer.ts';
 import { ContourMessageAssembler, encodeContourReport } from '../codecs/contour-hid-report.ts';
 import { decodeContourNextResult } from '../codecs/contour-next-result.ts';
 import { MeterError } from '../serial/meter-error.ts';
-import type { FetchProgress, MeterConfig, MeterRecord, SessionOptions } from '../serial/meter-session.ts';
+import type { SessionOptions } from '../serial/meter-session.ts';
 import type { HidLink } from './usb-link.ts';
-import { ContourRecordReader } from '../serial/contour-records.ts';
+import { ContourTransferSession } from '../serial/contour-records.ts';
 import type { UsbMeterSession } from './usb-session.ts';
 
 export type ContourItem = { control: number } | { frame: Uint8Array };
@@ -47,24 +47,13 @@ export function contourItems(message: Uint8Array): ContourItem[] {
   return out;
 }
 
-export class ContourUsbSession implements UsbMeterSession {
+export class ContourUsbSession extends ContourTransferSession<HidLink> implements UsbMeterSession {
   readonly protocol = 'contour-usb' as const;
   private readonly reports = new ContourMessageAssembler();
   private readonly sequencer = new AstmFrameSequencer();
-  private queue: SequencedRecord[] = [];
-  private ended = false;
-  private readonly records = new ContourRecordReader(
-    () => this.nextRecord(),
-    () => this.opts.now(),
-    decodeContourNextResult,
-  );
-
-  private readonly link: HidLink;
-  private readonly opts: SessionOptions;
 
   constructor(link: HidLink, opts: SessionOptions) {
-    this.link = link;
-    this.opts = opts;
+    super(link, opts, decodeContourNextResult);
   }
 
   private send(byte: number): Promise<void> {
@@ -112,7 +101,7 @@ export class ContourUsbSession implements UsbMeterSession {
   }
 
   /** Receives until at least one record is complete (true) or the meter sent EOT (false). */
-  private async receive(): Promise<boolean> {
+  protected async receive(): Promise<boolean> {
     let failures = 0;
     let reason = '';
     for (;;) {
@@ -156,21 +145,6 @@ export class ContourUsbSession implements UsbMeterSession {
       }
       await this.send(ASTM_NAK);
     }
-  }
-
-  private async nextRecord(): Promise<SequencedRecord | null> {
-    while (this.queue.length === 0) {
-      if (this.ended || !(await this.receive())) return null;
-    }
-    return this.queue.shift() ?? null;
-  }
-
-  readConfig(): Promise<MeterConfig> {
-    return this.records.readConfig();
-  }
-
-  fetch(onRecord: (r: MeterRecord) => void, onProgress?: FetchProgress): Promise<void> {
-    return this.records.fetch(onRecord, onProgress);
   }
 
   async disconnect(): Promise<void> {

@@ -23,10 +23,11 @@ import {
   decodeFreeStyleReply,
   freeStyleReplyComplete,
 } from '../codecs/freestyle-text.ts';
+import { LinkSession } from '../serial/link-session.ts';
 import { MeterError } from '../serial/meter-error.ts';
 import type { FetchProgress, MeterConfig, MeterRecord, SessionOptions } from '../serial/meter-session.ts';
 import type { HidLink } from './usb-link.ts';
-import { unusableRecord } from '../serial/meter-readings.ts';
+import { resultRecord, unusableRecord } from '../serial/meter-readings.ts';
 import type { UsbMeterSession } from './usb-session.ts';
 
 export const FREESTYLE_FAMILY_NAMES: Record<FreeStyleFamily, string> = {
@@ -38,18 +39,15 @@ export const FREESTYLE_FAMILY_NAMES: Record<FreeStyleFamily, string> = {
 /** Longest text reply we assemble (a full Libre log is some hundred kilobytes). */
 const MAX_REPLY = 4 * 1024 * 1024;
 
-export class FreeStyleSession implements UsbMeterSession {
+export class FreeStyleSession extends LinkSession<HidLink> implements UsbMeterSession {
   readonly protocol = 'freestyle-hid' as const;
 
-  private readonly link: HidLink;
   private readonly family: FreeStyleFamily;
-  private readonly opts: SessionOptions;
   private readonly model?: string;
 
   constructor(link: HidLink, family: FreeStyleFamily, opts: SessionOptions, model?: string) {
-    this.link = link;
+    super(link, opts);
     this.family = family;
-    this.opts = opts;
     this.model = model;
   }
 
@@ -66,25 +64,10 @@ export class FreeStyleSession implements UsbMeterSession {
   }
 
   /** Runs `attempt` up to 1 + retries times while it fails with a CodecError or a timeout. */
-  private async retrying<T>(what: string, attempt: () => Promise<T>): Promise<T> {
-    let last: Error | null = null;
-    for (let i = 0; i <= this.opts.retries; i++) {
-      try {
-        return await attempt();
-      } catch (err) {
-        const retry = err instanceof CodecError || (err instanceof MeterError && err.code === 'ERR_TIMEOUT');
-        if (!retry) throw err;
-        last = err as Error;
-        await this.drain();
-      }
-    }
-    throw new MeterError(
-      'ERR_RETRIES_EXHAUSTED',
-      `${what} failed ${this.opts.retries + 1} times: ${last?.message}`,
-      {
-        cause: last,
-      },
-    );
+  private retrying<T>(what: string, attempt: () => Promise<T>): Promise<T> {
+    return this.attempts(attempt, (last) => `${what} failed ${this.opts.retries + 1} times: ${last}`, {
+      afterFailure: () => this.drain(),
+    });
   }
 
   /** Reads what is left of a broken reply so the next command starts clean. */
@@ -189,18 +172,7 @@ export class FreeStyleSession implements UsbMeterSession {
             ? `the meter marks this result as an error (${r.errors})`
             : undefined;
     if (why) return unusableRecord(line, receivedAt, why, r.localTime);
-    const out: MeterRecord = {
-      localTime: r.localTime,
-      deviceTime: r.localTime,
-      valueToken: (r.flag === 'low' ? '<' : r.flag === 'high' ? '>' : '') + r.valueText,
-      value: r.value,
-      unit: r.unit,
-      controlSolution: r.control,
-      raw: line,
-      receivedAt,
-    };
-    if (r.flag) out.flag = r.flag;
-    return out;
+    return resultRecord({ ...r, deviceTime: r.localTime }, line, receivedAt);
   }
 
   async disconnect(): Promise<void> {

@@ -6,6 +6,7 @@ import type { DeviceInfo } from '../../gateway/readings/reading.ts';
 import type { FreeStyleFamily } from '../codecs/freestyle-records.ts';
 import { assertTimeZone } from '../serial/local-time.ts';
 import { MeterError } from '../serial/meter-error.ts';
+import { cableDeviceInfo } from '../serial/meter-readings.ts';
 import type { FetchProgress, MeterConfig, SessionOptions } from '../serial/meter-session.ts';
 import { MeterVisit, type MeterDumpResult } from '../serial/meter-visit.ts';
 import { runVisit } from '../visit.ts';
@@ -42,14 +43,7 @@ export interface UsbDumpOptions {
 export type UsbDumpResult = MeterDumpResult<UsbProtocol>;
 
 export function usbDeviceInfo(protocol: UsbProtocol, config: MeterConfig): DeviceInfo {
-  return {
-    key: `usb:${protocol}:${config.serialNumber}`,
-    transport: 'usb',
-    kind: 'bgm',
-    manufacturer: config.manufacturer,
-    model: config.model,
-    serialNumber: config.serialNumber,
-  };
+  return cableDeviceInfo('usb', protocol, config);
 }
 
 function sessionFor(

@@ -20,24 +20,17 @@ import {
   verioRequestLba,
   type VerioRequest,
 } from '../codecs/verio-messages.ts';
+import { LinkSession } from '../serial/link-session.ts';
 import { MeterError } from '../serial/meter-error.ts';
-import type { FetchProgress, MeterConfig, MeterRecord, SessionOptions } from '../serial/meter-session.ts';
+import type { FetchProgress, MeterConfig, MeterRecord } from '../serial/meter-session.ts';
 import type { ScsiLink } from './usb-link.ts';
 import type { UsbMeterSession } from './usb-session.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-export class VerioSession implements UsbMeterSession {
+export class VerioSession extends LinkSession<ScsiLink> implements UsbMeterSession {
   readonly protocol = 'verio-scsi' as const;
   private count = 0;
-
-  private readonly link: ScsiLink;
-  private readonly opts: SessionOptions;
-
-  constructor(link: ScsiLink, opts: SessionOptions) {
-    this.link = link;
-    this.opts = opts;
-  }
 
   async connect(): Promise<void> {
     const data = await this.link.execute({
@@ -61,30 +54,28 @@ export class VerioSession implements UsbMeterSession {
   }
 
   /** One request/answer pair; resolves to the decoded answer and the hex of its packet. */
-  private async ask<T>(req: VerioRequest, decode: (m: Uint8Array) => T): Promise<{ value: T; raw: string }> {
+  private ask<T>(req: VerioRequest, decode: (m: Uint8Array) => T): Promise<{ value: T; raw: string }> {
     const lba = verioRequestLba(req);
     const block = encodeVerioBlock(encodeVerioRequest(req));
-    let last: Error | null = null;
-    for (let i = 0; i <= this.opts.retries; i++) {
-      await this.link.execute({
-        cdb: write10Cdb(lba),
-        dataOut: block,
-        timeoutMs: this.opts.timeouts.replyMs,
-      });
-      const answer = await this.link.execute({
-        cdb: read10Cdb(lba),
-        dataInLength: VERIO_REGISTER_SIZE,
-        timeoutMs: this.opts.timeouts.replyMs,
-      });
-      try {
+    // Only a corrupt answer repeats the pair: a SCSI command that fails or times out ends the exchange.
+    return this.attempts(
+      async () => {
+        await this.link.execute({
+          cdb: write10Cdb(lba),
+          dataOut: block,
+          timeoutMs: this.opts.timeouts.replyMs,
+        });
+        const answer = await this.link.execute({
+          cdb: read10Cdb(lba),
+          dataInLength: VERIO_REGISTER_SIZE,
+          timeoutMs: this.opts.timeouts.replyMs,
+        });
         const message = decodeVerioBlock(answer);
         return { value: decode(message), raw: hex(answer.subarray(0, answer[1])) };
-      } catch (err) {
-        if (!(err instanceof CodecError)) throw err;
-        last = err;
-      }
-    }
-    throw new MeterError('ERR_RETRIES_EXHAUSTED', `${req.kind}: ${last?.message}`, { cause: last });
+      },
+      (last) => `${req.kind}: ${last}`,
+      { retriable: (err) => err instanceof CodecError },
+    );
   }
 
   async readConfig(): Promise<MeterConfig> {
