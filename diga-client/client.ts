@@ -5,6 +5,8 @@
 //   const summary = await c.summary();                     // counts, latest values, $hddt-cgm-summary
 import path from 'node:path';
 import type * as oauth from 'oauth4webapi';
+import { AccessLines } from './access-line.ts';
+import { AccessLog } from './access-log.ts';
 import { loginAndConsent, type PatientCredentials } from './browser.ts';
 import { DigaClientError } from './errors.ts';
 import { FhirClient, type FhirResource } from './fhir.ts';
@@ -20,7 +22,7 @@ import {
 } from './oauth.ts';
 import { JsonlSink, readJsonl } from './output.ts';
 import { Poller, type PollReport } from './poller.ts';
-import { checkSettings, readTls, type ClientSettings } from './settings.ts';
+import { accessLogDirOf, checkSettings, readTls, type ClientSettings } from './settings.ts';
 import {
   formatSummary,
   parseCgmSummary,
@@ -104,16 +106,20 @@ export class DigaClient {
   static async open(settings: ClientSettings, opts: DigaClientOptions = {}): Promise<DigaClient> {
     checkSettings(settings);
     const tls = readTls(settings);
-    const http = new MtlsHttp(tls);
+    const now = opts.now ?? Date.now;
+    const { issuer, clientId, fhirBase } = settings;
+    // HDDT §4.5: the DiGA logs every request/response pair too (access-log.ts), unless turned off on purpose
+    const logDir = accessLogDirOf(settings);
+    const log =
+      logDir === null
+        ? undefined
+        : AccessLog.open({ dir: logDir, retentionDays: settings.accessLogRetentionDays, now });
+    const lines = new AccessLines({ clientId, issuer, fhirBase, now });
+    const http = new MtlsHttp(tls, log && ((x) => log.append(lines.line(x))));
     try {
-      const ctx: OAuthContext = {
-        http,
-        issuer: settings.issuer,
-        clientId: settings.clientId,
-        redirectUri: settings.redirectUri,
-        now: opts.now ?? Date.now,
-      };
+      const ctx: OAuthContext = { http, issuer, clientId, redirectUri: settings.redirectUri, now };
       const metadata = await discover(ctx);
+      lines.useMetadata(metadata);
       const tokens = new TokenSession(
         ctx,
         metadata,

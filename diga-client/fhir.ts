@@ -66,9 +66,11 @@ export class FhirClient {
     if (!this.tokens) throw new DigaClientError('not_paired', 'no tokens: pair first');
     const url = this.url(pathOrUrl);
     const what = `${method} ${new URL(url).pathname}`;
+    const pairingId = this.tokens.current().pairingId || undefined;
     const once = async (token: string) =>
       this.http.request(url, {
         method,
+        pairingId,
         headers: {
           accept: JSON_TYPE,
           authorization: `Bearer ${token}`,

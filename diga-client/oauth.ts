@@ -31,8 +31,9 @@ const REQUIRED_METADATA = [
   'authorization_endpoint',
 ] as const;
 
-function opts(ctx: OAuthContext) {
-  return { [oauth.customFetch]: ctx.http.fetch, [oauth.clockSkew]: 0 };
+/** oauth4webapi's options: our mTLS fetch (its access log lines name `pairingId` when known), no clock skew. */
+function opts(ctx: OAuthContext, pairingId?: string) {
+  return { [oauth.customFetch]: ctx.http.fetchFor({ pairingId }), [oauth.clockSkew]: 0 };
 }
 
 /** Turns oauth4webapi failures into client errors; invalid_grant means the pairing is gone. */
@@ -214,7 +215,7 @@ export class TokenSession {
         client(this.ctx),
         oauth.TlsClientAuth(),
         before.refreshToken,
-        opts(this.ctx),
+        opts(this.ctx, before.pairingId || undefined),
       );
       const next = toStored(
         this.ctx,
@@ -238,7 +239,7 @@ export class TokenSession {
         oauth.TlsClientAuth(),
         t.refreshToken,
         {
-          ...opts(this.ctx),
+          ...opts(this.ctx, t.pairingId || undefined),
           additionalParameters: { token_type_hint: 'refresh_token' },
         },
       );

@@ -1,5 +1,5 @@
 // Where the client connects and how it authenticates: the gateway (issuer) URL, the FHIR base, the DiGA's
-// client_id, redirect URI and certificate files, and the folder for its tokens and poll state.
+// client_id, redirect URI and certificate files, the folder for its tokens and poll state, and its access log.
 import fs from 'node:fs';
 import path from 'node:path';
 import { DigaClientError } from './errors.ts';
@@ -19,6 +19,19 @@ export interface ClientSettings {
   stateDir: string;
   /** JSON lines, one resource per line. */
   outFile: string;
+  /**
+   * The DiGA's access log (HDDT §4.5, access-log.ts): daily JSON Lines files in this folder. Default
+   * `<stateDir>/access-log`; `null` turns it off (only ever on purpose).
+   */
+  accessLogDir?: string | null;
+  /** Days the access log keeps (default and minimum 30). */
+  accessLogRetentionDays?: number;
+}
+
+/** The access log's folder, or null when it was turned off. */
+export function accessLogDirOf(s: ClientSettings): string | null {
+  if (s.accessLogDir === null) return null;
+  return s.accessLogDir ?? path.join(s.stateDir, 'access-log');
 }
 
 export const CLIENT_ID_RE = /^urn:diga:bfarm:\d{5}$/;

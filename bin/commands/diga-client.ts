@@ -24,6 +24,10 @@ interface ConnectionOptions {
   ca?: string;
   stateDir: string;
   out?: string;
+  accessLogDir?: string;
+  /** false with --no-access-log */
+  accessLog?: boolean;
+  accessLogDays?: string;
 }
 
 const DEFAULT_STATE_DIR = './data/diga-client';
@@ -38,7 +42,13 @@ function withConnection(cmd: Command): Command {
     .option('--key <file>', 'DiGA client key (PEM)')
     .option('--ca <file>', 'CA certificate the gateway certificate chains to (PEM)')
     .option('--state-dir <dir>', 'folder for settings, tokens (0600) and poll state', DEFAULT_STATE_DIR)
-    .option('--out <file>', 'output file, JSON lines (default <state-dir>/resources.jsonl)');
+    .option('--out <file>', 'output file, JSON lines (default <state-dir>/resources.jsonl)')
+    .option(
+      '--access-log-dir <dir>',
+      "the DiGA's access log, daily JSON lines (default <state-dir>/access-log)",
+    )
+    .option('--no-access-log', 'do not write the access log (HDDT asks the DiGA to keep one)')
+    .option('--access-log-days <n>', 'days the access log keeps, at least 30 (default 30)');
 }
 
 class Usage extends UsageError {}
@@ -60,6 +70,7 @@ function settingsFrom(o: ConnectionOptions): ClientSettings {
     caFile: abs(o.ca) ?? saved.caFile,
     stateDir,
     outFile: abs(o.out) ?? saved.outFile ?? path.join(stateDir, 'resources.jsonl'),
+    ...accessLogSettings(o, saved),
   };
   const missing = (
     [
@@ -77,6 +88,19 @@ function settingsFrom(o: ConnectionOptions): ClientSettings {
     );
   }
   return s as ClientSettings;
+}
+
+/** Only a directory is taken from client.json: turning the log off needs --no-access-log on each command. */
+function accessLogSettings(o: ConnectionOptions, saved: Partial<ClientSettings>) {
+  const days = o.accessLogDays !== undefined ? Number(o.accessLogDays) : saved.accessLogRetentionDays;
+  if (days !== undefined && !(Number.isInteger(days) && days >= 30)) {
+    throw new Usage('--access-log-days must be a whole number of at least 30 (HDDT keeps 30 days)');
+  }
+  const savedDir = typeof saved.accessLogDir === 'string' ? saved.accessLogDir : undefined;
+  return {
+    accessLogDir: o.accessLog === false ? null : o.accessLogDir ? path.resolve(o.accessLogDir) : savedDir,
+    accessLogRetentionDays: days,
+  };
 }
 
 function run<A extends unknown[]>(fn: (...args: A) => Promise<void>) {

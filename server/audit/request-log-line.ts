@@ -5,8 +5,9 @@
 // chain; the sequence numbers and the head kept in the database (gateway/store/request-log-head.ts) show lines
 // cut off the end and files deleted.
 import { createHmac } from 'node:crypto';
+import type { MonitoringFields } from '../../lib/request-log-fields.ts';
 
-export type EventType = 'Transfer' | 'Connection' | 'Heartbeat' | 'Audit';
+export type { EventType } from '../../lib/request-log-fields.ts';
 
 /** A line that counts the requests of one client address in one minute (floods: no client certificate, 429). */
 export interface AggregateInfo {
@@ -28,22 +29,8 @@ export interface DroppedInfo {
   period_end: string;
 }
 
-export interface RequestLogFields {
-  timestamp: string;
-  transaction_id: string;
-  pairing_id: string | null;
-  /** HDDT: the FQDN of the executed operation (this server's host as configured), not the client. */
-  partner_id: string | null;
-  /** The DiGA's OAuth client_id when known. */
-  client_id: string | null;
-  interface_id: string;
-  event_type: EventType;
-  status: number;
-  error_code: string | null;
-  error_description: string | null;
-  response_time_ms: number;
-  data_volume_bytes: number;
-  message: string;
+/** The HDDT fields (lib/request-log-fields.ts, shared with the DiGA client's access log) and the counted lines. */
+export interface RequestLogFields extends MonitoringFields {
   aggregate?: AggregateInfo;
   dropped?: DroppedInfo;
 }

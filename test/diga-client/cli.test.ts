@@ -7,6 +7,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readAccessLog } from '../../diga-client/access-log.ts';
 import { listPairingsOfPatient } from '../../gateway/store/oauth-grants.ts';
 import { unpair } from '../../server/oauth/pairing.ts';
 import { BIN, ROOT } from '../helpers/cli.ts';
@@ -93,11 +94,17 @@ describe('hddt-gateway diga-client', () => {
       assert.ok(!out.stderr.includes(tokens.accessToken) && !out.stderr.includes(tokens.refreshToken));
     }
 
+    // The DiGA's access log is on unless turned off, in <state-dir>/access-log.
+    const logged = readAccessLog(path.join(stateDir, 'access-log'));
+    assert.ok(logged.some((l) => l.interface_id === 'oauth:par'));
+    assert.ok(logged.some((l) => l.interface_id === 'fhir:Observation:search-type'));
+
     const [pairing] = listPairingsOfPatient(h.services.store, patient.patientId);
     unpair(h.services, pairing!.pairing_id, 'patient_revoked');
-    const revoked = await cli(['poll', '--once', '--state-dir', stateDir]);
+    const revoked = await cli(['poll', '--once', '--state-dir', stateDir, '--no-access-log']);
     assert.equal(revoked.status, 3, revoked.stderr);
     assert.match(revoked.stderr, /^hddt-gateway diga-client: .*revoked.*pair again\n$/);
+    assert.equal(readAccessLog(path.join(stateDir, 'access-log')).length, logged.length);
   });
 
   it('invalid input is exit code 2 with one line', async () => {
@@ -107,5 +114,12 @@ describe('hddt-gateway diga-client', () => {
     const m = await cli(['pair', '--state-dir', stateDir, '--miv', 'lungs']);
     assert.equal(m.status, 2);
     assert.match(m.stderr, /unknown MIV 'lungs'/);
+    const d = await cli(['poll', '--once', '--state-dir', stateDir, '--access-log-days', '7']);
+    assert.equal(d.status, 2);
+    assert.match(d.stderr, /--access-log-days must be a whole number of at least 30/);
+    const file = path.join(stateDir, 'tokens.json');
+    const bad = await cli(['poll', '--once', '--state-dir', stateDir, '--access-log-dir', file]);
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /access log folder .*tokens\.json: is not a folder\n$/);
   });
 });
