@@ -37,7 +37,7 @@ export const commands: Record<string, CommandEntry> = {
   dump: { args: '[options]', load: () => import('./dump.ts'),
     description: 'read all records from a serial or USB glucose meter into the store' },
   simulate: { args: '[options]', load: () => import('./simulate.ts'),
-    description: 'simulate BLE glucose sensors from a scenario file on a virtual HCI controller; prints the pty for noble' },
+    description: 'simulate BLE glucose sensors from a scenario file on a virtual HCI controller (prints the pty for noble), or on real Bluetooth adapters with --adapter' },
   pair: { args: '', load: () => import('./pair.ts'),
     description: 'BLE devices the gateway reads: scan nearby ones, add, list, remove' },
   ble: { args: '', load: () => import('./ble-capture.ts'),

@@ -5,6 +5,7 @@ import { addressToBytes } from './address.ts';
 import { type LinkState, type LinkTable, type PendingCreate, parseCreateConnection } from './connections.ts';
 import { leConnectionUpdateComplete, leDataLengthChange } from './events.ts';
 import { Op, Status } from './hci-constants.ts';
+import { ADVERTISING_COMMANDS, type HostAdvertiser } from './host-advertising.ts';
 import type { Scanner } from './scanner.ts';
 
 /** What the controller is, as its informational commands report it. */
@@ -23,6 +24,12 @@ export interface CommandContext {
   readonly config: ControllerConfig;
   readonly scanner: Scanner;
   readonly links: LinkTable;
+  /** the controller's own advertising, as its host sets it up */
+  readonly advertiser: HostAdvertiser;
+  /** the host changed the advertising: tell the radio */
+  advertisingChanged(): void;
+  /** the vendor command Write BD_ADDR */
+  setPublicAddress(address: string): void;
   /** Command Complete */
   complete(opcode: number, status?: number, ret?: Uint8Array): void;
   /** Command Status */
@@ -37,7 +44,7 @@ export interface CommandContext {
   disconnect(l: LinkState, reason: number): void;
 }
 
-type CommandHandler = (c: CommandContext, params: Buffer, opcode: number) => void;
+export type CommandHandler = (c: CommandContext, params: Buffer, opcode: number) => void;
 
 const MAX_TX_OCTETS = 251;
 const MAX_TX_TIME = 2120;
@@ -154,7 +161,7 @@ const readRssi: CommandHandler = (c, params, opcode) => {
   const handle = handleOf(params, 2);
   const l = c.links.get(handle);
   const r = handleReturn(handle, 3);
-  r.writeInt8(l ? l.peripheral.rssi : 0, 2);
+  r.writeInt8(l ? l.rssi : 0, 2);
   c.complete(opcode, l ? Status.success : Status.unknownConnectionId, r);
 };
 
@@ -186,7 +193,6 @@ const COMMANDS = new Map<number, CommandHandler>([
   [Op.leSetEventMask, accept],
   [Op.writeLeHostSupported, accept],
   [Op.setEventFilter, accept],
-  [Op.leSetRandomAddress, accept],
   [Op.leSetDefaultPhy, accept],
   [Op.readLeHostSupported, answer(() => Buffer.from([0x01, 0x00]))],
   [Op.readLocalVersion, localVersion],
@@ -211,6 +217,7 @@ const COMMANDS = new Map<number, CommandHandler>([
   [Op.leSetPhy, (c, _params, opcode) => c.status(opcode, Status.unsupportedFeature)],
   // No pairing (SMP answers "pairing not supported"), so there is no key to encrypt with.
   [Op.leStartEncryption, (c, _params, opcode) => c.status(opcode, Status.unsupportedRemoteFeature)],
+  ...ADVERTISING_COMMANDS,
 ]);
 
 /** Answers one HCI command. */

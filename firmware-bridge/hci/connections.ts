@@ -1,18 +1,37 @@
 // The controller's connections: the link table (a handle per link, each with its peripheral's ATT server and
 // L2CAP reassembly, and the ACL packets the host is owed a Number Of Completed Packets for), and the decoding of
-// LE (Extended) Create Connection into the attempt the initiator waits with.
+// LE (Extended) Create Connection into the attempt the initiator waits with. A link goes to a peripheral inside this
+// controller ('local') or over the virtual radio to another controller's host ('radio').
 import { addressFromBytes } from './address.ts';
 import type { AttServer } from './att-server.ts';
 import { leConnectionComplete, leEnhancedConnectionComplete } from './events.ts';
 import { L2capReassembler } from './l2cap.ts';
 import type { VirtualPeripheral } from './peripheral.ts';
+import type { ConnectionParameters, RadioLinkEnd } from './radio.ts';
 
-export interface LinkState {
+interface LinkCommon {
   handle: number;
+  reassembler: L2capReassembler;
+  /** what Read RSSI answers */
+  rssi: number;
+}
+
+/** A link to a peripheral inside this controller, served by its ATT server. */
+export interface LocalLink extends LinkCommon {
+  kind: 'local';
   peripheral: VirtualPeripheral;
   att: AttServer;
-  reassembler: L2capReassembler;
 }
+
+/** A link over the virtual radio: L2CAP frames go to the other controller's host. */
+export interface AirLink extends LinkCommon {
+  kind: 'radio';
+  /** this controller's role: 'central' when its host connected, 'peripheral' when its advertising was */
+  role: 'central' | 'peripheral';
+  end: RadioLinkEnd;
+}
+
+export type LinkState = LocalLink | AirLink;
 
 /** A connection attempt waiting for its peer to advertise. */
 export interface PendingCreate {
@@ -59,6 +78,20 @@ export function createOutcome(pc: PendingCreate, status: number, handle: number 
   return pc.enhanced ? leEnhancedConnectionComplete(fields) : leConnectionComplete(fields);
 }
 
+/** LE Connection Complete for the peripheral role (role 1): a central on the radio connected to our advertising. */
+export function acceptOutcome(end: RadioLinkEnd, handle: number, params: ConnectionParameters): Buffer {
+  return leConnectionComplete({
+    status: 0,
+    handle,
+    role: 1,
+    peerAddressType: end.peerAddressType,
+    peerAddress: end.peerAddress,
+    interval: params.interval,
+    latency: params.latency,
+    supervisionTimeout: params.timeout,
+  });
+}
+
 const FIRST_HANDLE = 0x0040;
 const LAST_HANDLE = 0x0eff;
 
@@ -81,10 +114,32 @@ export class LinkTable {
   }
 
   /** A link to p on a free handle; its ATT PDUs go out through sendAtt. */
-  open(p: VirtualPeripheral, sendAtt: (handle: number, pdu: Buffer) => void): LinkState {
+  open(p: VirtualPeripheral, sendAtt: (handle: number, pdu: Buffer) => void): LocalLink {
     const handle = this.allocateHandle();
     const att = p.serveAtt(handle, (pdu) => sendAtt(handle, pdu));
-    const l = { handle, peripheral: p, att, reassembler: new L2capReassembler() };
+    const l: LocalLink = {
+      kind: 'local',
+      handle,
+      peripheral: p,
+      att,
+      reassembler: new L2capReassembler(),
+      rssi: p.rssi,
+    };
+    this.links.set(handle, l);
+    return l;
+  }
+
+  /** A link over the radio on a free handle. */
+  openRadio(end: RadioLinkEnd, role: AirLink['role']): AirLink {
+    const handle = this.allocateHandle();
+    const l: AirLink = {
+      kind: 'radio',
+      handle,
+      role,
+      end,
+      reassembler: new L2capReassembler(),
+      rssi: end.rssi,
+    };
     this.links.set(handle, l);
     return l;
   }

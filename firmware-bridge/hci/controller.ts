@@ -1,21 +1,21 @@
 // A virtual BLE controller speaking HCI H4 over a pty, like a Zephyr/nRF "hci_uart" dongle, so that
 // noble's UART HCI driver runs unmodified on top of it. It answers noble's init (spec E.3/E.7), scans
 // (advertising reports + scan responses), connects, and carries L2CAP (ATT, signaling, SMP) per link
-// to the peripherals added with addPeripheral().
+// to the peripherals added with addPeripheral(). On a VirtualRadio it also links to other controllers: its host
+// may scan and connect to their hosts' advertising (central role), or advertise itself (peripheral role).
 import { EventEmitter } from 'node:events';
 import { normalizeAddress } from './address.ts';
-import { runCommand, type CommandContext } from './commands.ts';
-import { LinkTable, createOutcome, type LinkState, type PendingCreate } from './connections.ts';
-import { commandComplete, commandStatus, disconnectionComplete, numberOfCompletedPackets } from './events.ts';
+import { runCommand, type CommandContext, type ControllerConfig } from './commands.ts';
+import { commandComplete, commandStatus, numberOfCompletedPackets } from './events.ts';
 import type { H4Packet } from './h4.ts';
 import { DEFAULT_BAUD_RATE, H4Link } from './h4-link.ts';
-import { Op, Status } from './hci-constants.ts';
-import { Cid, fragmentL2cap } from './l2cap.ts';
+import { Status } from './hci-constants.ts';
+import { HostAdvertiser } from './host-advertising.ts';
+import { LinkManager } from './link-manager.ts';
 import { VirtualPeripheral, type PeripheralLink, type PeripheralOptions } from './peripheral.ts';
 import { createPtyPair, type PtyPair } from './pty.ts';
+import type { Advertiser, ConnectionParameters, RadioLinkEnd, RadioNode, VirtualRadio } from './radio.ts';
 import { Scanner } from './scanner.ts';
-import { signalingReply } from './signaling.ts';
-import { smpReply } from './smp.ts';
 
 export interface ControllerOptions {
   /** the controller's public BD_ADDR (noble.address), default ff:ee:dd:cc:bb:aa */
@@ -33,6 +33,8 @@ export interface ControllerOptions {
   /** open this serial path instead of creating a socat pty pair (hostPath is then unknown) */
   port?: string;
   baudRate?: number;
+  /** the air shared with other controllers (radio.ts): their hosts' advertising and links */
+  radio?: VirtualRadio;
   /** optional trace of every packet, for debugging */
   trace?: (direction: 'in' | 'out', packet: Buffer | H4Packet) => void;
 }
@@ -59,8 +61,7 @@ interface Port {
   baudRate: number;
 }
 
-export class VirtualController extends EventEmitter<ControllerEvents> implements PeripheralLink {
-  readonly address: string;
+export class VirtualController extends EventEmitter<ControllerEvents> implements PeripheralLink, RadioNode {
   readonly aclBufferLength: number;
   readonly aclBufferCount: number;
   readonly hostPath: string;
@@ -69,11 +70,14 @@ export class VirtualController extends EventEmitter<ControllerEvents> implements
   private readonly baudRate: number;
   private readonly opts: ControllerOptions;
   private readonly peripheralSet = new Set<VirtualPeripheral>();
-  private readonly links = new LinkTable();
+  private readonly links: LinkManager;
   private readonly scanner: Scanner;
+  private readonly config: ControllerConfig;
+  private readonly radio: VirtualRadio | null;
+  /** the advertising this controller's host sets up (peripheral role, on the radio) */
+  readonly advertiser: HostAdvertiser;
   /** what the HCI command handlers (commands.ts) act on */
   private readonly commands: CommandContext;
-  private pendingCreate: PendingCreate | null = null;
   private closed = false;
   /** the last port error nobody listened for */
   lastError: Error | null = null;
@@ -87,21 +91,31 @@ export class VirtualController extends EventEmitter<ControllerEvents> implements
     this.hostPath = port.hostPath;
     this.baudRate = port.baudRate;
     this.opts = opts;
-    this.address = normalizeAddress(opts.address ?? 'ff:ee:dd:cc:bb:aa');
+    this.radio = opts.radio ?? null;
+    const address = normalizeAddress(opts.address ?? 'ff:ee:dd:cc:bb:aa');
+    this.advertiser = new HostAdvertiser(address);
     this.aclBufferLength = opts.aclBufferLength ?? 251;
     this.aclBufferCount = opts.aclBufferCount ?? 8;
     if (this.aclBufferLength < 27 || this.aclBufferLength > 0xffff)
       throw new RangeError('aclBufferLength 27..65535');
     if (this.aclBufferCount < 1 || this.aclBufferCount > 255) throw new RangeError('aclBufferCount 1..255');
+    this.config = {
+      address,
+      aclBufferLength: this.aclBufferLength,
+      aclBufferCount: this.aclBufferCount,
+      dle: opts.dataLengthExtension ?? false,
+      extended: opts.extendedAdvertising ?? false,
+    };
     this.scanner = new Scanner(
       {
         send: (packet) => this.send(packet),
-        peripherals: () => this.peripheralSet,
+        advertisers: () => this.onAir(),
         onScan: (enabled) => this.emit('scan', enabled),
         isClosed: () => this.closed,
       },
       opts.advertisingIntervalMs ?? 100,
     );
+    this.links = this.linkManager();
     this.commands = this.commandContext();
     this.link.on('packets', (packets) => this.onPackets(packets));
     // a simulator whose host end went away must not take the test process down with it: without a listener the
@@ -110,6 +124,7 @@ export class VirtualController extends EventEmitter<ControllerEvents> implements
       if (this.listenerCount('error') > 0) this.emit('error', e);
       else this.lastError = e;
     });
+    this.radio?.join(this);
   }
 
   /** Creates the pty pair (unless opts.port is given) and opens the controller end. */
@@ -132,6 +147,11 @@ export class VirtualController extends EventEmitter<ControllerEvents> implements
   /** Options for `withBindings('hci', ...)` of @stoprocent/noble. */
   nobleOptions(): NobleHciOptions {
     return { hciDriver: 'uart', bindParams: { uart: { port: this.hostPath, baudRate: this.baudRate } } };
+  }
+
+  /** the public BD_ADDR (Read BD_ADDR; the vendor Write BD_ADDR changes it) */
+  get address(): string {
+    return this.config.address;
   }
 
   get peripherals(): VirtualPeripheral[] {
@@ -170,15 +190,15 @@ export class VirtualController extends EventEmitter<ControllerEvents> implements
     this.scanner.forget(p.address);
     if (!p.isAdvertising) return;
     setImmediate(() => {
-      this.tryCompleteCreate();
+      this.links.tryCompleteCreate();
       if (this.scanner.enabled) this.scanner.advertise();
     });
   }
 
   terminate(p: VirtualPeripheral, reasonToHost: number): void {
-    const l = p.connection && this.links.get(p.connection.handle);
+    const l = p.connection && this.links.table.get(p.connection.handle);
     if (l)
-      this.endLink(
+      this.links.endLink(
         l,
         reasonToHost,
         reasonToHost === Status.connectionTimeout ? reasonToHost : Status.localHostTerminated,
@@ -189,6 +209,45 @@ export class VirtualController extends EventEmitter<ControllerEvents> implements
     return this.link.whenWritable();
   }
 
+  // ---- RadioNode ------------------------------------------------------------------------------
+
+  /** What a scan hears: this controller's peripherals and the other controllers' advertising. */
+  private onAir(): Advertiser[] {
+    return [...this.peripheralSet, ...(this.radio?.advertisers(this) ?? [])];
+  }
+
+  airChanged(address: string): void {
+    if (this.closed) return;
+    this.scanner.forget(address);
+    this.links.tryCompleteCreate();
+    if (this.scanner.enabled) this.scanner.advertise();
+  }
+
+  acceptRadioLink(end: RadioLinkEnd, params: ConnectionParameters): void {
+    this.links.acceptRadioLink(end, params);
+  }
+
+  /** The air loses every radio link: both hosts hear a supervision timeout (0x08), as out of range. */
+  dropRadioLinks(): void {
+    this.links.dropRadioLinks();
+  }
+
+  private linkManager(): LinkManager {
+    return new LinkManager({
+      node: this,
+      radio: this.radio,
+      advertiser: this.advertiser,
+      aclBufferLength: this.aclBufferLength,
+      stats: this.stats,
+      address: () => this.address,
+      peripherals: () => this.peripheralSet,
+      send: (packet) => this.send(packet),
+      isClosed: () => this.closed,
+      forget: (address) => this.scanner.forget(address),
+      peripheralAdvertisingChanged: (p) => this.advertisingChanged(p),
+    });
+  }
+
   // ---- input ----------------------------------------------------------------------------------
 
   private onPackets(packets: H4Packet[]): void {
@@ -196,13 +255,13 @@ export class VirtualController extends EventEmitter<ControllerEvents> implements
       this.opts.trace?.('in', p);
       try {
         if (p.type === 'command') this.onCommand(p.opcode, p.params);
-        else if (p.type === 'acl') this.onAcl(p.handle, p.pb, p.data);
+        else if (p.type === 'acl') this.links.onAcl(p.handle, p.pb, p.data);
         // events from the host are meaningless; ignore them
       } catch (e) {
         this.emit('error', e instanceof Error ? e : new Error(String(e)));
       }
     }
-    const counts = this.links.takeCompleted();
+    const counts = this.links.table.takeCompleted();
     if (counts.length > 0) {
       this.stats.nocp++;
       this.send(numberOfCompletedPackets(counts));
@@ -222,114 +281,43 @@ export class VirtualController extends EventEmitter<ControllerEvents> implements
 
   private commandContext(): CommandContext {
     return {
-      config: {
-        address: this.address,
-        aclBufferLength: this.aclBufferLength,
-        aclBufferCount: this.aclBufferCount,
-        dle: this.opts.dataLengthExtension ?? false,
-        extended: this.opts.extendedAdvertising ?? false,
-      },
+      config: this.config,
       scanner: this.scanner,
-      links: this.links,
+      links: this.links.table,
+      advertiser: this.advertiser,
+      advertisingChanged: () => this.radio?.advertisingChanged(this),
+      setPublicAddress: (address) => {
+        this.config.address = address;
+        this.advertiser.publicAddress = address;
+      },
       complete: (opcode, status = Status.success, ret) => this.send(commandComplete(opcode, status, ret)),
       status: (opcode, status) => this.send(commandStatus(opcode, status)),
       send: (packet) => this.send(packet),
       reset: () => this.reset(),
-      createConnection: (opcode, pc) => this.createConnection(opcode, pc),
-      cancelCreate: () => this.cancelCreate(),
+      createConnection: (opcode, pc) => this.links.createConnection(opcode, pc),
+      cancelCreate: () => this.links.cancelCreate(),
       // The host sees "terminated by local host"; the peripheral gets the reason the host sent.
-      disconnect: (l, reason) => this.endLink(l, Status.localHostTerminated, reason),
+      disconnect: (l, reason) => this.links.endLink(l, Status.localHostTerminated, reason),
     };
   }
 
   private reset(): void {
     // A reset drops links without Disconnection Complete, stops scanning and initiating.
-    for (const l of this.links.all()) this.endLink(l, null, Status.connectionTimeout);
+    this.links.dropAll();
     this.scanner.stop();
-    this.pendingCreate = null;
-    this.links.reset();
+    this.links.table.reset();
+    this.advertiser.reset();
+    this.radio?.advertisingChanged(this);
     this.emit('reset');
-  }
-
-  // ---- connections ----------------------------------------------------------------------------
-
-  private createConnection(opcode: number, pc: PendingCreate): void {
-    if (this.pendingCreate) return this.send(commandStatus(opcode, Status.commandDisallowed));
-    this.pendingCreate = pc;
-    this.send(commandStatus(opcode, Status.success));
-    // Like a real initiator it waits (until cancelled) for the peer to advertise.
-    setImmediate(() => this.tryCompleteCreate());
-  }
-
-  private tryCompleteCreate(): void {
-    const pc = this.pendingCreate;
-    if (!pc || this.closed) return;
-    const p = [...this.peripheralSet].find(
-      (x) => x.address === pc.address && x.addressType === pc.addressType && x.isAdvertising && x.connectable,
-    );
-    if (!p) return;
-    this.pendingCreate = null;
-    const { handle, att } = this.links.open(p, (h, pdu) => this.sendL2cap(h, Cid.att, pdu));
-    p.connection = { handle, att, centralAddress: this.address };
-    this.scanner.forget(p.address);
-    this.send(createOutcome(pc, Status.success, handle));
-    p.emit('advertising', false);
-    p.emit('connect', { connectionHandle: handle, centralAddress: this.address });
-  }
-
-  private cancelCreate(): void {
-    const pc = this.pendingCreate;
-    if (!pc) return this.send(commandComplete(Op.leCreateConnectionCancel, Status.commandDisallowed));
-    this.pendingCreate = null;
-    this.send(commandComplete(Op.leCreateConnectionCancel, Status.success));
-    // The initiator reports the cancelled attempt as a failed connection, status 0x02.
-    this.send(createOutcome(pc, Status.unknownConnectionId, null));
-  }
-
-  /** reasonToHost null: no event (HCI Reset). */
-  private endLink(l: LinkState, reasonToHost: number | null, reasonToPeripheral: number): void {
-    if (!this.links.remove(l)) return;
-    l.att.close(`reason 0x${reasonToPeripheral.toString(16)}`);
-    l.peripheral.connection = null;
-    if (reasonToHost !== null) this.send(disconnectionComplete(l.handle, reasonToHost));
-    l.peripheral.emit('disconnect', { connectionHandle: l.handle, reason: reasonToPeripheral });
-    this.advertisingChanged(l.peripheral);
-    if (l.peripheral.isAdvertising) l.peripheral.emit('advertising', true);
-  }
-
-  // ---- ACL / L2CAP ----------------------------------------------------------------------------
-
-  private onAcl(handle: number, pb: number, data: Buffer): void {
-    this.stats.aclIn++;
-    const l = this.links.get(handle);
-    if (!l) return;
-    this.links.received(handle);
-    for (const frame of l.reassembler.push(pb, data)) {
-      if (frame.cid === Cid.att) l.att.receive(frame.payload);
-      else if (frame.cid === Cid.signaling) {
-        const r = signalingReply(frame.payload);
-        if (r) this.sendL2cap(handle, Cid.signaling, r);
-      } else if (frame.cid === Cid.smp) {
-        const r = smpReply(frame.payload);
-        if (r) this.sendL2cap(handle, Cid.smp, r);
-      }
-    }
-  }
-
-  private sendL2cap(handle: number, cid: number, payload: Buffer): void {
-    if (!this.links.has(handle)) return;
-    for (const acl of fragmentL2cap(handle, cid, payload, this.aclBufferLength)) {
-      this.stats.aclOut++;
-      this.send(acl);
-    }
   }
 
   /** Stops everything: links (silently), scanning, the port and socat. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const l of this.links.all()) this.endLink(l, null, Status.connectionTimeout);
+    this.links.dropAll();
     this.scanner.stop();
+    this.radio?.leave(this);
     await this.link.close();
     await this.pty?.close();
   }

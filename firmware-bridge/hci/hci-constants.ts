@@ -18,6 +18,11 @@ export const Op = {
   leReadBufferSize: ogfOcf(0x08, 0x0002),
   leReadLocalFeatures: ogfOcf(0x08, 0x0003),
   leSetRandomAddress: ogfOcf(0x08, 0x0005),
+  leSetAdvertisingParameters: ogfOcf(0x08, 0x0006),
+  leReadAdvertisingChannelTxPower: ogfOcf(0x08, 0x0007),
+  leSetAdvertisingData: ogfOcf(0x08, 0x0008),
+  leSetScanResponseData: ogfOcf(0x08, 0x0009),
+  leSetAdvertiseEnable: ogfOcf(0x08, 0x000a),
   leSetScanParameters: ogfOcf(0x08, 0x000b),
   leSetScanEnable: ogfOcf(0x08, 0x000c),
   leCreateConnection: ogfOcf(0x08, 0x000d),
@@ -31,6 +36,8 @@ export const Op = {
   leSetExtendedScanParameters: ogfOcf(0x08, 0x0041),
   leSetExtendedScanEnable: ogfOcf(0x08, 0x0042),
   leExtendedCreateConnection: ogfOcf(0x08, 0x0043),
+  /** Zephyr vendor command Write BD_ADDR (what bleno's setAddress sends to a 0x05F1 controller) */
+  vsWriteBdAddr: ogfOcf(0x3f, 0x0006),
 } as const;
 
 export const Evt = {

@@ -8,8 +8,12 @@ export {
   type PeripheralEvents,
   type PeripheralHost,
   type PeripheralLink,
+  type Connection,
+  type GattServerLink,
 } from './peripheral.ts';
+export { GattDatabase, hasProperty } from './gatt-db.ts';
 export type {
+  CharacteristicRecord,
   CharacteristicDefinition,
   CharacteristicProperty,
   DescriptorDefinition,
@@ -22,6 +26,14 @@ export type {
 export type { Subscription } from './att-server.ts';
 export { AttError } from './att.ts';
 export { Status as HciStatus } from './hci-constants.ts';
+export {
+  VirtualRadio,
+  RadioLinkEnd,
+  type Advertiser,
+  type ConnectionParameters,
+  type RadioNode,
+} from './radio.ts';
+export type { HostAdvertiser } from './host-advertising.ts';
 export { createPtyPair, type PtyPair } from './pty.ts';
 export {
   measurePtyByteRate,

@@ -62,9 +62,23 @@ export interface PeripheralLink {
   whenWritable(): Promise<void>;
 }
 
+/**
+ * The GATT server of one link as a peripheral drives it: our AttServer (the virtual controller, the fake BlueZ),
+ * or another stack's server (bleno, ../peripherals/bleno-adapter.ts) answering from the same GATT database.
+ */
+export interface GattServerLink {
+  /** effective ATT_MTU */
+  readonly mtu: number;
+  /** stop (or resume) answering requests */
+  unresponsive: boolean;
+  subscription(char: CharacteristicRecord): Subscription;
+  notify(char: CharacteristicRecord, value: Uint8Array): boolean;
+  indicate(char: CharacteristicRecord, value: Uint8Array): Promise<void>;
+}
+
 export interface Connection {
   handle: number;
-  att: AttServer;
+  att: GattServerLink;
   centralAddress: string;
 }
 

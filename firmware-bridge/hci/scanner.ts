@@ -1,19 +1,19 @@
-// The controller's scanner: while the host scans, one advertising event per advertising peripheral each
-// interval (ADV_IND + SCAN_RSP, scanning is active), legacy or extended reports as the host asked, each
-// peripheral once only while the host filters duplicates.
+// The controller's scanner: while the host scans, one advertising event per advertiser each interval (ADV_IND +
+// SCAN_RSP, scanning is active), legacy or extended reports as the host asked, each advertiser once only while the
+// host filters duplicates. Advertisers are the controller's own peripherals and other controllers on the radio.
 import { AdvType, ExtAdvBits, leAdvertisingReport, leExtendedAdvertisingReport } from './events.ts';
-import type { VirtualPeripheral } from './peripheral.ts';
+import type { Advertiser } from './radio.ts';
 
 export interface ScannerHost {
   send(packet: Buffer): void;
-  peripherals(): Iterable<VirtualPeripheral>;
+  advertisers(): Iterable<Advertiser>;
   /** scanning started or stopped */
   onScan(enabled: boolean): void;
   isClosed(): boolean;
 }
 
 /** The reports one advertising event of p yields: its advertising data, then its scan response. */
-export function advertisingReports(p: VirtualPeripheral, extended: boolean): Buffer[] {
+export function advertisingReports(p: Advertiser, extended: boolean): Buffer[] {
   const out: Buffer[] = [];
   if (extended) {
     const base = ExtAdvBits.legacy | (p.connectable ? ExtAdvBits.connectable | ExtAdvBits.scannable : 0);
@@ -76,10 +76,10 @@ export class Scanner {
     this.reported.delete(address);
   }
 
-  /** One advertising event per advertising peripheral. */
+  /** One advertising event per advertiser on the air. */
   advertise(): void {
     if (!this.state.enabled || this.host.isClosed()) return;
-    for (const p of this.host.peripherals()) {
+    for (const p of this.host.advertisers()) {
       if (!p.isAdvertising) continue;
       if (this.state.filterDuplicates && this.reported.has(p.address)) continue;
       this.reported.add(p.address);

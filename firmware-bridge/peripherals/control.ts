@@ -29,7 +29,7 @@ export interface ControlCommand {
 
 export type ControlReply = { ok: true; [k: string]: unknown } | { ok: false; error: string };
 
-export function applyControl(sim: Simulation, line: string): ControlReply {
+export function applyControl(sim: Pick<Simulation, 'simulators'>, line: string): ControlReply {
   let cmd: ControlCommand;
   try {
     cmd = JSON.parse(line) as ControlCommand;

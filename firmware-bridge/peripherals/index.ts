@@ -51,3 +51,10 @@ export {
   type AnySimulator,
 } from './simulation.ts';
 export { applyControl, type ControlCommand, type ControlReply } from './control.ts';
+export { BlenoHost, blenoBindingOptions, type BlenoHostOptions } from './bleno-adapter.ts';
+export {
+  startBlenoSimulation,
+  type BlenoSimulation,
+  type BlenoSimulationOptions,
+  type BlenoPeripheralDescription,
+} from './bleno-simulation.ts';

@@ -1,21 +1,24 @@
-// A running scenario: the virtual controller on its pty plus one simulator per scenario peripheral.
-import { VirtualController, type ControllerOptions } from '../hci/index.ts';
+// A running scenario: the virtual controller on its pty plus one simulator per scenario peripheral. The same
+// simulators run on real adapters through bleno (bleno-simulation.ts).
+import { VirtualController, type ControllerOptions, type PeripheralHost } from '../hci/index.ts';
 import { CgmSimulator } from './cgm-simulator.ts';
 import { GlucoseMeterSimulator } from './glucose-meter-simulator.ts';
 import { ScenarioError, type Scenario } from './scenario.ts';
 
 export type AnySimulator = CgmSimulator | GlucoseMeterSimulator;
 
+export interface PeripheralDescription {
+  kind: 'cgm' | 'glucose';
+  address: string;
+  name: string;
+  serial: string;
+  serviceUuid: string;
+  records: number;
+}
+
 export interface SimulationDescription {
   pty: string;
-  peripherals: {
-    kind: 'cgm' | 'glucose';
-    address: string;
-    name: string;
-    serial: string;
-    serviceUuid: string;
-    records: number;
-  }[];
+  peripherals: PeripheralDescription[];
 }
 
 export interface Simulation {
@@ -45,25 +48,7 @@ export async function startSimulation(scenario: Scenario, opts: SimulationOption
     await controller.close();
   };
   try {
-    scenario.peripherals.forEach((p, i) => {
-      try {
-        if (p.kind === 'cgm') {
-          const { kind: _kind, sessionStart, ...rest } = p;
-          simulators.push(
-            new CgmSimulator(controller, {
-              ...rest,
-              ...(sessionStart !== undefined && sessionStart !== 'auto' ? { sessionStart } : {}),
-              ...(rest.speed === undefined && scenario.speed !== undefined ? { speed: scenario.speed } : {}),
-            }),
-          );
-        } else {
-          const { kind: _kind, ...rest } = p;
-          simulators.push(new GlucoseMeterSimulator(controller, rest));
-        }
-      } catch (e) {
-        throw new ScenarioError(`scenario peripherals[${i}] (${p.address}): ${(e as Error).message}`);
-      }
-    });
+    addSimulators(scenario, () => controller, simulators);
   } catch (e) {
     await closeAll();
     throw e;
@@ -87,17 +72,48 @@ export async function startSimulation(scenario: Scenario, opts: SimulationOption
       if (!(s instanceof GlucoseMeterSimulator)) throw new Error(`no simulated glucose meter at ${address}`);
       return s;
     },
-    describe: () => ({
-      pty: controller.hostPath,
-      peripherals: simulators.map((s) => ({
-        kind: s.kind,
-        address: s.address,
-        name: s.name,
-        serial: s.serial,
-        serviceUuid: s.kind === 'cgm' ? '181f' : '1808',
-        records: s.records.length,
-      })),
-    }),
+    describe: () => ({ pty: controller.hostPath, peripherals: simulators.map(describeSimulator) }),
     close: () => (closing ??= closeAll()),
+  };
+}
+
+/**
+ * One simulator per scenario peripheral, each on the host `hostFor` gives for its index, pushed onto `into` as it
+ * is made (so a caller can close those already made when a later one fails). Throws ScenarioError naming it.
+ */
+export function addSimulators(
+  scenario: Scenario,
+  hostFor: (index: number) => PeripheralHost,
+  into: AnySimulator[],
+): void {
+  scenario.peripherals.forEach((p, i) => {
+    try {
+      if (p.kind === 'cgm') {
+        const { kind: _kind, sessionStart, ...rest } = p;
+        into.push(
+          new CgmSimulator(hostFor(i), {
+            ...rest,
+            ...(sessionStart !== undefined && sessionStart !== 'auto' ? { sessionStart } : {}),
+            ...(rest.speed === undefined && scenario.speed !== undefined ? { speed: scenario.speed } : {}),
+          }),
+        );
+      } else {
+        const { kind: _kind, ...rest } = p;
+        into.push(new GlucoseMeterSimulator(hostFor(i), rest));
+      }
+    } catch (e) {
+      throw new ScenarioError(`scenario peripherals[${i}] (${p.address}): ${(e as Error).message}`);
+    }
+  });
+}
+
+export function describeSimulator(s: AnySimulator): PeripheralDescription {
+  return {
+    kind: s.kind,
+    address: s.address,
+    name: s.name,
+    serial: s.serial,
+    serviceUuid: s.kind === 'cgm' ? '181f' : '1808',
+    records: s.records.length,
   };
 }

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { withBindings } from '@stoprocent/noble';
+import { VirtualController, VirtualRadio } from '../../../firmware-bridge/hci/index.ts';
 import { runCli, spawnCli } from '../../helpers/cli.ts';
 import { connect, discover, hex, request, within } from './helpers.ts';
 
@@ -135,6 +136,96 @@ test(
     assert.equal(fs.existsSync(description.pty), false);
   },
 );
+
+test(
+  '--adapter PATH: the meter runs on bleno on an HCI UART controller; noble on another controller reads it',
+  T,
+  async () => {
+    const radio = new VirtualRadio();
+    const a = await VirtualController.start({ radio, address: 'a0:00:00:00:00:0a' });
+    const b = await VirtualController.start({ radio, address: 'b0:00:00:00:00:0b' });
+    const noble = withBindings('hci', a.nobleOptions());
+    try {
+      const { child, nextLine } = await start([
+        ...['--scenario', path.join(dir, 'small.json'), '--peripheral', 'C0:11:22:33:77:02'],
+        ...['--adapter', b.hostPath, '--device-address', '--json', '--control'],
+      ]);
+      const description = JSON.parse(await nextLine()) as {
+        peripherals: {
+          kind: string;
+          address: string;
+          adapter: string;
+          adapterAddress: string;
+          records: number;
+        }[];
+      };
+      assert.deepEqual(description.peripherals, [
+        {
+          kind: 'glucose',
+          address: 'c0:11:22:33:77:02',
+          name: 'Sim Meter',
+          serial: 'SIM-22337702',
+          serviceUuid: '1808',
+          records: 12,
+          adapter: b.hostPath,
+          adapterAddress: 'c0:11:22:33:77:02',
+        },
+      ]);
+      assert.equal(b.address, 'c0:11:22:33:77:02', '--device-address: bleno set the controller address');
+      await noble.waitForPoweredOnAsync(10_000);
+      const l = await connect(await discover(noble, '1808', 'c0:11:22:33:77:02'));
+      assert.equal((await l.char('2a29').readAsync()).toString(), 'Glukko Inc.');
+      await l.char('2a18').subscribeAsync();
+      await l.char('2a52').subscribeAsync();
+      assert.deepEqual(await request(l.char('2a52'), hex('04 01')), hex('05 00 0c 00'), '12 records');
+      child.stdin?.write('{"address":"c0:11:22:33:77:02","requests":true}\n');
+      assert.deepEqual(JSON.parse(await nextLine(10_000)), {
+        ok: true,
+        address: 'c0:11:22:33:77:02',
+        racp: ['0401'],
+      });
+      const live = once(l.char('2a18'), 'data');
+      child.stdin?.write('{"address":"c0:11:22:33:77:02","measurement":{"glucose":111}}\n');
+      assert.equal(JSON.parse(await nextLine(10_000)).sequence, 13);
+      const [data] = (await within(live, 10_000, 'live measurement')) as [Buffer];
+      assert.equal(data.readUInt16LE(1), 13);
+      const gone = once(l.peripheral, 'disconnect');
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      assert.equal((await within(exited, 15_000, 'exit after SIGTERM'))[0], 0);
+      await within(gone, 5000, 'the link ends with the simulator');
+    } finally {
+      // noble.stop() throws when it never powered on; that must not hide the failure above.
+      await noble.waitForPoweredOnAsync(1).then(
+        () => noble.stop(),
+        () => undefined,
+      );
+      await a.close();
+      await b.close();
+    }
+  },
+);
+
+test('--adapter: one adapter for two scenario devices, or no such device: exit 2 and one line', T, () => {
+  const two = runCli(['simulate', '--scenario', path.join(dir, 'small.json'), '--adapter', '/dev/null']);
+  assert.equal(two.status, 2);
+  assert.match(two.stderr, /^hddt-gateway: .*2 peripheral\(s\) and 1 adapter\(s\).*\n$/);
+  const missing = runCli([
+    ...['simulate', '--scenario', path.join(dir, 'small.json'), '--peripheral', 'c0:11:22:33:77:01'],
+    ...['--adapter', path.join(dir, 'no-such-tty')],
+  ]);
+  assert.equal(missing.status, 2);
+  assert.equal(missing.stderr, `hddt-gateway: ${path.join(dir, 'no-such-tty')}: no such serial device\n`);
+  const name = runCli([
+    'simulate',
+    '--scenario',
+    path.join(dir, 'small.json'),
+    '--peripheral',
+    'c0:00:00:00:00:01',
+  ]);
+  assert.equal(name.status, 2);
+  assert.match(name.stderr, /--peripheral names an address the scenario does not have/);
+});
 
 test('an invalid scenario: exit 2 and one line naming the field', T, () => {
   const r = runCli(['simulate', '--scenario', path.join(dir, 'bad.json')]);
