@@ -115,27 +115,70 @@ export interface SampledData {
   data?: string;
 }
 
+/** One slot of a chunk: its time, its value in mg/dL (null when none) and its mark (`L`/`U`/`E`, else null). */
+export interface CgmSlot {
+  t: number;
+  mgdl: number | null;
+  mark: 'L' | 'U' | 'E' | null;
+}
+
 /**
- * The samples of one chunk: slot i is at start + i·period; `E` is skipped, `L`/`U` count at the lower/upper
- * limit. mmol/L chunks are converted to mg/dL.
+ * Every slot of one chunk: slot i is at start + i·period; `L`/`U` carry the lower/upper limit as their value
+ * (null when the chunk gives none), `E` and unreadable tokens have none. mmol/L chunks are converted to mg/dL.
  */
-export function decodeSampledData(startMs: number, sd: SampledData): CgmSample[] {
+export function decodeSlots(startMs: number, sd: SampledData): CgmSlot[] {
   if (!sd.data || !(sd.period > 0)) return [];
   const toMgdl = sd.origin.code === 'mmol/L' ? MGDL_PER_MMOLL : 1;
   const origin = sd.origin.value ?? 0;
   const factor = sd.factor ?? 1;
+  const mg = (v: number | undefined) => (v === undefined ? null : v * toMgdl);
+  return sd.data.split(' ').map((tok, i): CgmSlot => {
+    const t = startMs + i * sd.period;
+    if (tok === 'L') return { t, mgdl: mg(sd.lowerLimit), mark: 'L' };
+    if (tok === 'U') return { t, mgdl: mg(sd.upperLimit), mark: 'U' };
+    const x = tok === 'E' || tok === '' ? NaN : Number(tok);
+    return Number.isFinite(x)
+      ? { t, mgdl: mg(origin + x * factor), mark: null }
+      : { t, mgdl: null, mark: 'E' };
+  });
+}
+
+/** The samples of one chunk: its slots with a value (`E` skipped, `L`/`U` at the lower/upper limit). */
+export function decodeSampledData(startMs: number, sd: SampledData): CgmSample[] {
   const out: CgmSample[] = [];
-  const tokens = sd.data.split(' ');
-  for (let i = 0; i < tokens.length; i++) {
-    const tok = tokens[i];
-    let v: number | undefined;
-    if (tok === 'L') v = sd.lowerLimit;
-    else if (tok === 'U') v = sd.upperLimit;
-    else if (tok !== 'E' && tok !== '') {
-      const x = Number(tok);
-      if (Number.isFinite(x)) v = origin + x * factor;
-    }
-    if (v !== undefined) out.push({ t: startMs + i * sd.period, mgdl: v * toMgdl });
-  }
+  for (const s of decodeSlots(startMs, sd)) if (s.mgdl !== null) out.push({ t: s.t, mgdl: s.mgdl });
   return out;
+}
+
+/** A stored CGM chunk Observation: its start and its JSON. */
+export interface ChunkRecord {
+  effective_start_ms: number | null;
+  json: string;
+}
+
+export interface ChunkSamples {
+  samples: CgmSample[];
+  /** The sampling period most samples were taken at (60 s when there is none). */
+  intervalMs: number;
+  /** The `device` references of the chunks that had samples. */
+  deviceRefs: Set<string>;
+}
+
+/** The samples of CGM chunk Observations, as the summary metrics take them. */
+export function samplesOfChunks(chunks: Iterable<ChunkRecord>): ChunkSamples {
+  const samples: CgmSample[] = [];
+  const periods = new Map<number, number>();
+  const deviceRefs = new Set<string>();
+  for (const row of chunks) {
+    const obs = JSON.parse(row.json) as { valueSampledData?: SampledData; device?: { reference?: string } };
+    const sd = obs.valueSampledData;
+    if (!sd || row.effective_start_ms === null) continue;
+    const decoded = decodeSampledData(row.effective_start_ms, sd);
+    if (decoded.length === 0) continue;
+    samples.push(...decoded);
+    periods.set(sd.period, (periods.get(sd.period) ?? 0) + decoded.length);
+    if (obs.device?.reference) deviceRefs.add(obs.device.reference);
+  }
+  const intervalMs = [...periods.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 60_000;
+  return { samples, intervalMs, deviceRefs };
 }

@@ -1,7 +1,7 @@
 // Privacy audit trail (HDDT security-and-privacy: pairing, unpairing, failed pairing attempts,
-// unauthorized access attempts; plus patient logins). Append-only and tamper-evident: every entry carries
-// the hash of its predecessor, so a changed, inserted or removed entry breaks the chain that
-// verifyPrivacyTrail() walks. Entries name the patient only by a pseudonymous reference (an HMAC of the
+// unauthorized access attempts; plus patient logins, a patient's export of their data and an account's
+// removal). Append-only and tamper-evident: every entry carries the hash of its predecessor, so a changed,
+// inserted or removed entry breaks the chain that verifyPrivacyTrail() walks. Entries name the patient only by a pseudonymous reference (an HMAC of the
 // internal id under a secret of this gateway), never by username or internal id.
 import { createHash, createHmac } from 'node:crypto';
 import type { Store } from '../../gateway/store/store.ts';
@@ -23,7 +23,11 @@ export type PrivacyEvent =
   | 'unpairing_failed'
   | 'unauthorized_access'
   | 'login'
-  | 'login_failed';
+  | 'login_failed'
+  /** The patient downloaded their data (GDPR Art. 15/20); reason = the format (csv, fhir, pdf). */
+  | 'export'
+  /** The account was removed (`hddt-gateway patient remove`); its pairings end with their own entries. */
+  | 'account_removed';
 
 export interface PrivacyEntry {
   event: PrivacyEvent;

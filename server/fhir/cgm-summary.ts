@@ -2,13 +2,7 @@
 // Bundle of HL7 CGM summary Observations out, computed at request time from the CGM chunks the token may
 // see. Errors and empty results are OperationOutcomes with the HDDT codes; the subject is the Pairing ID.
 import { randomUUID } from 'node:crypto';
-import {
-  cgmMetrics,
-  decodeSampledData,
-  type CgmMetrics,
-  type CgmSample,
-  type SampledData,
-} from '../../gateway/hddt/cgm-metrics.ts';
+import { cgmMetrics, samplesOfChunks, type CgmMetrics } from '../../gateway/hddt/cgm-metrics.ts';
 import { LOINC, MIV_CODES, UCUM } from '../../gateway/hddt/codes.ts';
 import { cgmChunksInRange, resolveReference, type SearchScope } from '../../gateway/store/fhir-search.ts';
 import type { Store } from '../../gateway/store/store.ts';
@@ -115,20 +109,7 @@ export function cgmSummary(ctx: SummaryContext, req: SummaryRequest): Record<str
   const { fromMs, toMs } = summaryPeriod(req, ctx.nowMs);
   const from = Math.max(fromMs, ctx.historicCutoffMs);
   const chunks = from < toMs ? cgmChunksInRange(ctx.store, ctx.scope, MIV_CODES.cgm, from, toMs) : [];
-  const samples: CgmSample[] = [];
-  const periods = new Map<number, number>();
-  const metricRefs = new Set<string>();
-  for (const row of chunks) {
-    const obs = JSON.parse(row.json) as { valueSampledData?: SampledData; device?: { reference?: string } };
-    const sd = obs.valueSampledData;
-    if (!sd || row.effective_start_ms === null) continue;
-    const decoded = decodeSampledData(row.effective_start_ms, sd);
-    if (decoded.length === 0) continue;
-    samples.push(...decoded);
-    periods.set(sd.period, (periods.get(sd.period) ?? 0) + decoded.length);
-    if (obs.device?.reference) metricRefs.add(obs.device.reference);
-  }
-  const intervalMs = [...periods.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 60_000;
+  const { samples, intervalMs, deviceRefs: metricRefs } = samplesOfChunks(chunks);
   const metrics = cgmMetrics({ samples, fromMs, toMs, intervalMs });
   if (!metrics)
     throw summaryError('MSG_NO_MATCH', 'No CGM summary observations found for the given effective period.');

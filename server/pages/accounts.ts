@@ -16,6 +16,7 @@ import {
 } from '../../gateway/store/oauth-accounts.ts';
 import { addPatient, getPatientByUsername, type PatientRow } from '../../gateway/store/patients.ts';
 import type { Store } from '../../gateway/store/store.ts';
+import { appendPrivacyEvent, patientRef } from '../audit/privacy-trail.ts';
 import type { Clock } from '../clock.ts';
 import { unpairPatient } from '../oauth/pairing.ts';
 import { decryptTotpSecret, encryptPlainTotpSecrets, encryptTotpSecret } from './totp-secrets.ts';
@@ -201,14 +202,21 @@ export function registerSuccess(store: Store, patientId: string, nowMs: number):
 
 /**
  * Removes a patient (`hddt-gateway patient remove`): every pairing ends (consent, grants, tokens; one
- * privacy-trail entry each, reason patient_removed), then credentials, sessions and device assignments go.
- * Returns how many pairings were ended.
+ * privacy-trail entry each, reason patient_removed), then credentials, sessions and device assignments go,
+ * and the removal itself is an entry of the trail. Returns how many pairings were ended.
  */
 export function removeAccount(services: { store: Store; clock: Clock }, patientId: string): number {
   const { store } = services;
   return store.transaction(() => {
     const n = unpairPatient(services, patientId, 'patient_removed');
-    removePatientAccount(store, patientId, services.clock.now().getTime());
+    const nowMs = services.clock.now().getTime();
+    removePatientAccount(store, patientId, nowMs);
+    appendPrivacyEvent(store, {
+      event: 'account_removed',
+      outcome: 'success',
+      atMs: nowMs,
+      patientRef: patientRef(store, patientId),
+    });
     return n;
   });
 }

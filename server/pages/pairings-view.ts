@@ -1,6 +1,7 @@
 // The patient's pairings (with revoke buttons) and privacy audit trail as HTML (German UI). Pure: the
 // handlers pass the rows, the DiGA names and the CSRF token.
 import type { MivName } from '../../config/types.ts';
+import type { PrivacyEvent } from '../audit/privacy-trail.ts';
 import type { PrivacyAuditRow } from '../../gateway/store/oauth-audit.ts';
 import type { PairingRow } from '../../gateway/store/oauth-grants.ts';
 import { MIV_LABEL } from '../oauth/scopes.ts';
@@ -14,7 +15,9 @@ const EVENT_LABEL: Record<string, string> = {
   unauthorized_access: 'Unberechtigter Zugriffsversuch',
   login: 'Anmeldung',
   login_failed: 'Anmeldung fehlgeschlagen',
-};
+  export: 'Datenexport',
+  account_removed: 'Konto entfernt',
+} satisfies Record<PrivacyEvent, string>;
 
 /** Why a pairing ended, in the patient's words (keys: UnpairReason of server/oauth/pairing.ts). */
 const END_REASON_LABEL: Record<string, string> = {
@@ -101,8 +104,8 @@ export function auditView(csrf: string, rows: PrivacyAuditRow[], retentionDays: 
   return page(
     'Protokoll',
     html`<p>
-        Alle Kopplungen, Entkopplungen, Anmeldungen und abgewiesenen Zugriffe der letzten ${retentionDays}
-        Tage.
+        Alle Kopplungen, Entkopplungen, Anmeldungen, Datenexporte und abgewiesenen Zugriffe der letzten
+        ${retentionDays} Tage.
       </p>
       <table>
         <tr>

@@ -14,6 +14,8 @@ import type { MaintenanceWindow } from '../../gateway/store/maintenance.ts';
 import { NO_INPUT } from '../shared/route-schema.ts';
 import { accountHome, loginForm, loginSubmit } from './login.ts';
 import { auditPage, logout, pairingsPage, revokeAll, revokeOne } from './pairings.ts';
+import { devicesPage, READINGS_SCHEMA, readingsPage, type ReadingsQuery } from './readings.ts';
+import { exportBundle, exportCsv, exportPage, reportPdf } from './exports.ts';
 import { SCHEMAS, type CodeForm, type ConsentForm, type LoginForm, type RevokeForm } from './schemas.ts';
 import { enrolForm, enrolSubmit, totpForm, totpSubmit } from './totp.ts';
 
@@ -79,6 +81,14 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
   app.post('/pairings/revoke-all', form(SCHEMAS.csrfOnly), revokeAll);
   app.post<{ Body: RevokeForm }>('/pairings/revoke', form(SCHEMAS.revoke), revokeOne);
   app.get('/audit', { schema: NO_INPUT }, auditPage);
+  app.get<{ Querystring: ReadingsQuery }>('/readings', { schema: READINGS_SCHEMA }, readingsPage);
+  app.get('/devices', { schema: NO_INPUT }, devicesPage);
+  // Downloads answer no HEAD: it would count as an export in the privacy trail without one.
+  const DOWNLOAD = { schema: NO_INPUT, exposeHeadRoute: false };
+  app.get('/export', { schema: NO_INPUT }, exportPage);
+  app.get('/export.csv', DOWNLOAD, exportCsv);
+  app.get('/export.json', DOWNLOAD, exportBundle);
+  app.get('/report.pdf', DOWNLOAD, reportPdf);
   app.post('/logout', form(SCHEMAS.csrfOnly), logout);
 }
 

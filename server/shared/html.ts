@@ -39,7 +39,9 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
 export function page(title: string, body: Html, opts: { csrf?: string } = {}): string {
   const nav = opts.csrf
     ? html`<nav>
-        <a href="/account/pairings">Kopplungen</a> · <a href="/account/audit">Protokoll</a>
+        <a href="/account/readings">Meine Werte</a> · <a href="/account/devices">Meine Geräte</a> ·
+        <a href="/account/pairings">Kopplungen</a> · <a href="/account/audit">Protokoll</a> ·
+        <a href="/account/export">Datenexport</a>
         <form method="post" action="/account/logout" class="inline">
           <input type="hidden" name="_csrf" value="${opts.csrf}" /><button type="submit">Abmelden</button>
         </form>
