@@ -39,7 +39,7 @@ test(
 
 test(
   'a radio that goes away (the controller and its pty gone) neither wedges scanning nor hangs stop',
-  { timeout: 30_000 },
+  { timeout: 45_000 },
   async () => {
     let cgm!: CgmSimulator;
     const rig = await startBleRig({
@@ -61,7 +61,8 @@ test(
               l.msg === 'BLE scan start failed; retrying' &&
               /adapter is|no answer within/.test(String(l.reason)),
           ),
-        15_000,
+        // generous: on a loaded 2-core machine the first retry has been seen after 15 s
+        25_000,
         'a scan retry naming why',
       );
       const stopped = rig.central.stop().then(() => 'stopped');
