@@ -44,6 +44,10 @@ find "$modules" -name package.json -type f -print0 |
   done
 find "$modules" \( -name '.eslintrc*' -o -name '.npmignore' -o -name '.git*' -o -name '.travis.yml' \
   -o -name '.husky' -o -name '*.html' \) -prune -exec rm -rf {} +
+# source maps (node runs the JavaScript as shipped), pdfkit's browser bundles, @swc/helpers' build tooling
+find "$modules" -type f \( -name '*.js.map' -o -name '*.mjs.map' -o -name '*.cjs.map' \) -delete
+rm -f "$modules"/pdfkit/js/pdfkit.browser.* "$modules"/pdfkit/js/pdfkit.standalone.js
+rm -rf "$modules/@swc/helpers/scripts"
 find "$modules" -mindepth 1 -type d -empty -delete
 
 find "$modules" -name '*.node' -type f -exec strip --strip-unneeded --remove-section=.comment {} +
