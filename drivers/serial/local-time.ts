@@ -2,50 +2,11 @@
 // the zone rules come from the runtime's ICU data) and returns the UTC instant.
 // DST: a wall time that does not exist (spring gap) is moved forward by the gap; a wall time that exists twice
 // (autumn overlap) takes the earlier instant. This is Temporal's "compatible" disambiguation.
-import { GatewayError } from '../../lib/errors.ts';
+import { zoneOffsetMs } from '../../lib/zoned-time.ts';
+
+export { assertTimeZone, TimeZoneError, zoneOffsetMs } from '../../lib/zoned-time.ts';
 
 const LOCAL_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$/;
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-export class TimeZoneError extends GatewayError {
-  constructor(message: string) {
-    super('ERR_TIME_ZONE', message);
-  }
-}
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    try {
-      f = new Intl.DateTimeFormat('en-US', {
-        timeZone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-      });
-    } catch {
-      throw new TimeZoneError(`unknown time zone ${JSON.stringify(timeZone)}`);
-    }
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
-export function assertTimeZone(timeZone: string): void {
-  formatter(timeZone);
-}
-
-/** Offset of `timeZone` from UTC at instant `ms`, in ms (Berlin summer: +7,200,000). */
-export function zoneOffsetMs(ms: number, timeZone: string): number {
-  const parts = formatter(timeZone).formatToParts(new Date(ms));
-  const get = (t: string): number => Number(parts.find((p) => p.type === t)?.value);
-  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return wall - Math.floor(ms / 1000) * 1000;
-}
 
 /** `YYYY-MM-DDTHH:MM:SS` wall time in `timeZone` → UTC Date. */
 export function localTimeToUtc(localTime: string, timeZone: string): Date {

@@ -1,47 +1,8 @@
 // An instant as ISO 8601 local time of an IANA zone with its UTC offset (2025-03-30T03:00:00.000+02:00), from
 // the platform's time zone data (Intl): the offset is that of the instant, so DST changes come out right.
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterOf(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(zone, f);
-  }
-  return f;
-}
+import { zonedParts } from '../../lib/zoned-time.ts';
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-
-/** The wall-clock fields of `ms` in `zone` and the zone's offset then, in minutes east of UTC. */
-export function zonedParts(ms: number, zone: string) {
-  const parts: Record<string, number> = {};
-  for (const p of formatterOf(zone).formatToParts(new Date(ms))) {
-    if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  }
-  const { year, month, day, hour, minute, second } = parts as Record<string, number>;
-  const wallAsUtc = Date.UTC(year!, month! - 1, day!, hour!, minute!, second!);
-  const offsetMinutes = Math.round((wallAsUtc - Math.floor(ms / 1000) * 1000) / 60_000);
-  return {
-    year: year!,
-    month: month!,
-    day: day!,
-    hour: hour!,
-    minute: minute!,
-    second: second!,
-    offsetMinutes,
-  };
-}
 
 export function localIso(ms: number, zone: string): string {
   const p = zonedParts(ms, zone);

@@ -4,7 +4,7 @@
 // pdfkit is loaded with the first report, not at every start.
 import type { AgpReportData } from './agp-report.ts';
 import { agpChart, COLOR, dayChart, type Box } from './report-charts.ts';
-import { zonedParts } from './local-time.ts';
+import { zonedParts } from '../../lib/zoned-time.ts';
 
 type Doc = PDFKit.PDFDocument;
 
