@@ -1,7 +1,10 @@
-// The status page: server-rendered HTML with inline SVG charts, no client script. It refreshes itself every
-// 60 s with a meta refresh. Shows devices and sync state only; nothing identifies a patient.
+// The status page: server-rendered HTML with inline SVG charts (each with its values as a table), no client
+// script. It does not reload itself (WCAG 2.2.1: a timed refresh the reader cannot stop); a "Reload" link
+// does, and `refreshSeconds` asks for a meta refresh. Shows devices and sync state only; nothing identifies a
+// patient.
 import { formatAgo, formatBytes, formatDuration, formatPercent, formatReading } from './format.ts';
 import type { GlucoseCharts, StatusSnapshot } from './status.ts';
+import { agpChartTable, dayChartTable } from './chart-tables.ts';
 import { renderAgpChart, renderDayChart } from './svg.ts';
 
 export function escapeHtml(s: string): string {
@@ -17,14 +20,14 @@ const e = (v: string | number | null | undefined) =>
 const STYLE = `
 body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#1c2430;background:#f5f7fa}
 header{background:#1c2430;color:#fff;padding:10px 20px;display:flex;justify-content:space-between;align-items:center}
-header h1{font-size:18px;margin:0}
+header h1{font-size:18px;margin:0}header .ok{color:#6fdd8b}header .bad{color:#ffa198}header a{color:#fff}
 main{padding:12px 20px;max-width:1100px}
 section{background:#fff;border:1px solid #dde3ea;border-radius:6px;padding:10px 14px;margin:0 0 14px}
 h2{font-size:15px;margin:0 0 8px}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eef1f5;vertical-align:top}
 th{font-weight:600;color:#4a5565}
-.ok{color:#1a7f37}.warn{color:#9a6700}.bad{color:#cf222e}.muted{color:#6e7781}
+.ok{color:#116329}.warn{color:#7d4e00}.bad{color:#a40e26}.muted{color:#57606a}
 .pill{display:inline-block;padding:0 6px;border-radius:8px;background:#eef1f5}
 .alarm{background:#ffebe9;border-color:#cf222e}
 .chart{max-width:100%;height:auto}
@@ -39,6 +42,10 @@ dl{display:grid;grid-template-columns:max-content auto;gap:2px 14px;margin:0}
 dt{color:#4a5565}dd{margin:0}
 form.logout{margin:0}
 button{font:inherit}
+:focus-visible{outline:3px solid #0969da;outline-offset:2px}
+.chart-values summary{cursor:pointer;margin:4px 0}
+.table-scroll{max-height:24rem;overflow:auto}
+caption{text-align:left;font-weight:600;padding:4px 0}
 `;
 
 function deviceRows(s: StatusSnapshot): string {
@@ -113,6 +120,7 @@ function eventsSection(s: StatusSnapshot): string {
 export interface PageOptions {
   /** Show a logout button (operator login is on). */
   loggedIn?: { csrfToken: string };
+  /** Reload the page by itself every so many seconds (off by default: WCAG 2.2.1). */
   refreshSeconds?: number;
 }
 
@@ -123,6 +131,13 @@ export function renderStatusPage(
   opts: PageOptions = {},
 ): string {
   const tir = s.glucose.agp14d.timeInRange;
+  const day = {
+    cgm: charts.cgm24h,
+    meter: charts.meter24h,
+    fromMs: charts.fromMs,
+    toMs: charts.toMs,
+    timeZone,
+  };
   const parts = s.parts
     .map((p) => {
       const state = !p.enabled ? 'off' : p.running === null ? 'on' : p.running ? 'running' : 'not running';
@@ -135,9 +150,8 @@ export function renderStatusPage(
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta http-equiv="refresh" content="${opts.refreshSeconds ?? 60}">
-<title>hddt-gateway ${e(s.gatewayId)} — status</title><style>${STYLE}</style></head>
-<body><header><h1>hddt-gateway <code>${e(s.gatewayId)}</code></h1><div>${s.ready ? '<span class="ok">ready</span>' : '<span class="bad">not ready</span>'} · up ${s.uptimeSeconds === null ? '—' : e(formatDuration(s.uptimeSeconds))}</div>${logout}</header>
+${opts.refreshSeconds ? `<meta http-equiv="refresh" content="${opts.refreshSeconds}">\n` : ''}<title>hddt-gateway ${e(s.gatewayId)} — status</title><style>${STYLE}</style></head>
+<body><header><h1>hddt-gateway <code>${e(s.gatewayId)}</code></h1><div>${s.ready ? '<span class="ok">ready</span>' : '<span class="bad">not ready</span>'} · up ${s.uptimeSeconds === null ? '—' : e(formatDuration(s.uptimeSeconds))} · <a href="/">Reload</a></div>${logout}</header>
 <main>
 <section id="overview"><h2>Overview</h2><dl>
 <dt>parts</dt><dd>${parts}</dd>
@@ -151,7 +165,8 @@ export function renderStatusPage(
 ${syncSection(s)}
 <section id="chart-24h"><h2>Glucose, last 24 hours</h2>
 <p class="muted">${e(s.glucose.last24h.cgmSamples)} CGM samples, ${e(s.glucose.last24h.meterReadings)} meter readings · target range 70–180 mg/dL · times in ${e(timeZone)}</p>
-${renderDayChart({ cgm: charts.cgm24h, meter: charts.meter24h, fromMs: charts.fromMs, toMs: charts.toMs, timeZone })}
+${renderDayChart(day)}
+${dayChartTable(day)}
 </section>
 <section id="agp"><h2>Ambulatory glucose profile, 14 days</h2>
 <p class="muted">${e(s.glucose.agp14d.samples)} CGM samples · median, 25–75 % and 5–95 % · ${
@@ -160,6 +175,7 @@ ${renderDayChart({ cgm: charts.cgm24h, meter: charts.meter24h, fromMs: charts.fr
       : 'no data'
   }</p>
 ${renderAgpChart(charts.agp)}
+${agpChartTable(charts.agp)}
 </section>
 ${eventsSection(s)}
 </main></body></html>`;

@@ -86,14 +86,18 @@ export function pairingsView(v: PairingsViewInput): string {
   return page(
     'Kopplungen',
     html`<table>
-        <tr>
-          <th>App</th>
-          <th>Daten</th>
-          <th>Seit</th>
-          <th>Status</th>
-          <th></th>
-        </tr>
-        ${v.rows.map((p) => pairingRow(p, v.names, v.csrf, v.nowMs))}
+        <thead>
+          <tr>
+            <th scope="col">App</th>
+            <th scope="col">Daten</th>
+            <th scope="col">Seit</th>
+            <th scope="col">Status</th>
+            <th scope="col"><span class="visually-hidden">Aktion</span></th>
+          </tr>
+        </thead>
+        <tbody>
+          ${v.rows.map((p) => pairingRow(p, v.names, v.csrf, v.nowMs))}
+        </tbody>
       </table>
       ${revokeAll}`,
     { csrf: v.csrf },
@@ -108,21 +112,25 @@ export function auditView(csrf: string, rows: PrivacyAuditRow[], retentionDays: 
         ${retentionDays} Tage.
       </p>
       <table>
-        <tr>
-          <th>Zeit</th>
-          <th>Ereignis</th>
-          <th>App</th>
-          <th>Details</th>
-        </tr>
-        ${rows.map(
-          (r) =>
-            html`<tr data-event="${r.event}">
-              <td>${formatDate(r.at_ms)}</td>
-              <td>${EVENT_LABEL[r.event] ?? r.event}</td>
-              <td>${r.client_id ?? ''}</td>
-              <td>${(r.reason && END_REASON_LABEL[r.reason]) ?? r.reason ?? ''}</td>
-            </tr>`,
-        )}
+        <thead>
+          <tr>
+            <th scope="col">Zeit</th>
+            <th scope="col">Ereignis</th>
+            <th scope="col">App</th>
+            <th scope="col">Details</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${rows.map(
+            (r) =>
+              html`<tr data-event="${r.event}">
+                <td>${formatDate(r.at_ms)}</td>
+                <td>${EVENT_LABEL[r.event] ?? r.event}</td>
+                <td>${r.client_id ?? ''}</td>
+                <td>${(r.reason && END_REASON_LABEL[r.reason]) ?? r.reason ?? ''}</td>
+              </tr>`,
+          )}
+        </tbody>
       </table>`,
     { csrf },
   );

@@ -54,6 +54,9 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
     return sendHtml(reply, 500, errorPage('server_error', 'Interner Fehler.'));
   });
 
+  // An address below /account that is no page is a page too (a patient may have typed it).
+  app.setNotFoundHandler((_req, reply) => sendHtml(reply, 404, notFoundPage()));
+
   // During maintenance every page says so (503 with Retry-After) instead of failing somewhere in a flow.
   app.addHook('onRequest', async (_req, reply) => {
     const { maintenance } = app.services;
@@ -90,6 +93,14 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
   app.get('/export.json', DOWNLOAD, exportBundle);
   app.get('/report.pdf', DOWNLOAD, reportPdf);
   app.post('/logout', form(SCHEMAS.csrfOnly), logout);
+}
+
+function notFoundPage(): string {
+  return page(
+    'Seite nicht gefunden',
+    html`<p class="error" data-error="not_found">Diese Seite gibt es nicht.</p>
+      <p><a href="/account/">Zur Anmeldung</a></p>`,
+  );
 }
 
 function maintenancePage(w: MaintenanceWindow): string {

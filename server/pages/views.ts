@@ -54,7 +54,9 @@ export function enrolView(csrf: string, tx: string | undefined, uri: string, qrS
   return page(
     'Zweiten Faktor einrichten',
     html`<p>Scannen Sie den QR-Code mit Ihrer Authenticator-App oder geben Sie den Schlüssel ein.</p>
-      <figure class="qr">${new Html(qrSvg)}</figure>
+      <figure class="qr">
+        ${new Html(qrSvg.replace('<svg ', '<svg role="img" aria-label="QR-Code des Schlüssels" '))}
+      </figure>
       <p><code class="otpauth">${uri}</code></p>
       <form method="post" action="/account/enroll">
         <input type="hidden" name="_csrf" value="${csrf}" />${hidden('tx', tx)}

@@ -35,10 +35,13 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
   return new Html(out);
 }
 
-/** `csrf` given = the patient is logged in: show the navigation with a logout button. */
+/**
+ * `csrf` given = the patient is logged in: show the navigation with a logout button. The page's content is
+ * its <main> landmark; every focused control shows a 3 px outline (WCAG 2.4.7).
+ */
 export function page(title: string, body: Html, opts: { csrf?: string } = {}): string {
   const nav = opts.csrf
-    ? html`<nav>
+    ? html`<nav aria-label="Konto">
         <a href="/account/readings">Meine Werte</a> · <a href="/account/devices">Meine Geräte</a> ·
         <a href="/account/pairings">Kopplungen</a> · <a href="/account/audit">Protokoll</a> ·
         <a href="/account/export">Datenexport</a>
@@ -53,10 +56,12 @@ export function page(title: string, body: Html, opts: { csrf?: string } = {}): s
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
 label{display:block;margin:.5rem 0}input[type=text],input[type=password]{width:100%;padding:.4rem}
 button{padding:.4rem 1rem;margin:.3rem .3rem .3rem 0}.error{color:#a00}table{border-collapse:collapse;width:100%}
-td,th{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;font-size:.9rem}.inline{display:inline}</style>
-</head><body>${nav.value}<h1>${esc(title)}</h1>
+td,th{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;font-size:.9rem}.inline{display:inline}
+:focus-visible{outline:3px solid #1a56b0;outline-offset:2px}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}</style>
+</head><body>${nav.value}<main><h1>${esc(title)}</h1>
 ${body.value}
-</body></html>`;
+</main></body></html>`;
 }
 
 /** An error page; the OAuth error code is machine-readable in data-error. */

@@ -63,6 +63,7 @@ export function agpTable(input: AgpInput): Html {
   const u = ` (${unit})`;
   return valuesTable(
     text.tableSummary,
+    text.label,
     [h.time, h.count, h.p5 + u, h.p25 + u, h.p50 + u, h.p75 + u, h.p95 + u],
     profile.bins.map((b) => {
       const span = `${clock(b.startMinute)}–${clock(b.startMinute + profile.binMinutes)}`;

@@ -102,10 +102,18 @@ export function xTick(f: Frame, fraction: number, label: string | null): Html {
   return svg`${line}<text x="${x}" y="${f.height - f.bottom + 13}" text-anchor="middle" fill="#444">${label}</text>`;
 }
 
-/** The text alternative of a chart: its values as a table, folded away below it. */
-export function valuesTable(summary: string, head: readonly string[], rows: readonly Html[]): Html {
+/**
+ * The text alternative of a chart: its values as a table, folded away below it. `label` names the table (the
+ * chart's label); its box scrolls sideways on a phone, so it takes the focus (keyboard scrolling).
+ */
+export function valuesTable(
+  summary: string,
+  label: string,
+  head: readonly string[],
+  rows: readonly Html[],
+): Html {
   const th = head.map((h) => svg`<th scope="col">${h}</th>`);
-  return svg`<details class="chart-values"><summary>${summary}</summary><div style="overflow-x:auto"><table><thead><tr>${th}</tr></thead><tbody>
+  return svg`<details class="chart-values"><summary>${summary}</summary><div style="overflow-x:auto" role="region" aria-label="${summary}: ${label}" tabindex="0"><table><thead><tr>${th}</tr></thead><tbody>
 ${rows.map(
   (r) => svg`${r}
 `,

@@ -171,6 +171,7 @@ export function traceTable(input: TraceInput): Html {
   const h = text.head;
   return valuesTable(
     text.tableSummary,
+    text.label,
     [h.time, `${h.cgm} (${unit})`, `${h.bg} (${unit})`, h.note],
     rows.map((r) => svg`<tr data-t="${r.t}"><td>${when(r.t)}</td>${r.cells}</tr>`),
   );
