@@ -5,13 +5,13 @@
 // it describes: it is counted and reported through `onError` (by default once on stderr per run of failures).
 import fs from 'node:fs';
 import path from 'node:path';
+import { dailyFileOf, dailyFiles, type DailyFile } from '../lib/daily-files.ts';
 import type { MonitoringFields } from '../lib/request-log-fields.ts';
 import { DigaClientError } from './errors.ts';
 
 /** HDDT: kept at least 30 days, then deleted. */
 export const MIN_RETENTION_DAYS = 30;
 const DAY_MS = 86_400_000;
-const FILE_RE = /^access-(\d{4}-\d{2}-\d{2})\.jsonl$/;
 
 export interface AccessLogOptions {
   dir: string;
@@ -21,26 +21,17 @@ export interface AccessLogOptions {
   onError?: (err: Error) => void;
 }
 
-export interface AccessLogFile {
-  day: string;
-  file: string;
-}
+export type AccessLogFile = DailyFile;
 
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export function accessLogFileOf(dir: string, day: string): string {
-  return path.join(dir, `access-${day}.jsonl`);
+  return dailyFileOf(dir, 'access', day);
 }
 
 /** The daily files of a folder, oldest first (other files are not the log's and are left alone). */
 export function accessLogFiles(dir: string): AccessLogFile[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .map((n) => ({ n, m: FILE_RE.exec(n) }))
-    .filter((x): x is { n: string; m: RegExpExecArray } => x.m !== null)
-    .map((x) => ({ day: x.m[1]!, file: path.join(dir, x.n) }))
-    .sort((a, b) => a.day.localeCompare(b.day));
+  return dailyFiles(dir, 'access');
 }
 
 /** Every line of every daily file, oldest first. */

@@ -22,7 +22,7 @@ import {
 import type { MeterPort } from './meter-port.ts';
 import { corruptChecksum, firstHalf } from './meter-port.ts';
 import type { Scenario, ScenarioRecord } from './scenario.ts';
-import { FaultPlan, meterClock, noiseSource } from './scenario.ts';
+import { ScenarioMeter } from './scenario.ts';
 
 /** E1381: a sender gives up on a frame after six NAKs. */
 const MAX_SENDS = 6;
@@ -84,24 +84,11 @@ export function startContourMeter(port: MeterPort, scenario: Scenario): void {
   });
 }
 
-class ContourSerialMeter {
-  private readonly faults: FaultPlan;
-  private readonly noise: (n: number) => Uint8Array;
-  private readonly clock: () => string;
+class ContourSerialMeter extends ScenarioMeter<MeterPort> {
   private state: 'idle' | 'command' | 'await-ack' | 'sending' = 'idle';
   private frames: OutFrame[] = [];
   private current = 0;
   private sends = 0;
-  private readonly port: MeterPort;
-  private readonly scenario: Scenario;
-
-  constructor(port: MeterPort, scenario: Scenario) {
-    this.port = port;
-    this.scenario = scenario;
-    this.faults = new FaultPlan(scenario.faults);
-    this.noise = noiseSource(scenario.seed ?? 1);
-    this.clock = meterClock(scenario.clock);
-  }
 
   private buildFrames(): OutFrame[] {
     const s = this.scenario;

@@ -20,7 +20,7 @@ import {
 import type { MeterPort } from './meter-port.ts';
 import { corruptChecksum, firstHalf } from './meter-port.ts';
 import type { Scenario } from './scenario.ts';
-import { FaultPlan, meterClock, noiseSource } from './scenario.ts';
+import { ScenarioMeter, type FaultPlan } from './scenario.ts';
 
 const NAK_ANSWER = Uint8Array.of(0x05, 0x15);
 
@@ -36,26 +36,12 @@ export function startUltraEasyMeter(port: MeterPort, scenario: Scenario): void {
 
 type Fault = ReturnType<FaultPlan['take']>;
 
-class UltraEasyMeter {
-  private readonly faults: FaultPlan;
-  private readonly noise: (n: number) => Buffer;
-  private readonly clock: () => string;
+class UltraEasyMeter extends ScenarioMeter<MeterPort> {
   // Link state: our sequence bit, the host's last sequence bit, our last answer (for retransmissions).
   private sequence = false;
   private lastHostSequence: boolean | null = null;
   private lastAnswer: Uint8Array | null = null;
   private lastRequest: UltraEasyRequest | null = null;
-
-  private readonly port: MeterPort;
-  private readonly scenario: Scenario;
-
-  constructor(port: MeterPort, scenario: Scenario) {
-    this.port = port;
-    this.scenario = scenario;
-    this.faults = new FaultPlan(scenario.faults);
-    this.noise = noiseSource(scenario.seed ?? 1);
-    this.clock = meterClock(scenario.clock);
-  }
 
   private frame(message: Uint8Array, ack: boolean, disconnect = false): Uint8Array {
     const expectReceive = !(this.lastHostSequence ?? true);

@@ -205,3 +205,20 @@ export class FaultPlan {
     return e.fault;
   }
 }
+
+/** What every simulated cable meter runs on: its port, its scenario, the faults, noise and clock it plays. */
+export abstract class ScenarioMeter<P> {
+  protected readonly port: P;
+  protected readonly scenario: Scenario;
+  protected readonly faults: FaultPlan;
+  protected readonly noise: (n: number) => Buffer;
+  protected readonly clock: () => string;
+
+  constructor(port: P, scenario: Scenario) {
+    this.port = port;
+    this.scenario = scenario;
+    this.faults = new FaultPlan(scenario.faults);
+    this.noise = noiseSource(scenario.seed ?? 1);
+    this.clock = meterClock(scenario.clock);
+  }
+}

@@ -1,28 +1,17 @@
 // The daily files of the request log (`requests-YYYY-MM-DD.jsonl`, UTC days) and the file operations the
 // writer needs: an append that leaves no partial line behind when the disk is full, and the tail of a file.
 import fs from 'node:fs';
-import path from 'node:path';
+import { dailyFileOf, dailyFiles, type DailyFile } from '../../lib/daily-files.ts';
 
-const FILE_RE = /^requests-(\d{4}-\d{2}-\d{2})\.jsonl$/;
-
-export interface LogFile {
-  day: string;
-  file: string;
-}
+export type LogFile = DailyFile;
 
 export function logFileOf(dir: string, day: string): string {
-  return path.join(dir, `requests-${day}.jsonl`);
+  return dailyFileOf(dir, 'requests', day);
 }
 
 /** The daily files, oldest first. */
 export function logFiles(dir: string): LogFile[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .map((n) => ({ n, m: FILE_RE.exec(n) }))
-    .filter((x): x is { n: string; m: RegExpExecArray } => x.m !== null)
-    .map((x) => ({ day: x.m[1]!, file: path.join(dir, x.n) }))
-    .sort((a, b) => a.day.localeCompare(b.day));
+  return dailyFiles(dir, 'requests');
 }
 
 export function fileSize(file: string): number {
