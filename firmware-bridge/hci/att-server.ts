@@ -18,17 +18,12 @@ import {
   type AttPdu,
 } from './att.ts';
 import { findByTypeValue, findInformation, readByGroupType, readByType } from './att-discovery.ts';
+import { IndicationQueue, checkAttValueLength } from './indication-queue.ts';
 import { hasProperty, type Attribute, type CharacteristicRecord, type GattDatabase } from './gatt-db.ts';
 
 export interface Subscription {
   notify: boolean;
   indicate: boolean;
-}
-
-interface PendingIndication {
-  pdu: Buffer;
-  resolve: () => void;
-  reject: (e: Error) => void;
 }
 
 const MAX_PREPARED_WRITES = 64;
@@ -47,8 +42,10 @@ export class AttServer extends EventEmitter<AttServerEvents> {
   private readonly prepared: { handle: number; offset: number; value: Buffer }[] = [];
   private readonly inbox: Buffer[] = [];
   private busy = false;
-  private readonly indications: PendingIndication[] = [];
-  private indicationInFlight: PendingIndication | null = null;
+  private readonly indications = new IndicationQueue<Buffer>((pdu) => {
+    this.send(pdu);
+    return null;
+  });
   private closed = false;
   private readonly db: GattDatabase;
   private readonly connectionHandle: number;
@@ -67,7 +64,7 @@ export class AttServer extends EventEmitter<AttServerEvents> {
   receive(pdu: Buffer): void {
     if (this.closed || pdu.length === 0) return;
     if (pdu[0] === AttOp.confirmation) {
-      this.onConfirmation();
+      this.indications.confirm();
       return;
     }
     this.inbox.push(pdu);
@@ -293,7 +290,7 @@ export class AttServer extends EventEmitter<AttServerEvents> {
   /** Sends a notification if the central enabled them; false otherwise. */
   notify(char: CharacteristicRecord, value: Uint8Array): boolean {
     if (this.closed || !this.subscription(char).notify) return false;
-    this.checkLength(value);
+    checkAttValueLength(value, this.mtu);
     this.send(handleValue(AttOp.notification, char.valueHandle, value));
     return true;
   }
@@ -304,46 +301,15 @@ export class AttServer extends EventEmitter<AttServerEvents> {
     if (!this.subscription(char).indicate) {
       return Promise.reject(new Error(`central has not enabled indications on ${char.uuid.key}`));
     }
-    this.checkLength(value);
-    return new Promise<void>((resolve, reject) => {
-      this.indications.push({ pdu: handleValue(AttOp.indication, char.valueHandle, value), resolve, reject });
-      this.nextIndication();
-    });
-  }
-
-  private checkLength(value: Uint8Array): void {
-    if (value.length > this.mtu - 3) {
-      throw new CodecError(
-        'ERR_TOO_LONG',
-        `value of ${value.length} bytes exceeds ATT_MTU-3 = ${this.mtu - 3}`,
-      );
-    }
-  }
-
-  private nextIndication(): void {
-    if (this.indicationInFlight || this.closed) return;
-    const next = this.indications.shift();
-    if (!next) return;
-    this.indicationInFlight = next;
-    this.send(next.pdu);
-  }
-
-  private onConfirmation(): void {
-    const done = this.indicationInFlight;
-    if (!done) return; // unexpected confirmation: ignore, as a server should
-    this.indicationInFlight = null;
-    done.resolve();
-    this.nextIndication();
+    checkAttValueLength(value, this.mtu);
+    return this.indications.push(handleValue(AttOp.indication, char.valueHandle, value));
   }
 
   /** The link is gone: pending indications fail, state is dropped. */
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    const err = new Error(`link closed before confirmation (${reason})`);
-    if (this.indicationInFlight) this.indicationInFlight.reject(err);
-    for (const p of this.indications.splice(0)) p.reject(err);
-    this.indicationInFlight = null;
+    this.indications.close(reason);
     this.inbox.length = 0;
   }
 }

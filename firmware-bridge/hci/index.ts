@@ -24,6 +24,7 @@ export type {
   WriteResult,
 } from './gatt-db.ts';
 export type { Subscription } from './att-server.ts';
+export { IndicationQueue, checkAttValueLength } from './indication-queue.ts';
 export { AttError } from './att.ts';
 export { Status as HciStatus } from './hci-constants.ts';
 export {
