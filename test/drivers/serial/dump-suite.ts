@@ -86,12 +86,15 @@ export function assertExact(
 }
 
 async function dump(rig: MeterRig, o: SuiteOptions, retries = 3): Promise<DumpResult> {
+  // Without retries a reply late by scheduling alone (a loaded 2-core CI machine) would fail the handshake:
+  // give such a run a patient timeout, so only the fault under test can fail it.
+  const timeouts = retries === 0 ? { replyMs: 2000, quietMs: 60 } : FAST.timeouts;
   return dumpMeter({
     path: rig.pty.gatewayPath,
     protocol: o.protocol,
     port: storePort(rig.store),
     timeZone: TZ,
-    session: { ...FAST, retries },
+    session: { ...FAST, ...(timeouts ? { timeouts } : {}), retries },
   });
 }
 

@@ -199,8 +199,13 @@ test('glucose meter: malformed notification on demand, drop after N, fault valid
 
   meter.setFaults({ dropLinkAfterRecords: 5 });
   const disconnected = once(l.peripheral, 'disconnect');
-  await l.char('2a52').writeAsync(hex('01 01'), false);
+  // the link may drop before the write's response is read: the disconnect is what this step waits for
+  const written = l
+    .char('2a52')
+    .writeAsync(hex('01 01'), false)
+    .catch(() => undefined);
   await within(disconnected, 5000, 'disconnect');
+  await written;
   assert.equal(got.length, 6);
   assert.deepEqual(
     got.slice(1).map((b) => decodeGlucoseMeasurement(b).sequenceNumber),
