@@ -7,6 +7,7 @@ import { getPar, insertTransaction, markParUsed } from '../../gateway/store/oaut
 import type { ServerServices } from '../services.ts';
 import { appendPrivacyEvent } from '../audit/privacy-trail.ts';
 import { errorPage } from '../shared/html.ts';
+import { uiOf } from '../shared/i18n.ts';
 import { ensureSession } from './patient-session.ts';
 import { registrationViolation } from '../shared/certificates.ts';
 import { lookupClient } from './client-auth.ts';
@@ -24,7 +25,7 @@ function sendPageError(reply: FastifyReply, err: OAuthError) {
     .code(err.status)
     .header('cache-control', 'no-store')
     .type('text/html; charset=utf-8')
-    .send(errorPage(err.error, err.message));
+    .send(errorPage(uiOf(reply.request), err.error, err.message));
 }
 
 export async function authorizeHandler(services: ServerServices, req: FastifyRequest, reply: FastifyReply) {

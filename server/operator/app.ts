@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
+import { rememberLanguage } from '../shared/i18n.ts';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import { ConfigError, dataPath } from '../../config/load.ts';
@@ -91,6 +92,8 @@ export async function buildOperatorServer(opts: OperatorServerOptions): Promise<
     cookieOpts: { signed: true, httpOnly: true, sameSite: 'strict', path: '/', secure: secureCookies },
   });
 
+  // `?lang=` (the language links of the pages) is kept in a cookie.
+  app.addHook('onRequest', async (req, reply) => rememberLanguage(req, reply, secureCookies));
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.headers(SECURITY_HEADERS);
     return payload;

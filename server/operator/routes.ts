@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SESSION_COOKIE } from './context.ts';
 import { renderLoginPage, renderStatusPage } from './page.ts';
 import type { LoginForm } from './schemas.ts';
+import { languageOf, translatorFor, type MessageKey } from '../shared/i18n.ts';
 import { collectStatus, glucoseCharts, readiness } from './status.ts';
 
 export async function healthz(_req: FastifyRequest, reply: FastifyReply) {
@@ -36,16 +37,18 @@ export async function statusPage(req: FastifyRequest, reply: FastifyReply) {
   const charts = glucoseCharts(source, t);
   const status = collectStatus(source, t, charts);
   const html = renderStatusPage(status, charts, config.timezone, {
+    tr: translatorFor(languageOf(req)),
     ...(auth ? { loggedIn: { csrfToken: reply.generateCsrf() } } : {}),
   });
   return reply.type('text/html; charset=utf-8').send(html);
 }
 
-function loginPage(reply: FastifyReply, status: number, error: string | null) {
+function loginPage(reply: FastifyReply, status: number, error: MessageKey | null) {
+  const tr = translatorFor(languageOf(reply.request));
   return reply
     .code(status)
     .type('text/html; charset=utf-8')
-    .send(renderLoginPage(reply.generateCsrf(), error));
+    .send(renderLoginPage(reply.generateCsrf(), error && tr.t(error), tr));
 }
 
 export async function loginForm(_req: FastifyRequest, reply: FastifyReply) {
@@ -56,12 +59,11 @@ export async function loginForm(_req: FastifyRequest, reply: FastifyReply) {
 export async function loginSubmit(req: FastifyRequest<{ Body: LoginForm }>, reply: FastifyReply) {
   const { log, secureCookies } = req.server.operator;
   const auth = req.server.operator.auth!; // the login routes exist only with a login configured
-  if (req.validationError) return loginPage(reply, 400, 'Enter user and password.');
+  if (req.validationError) return loginPage(reply, 400, 'operator.login.missing');
   const result = await auth.check(req.ip, req.body.username, req.body.password);
   if (result !== 'ok') {
     log?.warn({ component: 'operator', result }, 'operator login failed');
-    const message =
-      result === 'locked' ? 'Too many failed attempts; wait and try again.' : 'Wrong user or password.';
+    const message = result === 'locked' ? 'operator.login.locked' : 'operator.login.wrong';
     return loginPage(reply, result === 'locked' ? 429 : 401, message);
   }
   reply.setCookie(SESSION_COOKIE, auth.createSession(), {

@@ -50,7 +50,11 @@ export interface DayChartInput {
 }
 
 /** The last 24 hours: target band, one polyline per gap-free run of CGM samples, meter readings as dots. */
-export function renderDayChart(input: DayChartInput, f: Frame = DEFAULT_FRAME): string {
+export function renderDayChart(
+  input: DayChartInput,
+  f: Frame = DEFAULT_FRAME,
+  label = 'Glucose, last 24 hours (mg/dL)',
+): string {
   const opts = { fromMs: input.fromMs, toMs: input.toMs };
   const span = input.toMs - input.fromMs;
   const ticks: string[] = [];
@@ -69,7 +73,7 @@ export function renderDayChart(input: DayChartInput, f: Frame = DEFAULT_FRAME): 
     .map((p) => `<circle class="bg-dot" cx="${p.x}" cy="${p.y}" r="3.5"/>`)
     .join('');
   return (
-    frameOpen(f, 'Glucose, last 24 hours (mg/dL)', 'chart chart-24h') +
+    frameOpen(f, label, 'chart chart-24h') +
     targetBand(f, 'target-range') +
     yAxis(f) +
     ticks.join('') +
@@ -80,13 +84,17 @@ export function renderDayChart(input: DayChartInput, f: Frame = DEFAULT_FRAME): 
 }
 
 /** The AGP: 5–95 % and 25–75 % bands, the median line, the 70–180 mg/dL target range. */
-export function renderAgpChart(profile: AgpProfile, f: Frame = DEFAULT_FRAME): string {
+export function renderAgpChart(
+  profile: AgpProfile,
+  f: Frame = DEFAULT_FRAME,
+  label = 'Ambulatory glucose profile, 14 days (mg/dL)',
+): string {
   const shapes = agpShapes(profile, f);
   const ticks = [0, 180, 360, 540, 720, 900, 1080, 1260, 1440].map((m) => xTick(m / 1440, hh(m), f)).join('');
   const poly = (cls: string, list: typeof shapes.band5to95) =>
     list.map((p) => `<polygon class="${cls}" points="${pointsAttr(p)}"/>`).join('');
   return (
-    frameOpen(f, 'Ambulatory glucose profile, 14 days (mg/dL)', 'chart chart-agp') +
+    frameOpen(f, label, 'chart chart-agp') +
     targetBand(f, 'agp-target') +
     yAxis(f) +
     ticks +

@@ -10,8 +10,8 @@ import type { DirectoryEntry } from '../oauth/directory.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { authorize } from '../oauth/pairing.ts';
 import { formatScope, MIV_SCOPE, mivOfScope, parseScope } from '../oauth/scopes.ts';
-import { authenticated, loadTx, nowMs, sendHtml, toLogin, txExpired } from './flow.ts';
-import { errorPage } from '../shared/html.ts';
+import { authenticated, loadTx, nowMs, sendError, sendHtml, toLogin, txExpired } from './flow.ts';
+import { uiOf } from '../shared/i18n.ts';
 import type { ConsentForm, TxQuery } from './schemas.ts';
 import { consentView } from './views.ts';
 
@@ -24,10 +24,10 @@ async function txClient(
   try {
     const entry = await lookupClient(req.server.services, row.client_id);
     if (entry && entry.status === 'active' && entry.redirectUris.includes(row.redirect_uri)) return entry;
-    sendHtml(reply, 400, errorPage('invalid_client', 'Diese App ist nicht (mehr) zugelassen.'));
+    sendError(reply, 400, 'invalid_client', 'error.clientInvalid');
   } catch (err) {
     if (!(err instanceof OAuthError)) throw err;
-    sendHtml(reply, err.status, errorPage(err.error, 'Das DiGA-Verzeichnis ist gerade nicht erreichbar.'));
+    sendError(reply, err.status, err.error, 'error.directoryDown');
   }
   return undefined;
 }
@@ -72,7 +72,7 @@ export async function consentForm(req: FastifyRequest<{ Querystring: TxQuery }>,
   return sendHtml(
     reply,
     200,
-    consentView({ csrf, tx, entry, mivs: mivsOf(row.scope.split(' ')), consentDays }),
+    consentView(uiOf(req), { csrf, tx, entry, mivs: mivsOf(row.scope.split(' ')), consentDays }),
   );
 }
 

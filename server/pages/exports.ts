@@ -12,6 +12,7 @@ import { renderReportPdf } from '../export/report-pdf.ts';
 import { fhirBaseUrl } from '../shared/fhir-settings.ts';
 import { html, page } from '../shared/html.ts';
 import { authenticated, nowMs, sendHtml, toLogin } from './flow.ts';
+import { uiOf } from '../shared/i18n.ts';
 
 export type ExportFormat = 'csv' | 'fhir' | 'pdf';
 
@@ -76,18 +77,17 @@ export async function reportPdf(req: FastifyRequest, reply: FastifyReply) {
 /** The page that offers the three downloads. */
 export async function exportPage(req: FastifyRequest, reply: FastifyReply) {
   if (!authenticated(req)) return toLogin(reply);
+  const ui = uiOf(req);
+  const { t } = ui;
+  const end = t('export.introEnd');
   const body = html`<p>
-      Ihre gespeicherten Messwerte zum Herunterladen (Art. 15 und 20 DSGVO). Jeder Download wird im
-      <a href="/account/audit">Protokoll</a> vermerkt.
+      ${t('export.intro')}
+      <a href="/account/audit">${t('export.introLink')}</a>${end === '.' ? '' : ' '}${end}
     </p>
     <ul>
-      <li><a href="/account/export.csv" download>Messwerte als CSV</a>: eine Zeile je Messwert</li>
-      <li>
-        <a href="/account/export.json" download>FHIR-Bundle (JSON)</a>: die Daten, wie Apps sie erhalten
-      </li>
-      <li>
-        <a href="/account/report.pdf" download>AGP-Bericht (PDF)</a>: die letzten 14 Tage auf einer Seite
-      </li>
+      <li><a href="/account/export.csv" download>${t('export.csv')}</a>: ${t('export.csvNote')}</li>
+      <li><a href="/account/export.json" download>${t('export.fhir')}</a>: ${t('export.fhirNote')}</li>
+      <li><a href="/account/report.pdf" download>${t('export.pdf')}</a>: ${t('export.pdfNote')}</li>
     </ul>`;
-  return sendHtml(reply, 200, page('Datenexport', body, { csrf: reply.generateCsrf() }));
+  return sendHtml(reply, 200, page(ui, t('export.title'), body, { csrf: reply.generateCsrf() }));
 }

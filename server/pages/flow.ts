@@ -7,10 +7,11 @@ import { getTransaction, type TransactionRow } from '../../gateway/store/oauth-r
 import { appendPrivacyEvent, patientRef } from '../audit/privacy-trail.ts';
 import { hashSecret } from '../oauth/secrets.ts';
 import { errorPage } from '../shared/html.ts';
+import { uiOf, type MessageKey } from '../shared/i18n.ts';
 import { currentSession } from '../oauth/patient-session.ts';
 
-export const LOGIN_FAILED =
-  'Anmeldung fehlgeschlagen. Bitte prüfen Sie Ihre Angaben oder versuchen Sie es später erneut.';
+/** The one answer to every failed login step (it tells nothing about what was wrong). */
+export const LOGIN_FAILED: MessageKey = 'login.failed';
 
 export function sendHtml(reply: FastifyReply, status: number, body: string): FastifyReply {
   return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
@@ -43,14 +44,18 @@ export function loadTx(
 }
 
 export function txExpired(reply: FastifyReply): FastifyReply {
-  return sendHtml(
-    reply,
-    400,
-    errorPage(
-      'invalid_request',
-      'Diese Kopplungsanfrage ist abgelaufen oder gehört nicht zu dieser Sitzung.',
-    ),
-  );
+  return sendError(reply, 400, 'invalid_request', 'error.txExpired');
+}
+
+/** The error page in the request's language; `error` is the machine-readable code. */
+export function sendError(
+  reply: FastifyReply,
+  status: number,
+  error: string,
+  text: MessageKey,
+): FastifyReply {
+  const ui = uiOf(reply.request);
+  return sendHtml(reply, status, errorPage(ui, error, ui.t(text)));
 }
 
 export function afterLogin(reply: FastifyReply, tx: string | undefined): FastifyReply {

@@ -17,9 +17,10 @@ import {
 import type { LoginForm, TxQuery } from './schemas.ts';
 import { elevateSession, ensureSession } from '../oauth/patient-session.ts';
 import { loginView } from './views.ts';
+import { uiOf, type MessageKey } from '../shared/i18n.ts';
 
-function loginPage(reply: FastifyReply, status: number, tx: string | undefined, message?: string) {
-  return sendHtml(reply, status, loginView(reply.generateCsrf(), tx, message));
+function loginPage(reply: FastifyReply, status: number, tx: string | undefined, message?: MessageKey) {
+  return sendHtml(reply, status, loginView(uiOf(reply.request), reply.generateCsrf(), tx, message));
 }
 
 export async function accountHome(req: FastifyRequest, reply: FastifyReply) {

@@ -4,8 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { listPairingsOfPatient } from '../../gateway/store/oauth-grants.ts';
 import { appendPrivacyEvent, patientRef, privacyEventsOfPatient } from '../audit/privacy-trail.ts';
 import { unpair, unpairPatient } from '../oauth/pairing.ts';
-import { authenticated, nowMs, sendHtml, toLogin } from './flow.ts';
-import { errorPage } from '../shared/html.ts';
+import { authenticated, nowMs, sendError, sendHtml, toLogin } from './flow.ts';
+import { uiOf } from '../shared/i18n.ts';
 import { auditView, pairingsView } from './pairings-view.ts';
 import type { RevokeForm } from './schemas.ts';
 import { currentSession, endSession } from '../oauth/patient-session.ts';
@@ -23,7 +23,7 @@ export async function pairingsPage(req: FastifyRequest, reply: FastifyReply) {
   } catch {
     // Directory unreachable: show client ids only.
   }
-  return sendHtml(reply, 200, pairingsView({ csrf, rows, names, nowMs: t }));
+  return sendHtml(reply, 200, pairingsView(uiOf(req), { csrf, rows, names, nowMs: t }));
 }
 
 /** Withdrawal of all consent: every pairing of the patient ends at once (grants, tokens, consent). */
@@ -49,7 +49,7 @@ export async function revokeOne(req: FastifyRequest<{ Body: RevokeForm }>, reply
       patientRef: patientRef(services.store, patientId),
       reason: 'not_own_pairing',
     });
-    return sendHtml(reply, 404, errorPage('not_found', 'Diese Kopplung gibt es nicht.'));
+    return sendError(reply, 404, 'not_found', 'error.pairingNotFound');
   }
   unpair(services, pairingId, 'patient_revoked');
   return reply.redirect('/account/pairings', 303);
@@ -63,7 +63,7 @@ export async function auditPage(req: FastifyRequest, reply: FastifyReply) {
   const pairings = listPairingsOfPatient(services.store, patientId).map((p) => p.pairing_id);
   const rows = privacyEventsOfPatient(services.store, patientId, pairings);
   const days = services.config.server.privacyAuditRetentionDays;
-  return sendHtml(reply, 200, auditView(reply.generateCsrf(), rows, days));
+  return sendHtml(reply, 200, auditView(uiOf(req), reply.generateCsrf(), rows, days));
 }
 
 export async function logout(req: FastifyRequest, reply: FastifyReply) {

@@ -1,4 +1,4 @@
-// Patient pages (server-rendered, German UI) as one fastify plugin under /account: login with password and
+// Patient pages (server-rendered, German or English: server/shared/i18n.ts) as one fastify plugin under /account: login with password and
 // TOTP (and TOTP enrolment after a reset), the consent page of an authorization, the patient's pairings with
 // revoke buttons, and their privacy audit trail. No patient data is shown before login. Every form carries a
 // CSRF token (@fastify/csrf-protection, secret in a signed SameSite=Strict cookie), checked before the
@@ -7,8 +7,9 @@ import fastifyCsrf from '@fastify/csrf-protection';
 import type { FastifyInstance } from 'fastify';
 import { dummyPasswordHasher, prepareTotpSecrets } from './accounts.ts';
 import { consentForm, consentSubmit } from './consent.ts';
-import { sendHtml } from './flow.ts';
-import { errorPage, html, page } from '../shared/html.ts';
+import { sendError, sendHtml } from './flow.ts';
+import { html, page } from '../shared/html.ts';
+import { rememberLanguage, uiOf, type Ui } from '../shared/i18n.ts';
 import { maintenanceMessage } from '../service/maintenance-board.ts';
 import type { MaintenanceWindow } from '../../gateway/store/maintenance.ts';
 import { NO_INPUT } from '../shared/route-schema.ts';
@@ -40,30 +41,27 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     if (err.code === 'FST_CSRF_MISSING_SECRET' || err.code === 'FST_CSRF_INVALID_TOKEN') {
-      return sendHtml(
-        reply,
-        403,
-        errorPage('csrf_invalid', 'Das Formular ist abgelaufen. Bitte laden Sie die Seite neu.'),
-      );
+      return sendError(reply, 403, 'csrf_invalid', 'error.csrf');
     }
     if (err.statusCode === 429) return reply.send(err);
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return sendHtml(reply, err.statusCode, errorPage('invalid_request', 'Ungültige Anfrage.'));
+      return sendError(reply, err.statusCode, 'invalid_request', 'error.invalidRequest');
     }
     req.log.error({ err }, 'patient page failed');
-    return sendHtml(reply, 500, errorPage('server_error', 'Interner Fehler.'));
+    return sendError(reply, 500, 'server_error', 'error.server');
   });
 
   // An address below /account that is no page is a page too (a patient may have typed it).
-  app.setNotFoundHandler((_req, reply) => sendHtml(reply, 404, notFoundPage()));
+  app.setNotFoundHandler((req, reply) => sendHtml(reply, 404, notFoundPage(uiOf(req))));
 
-  // During maintenance every page says so (503 with Retry-After) instead of failing somewhere in a flow.
-  app.addHook('onRequest', async (_req, reply) => {
+  // `?lang=` sets the language cookie (the switch of the layout). During maintenance every page says so (503 with Retry-After) instead of failing somewhere in a flow.
+  app.addHook('onRequest', async (req, reply) => {
+    rememberLanguage(req, reply);
     const { maintenance } = app.services;
     const w = maintenance.active('account');
     if (w) {
       reply.header('retry-after', String(maintenance.retryAfterSeconds(w)));
-      return sendHtml(reply, 503, maintenancePage(w));
+      return sendHtml(reply, 503, maintenancePage(uiOf(req), w));
     }
   });
 
@@ -95,22 +93,28 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
   app.post('/logout', form(SCHEMAS.csrfOnly), logout);
 }
 
-function notFoundPage(): string {
+function notFoundPage(ui: Ui): string {
+  const { t } = ui;
   return page(
-    'Seite nicht gefunden',
-    html`<p class="error" data-error="not_found">Diese Seite gibt es nicht.</p>
-      <p><a href="/account/">Zur Anmeldung</a></p>`,
+    ui,
+    t('notFound.title'),
+    html`<p class="error" data-error="not_found">${t('notFound.text')}</p>
+      <p><a href="/account/">${t('notFound.back')}</a></p>`,
   );
 }
 
-function maintenancePage(w: MaintenanceWindow): string {
-  const until =
-    w.endMs === null ? '' : ` bis ${new Date(w.endMs).toLocaleString('de-DE', { timeZone: 'UTC' })} UTC`;
+function maintenancePage(ui: Ui, w: MaintenanceWindow): string {
+  const { t } = ui;
+  const text =
+    w.endMs === null
+      ? t('maintenance.text')
+      : t('maintenance.textUntil', {
+          until: new Date(w.endMs).toLocaleString(ui.locale, { timeZone: 'UTC' }),
+        });
   return page(
-    'Wartung',
-    html`<p class="error" data-error="maintenance">
-        Der Dienst wird gerade gewartet${until}. Bitte versuchen Sie es später erneut.
-      </p>
+    ui,
+    t('maintenance.title'),
+    html`<p class="error" data-error="maintenance">${text}</p>
       <p lang="en">${maintenanceMessage(w)}</p>`,
   );
 }

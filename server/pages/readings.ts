@@ -4,6 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ShownUnit } from './charts/svg-parts.ts';
 import { authenticated, nowMs, sendHtml, toLogin } from './flow.ts';
+import { uiOf } from '../shared/i18n.ts';
 import { patientDevices, readingsData } from './readings-data.ts';
 import { deviceNotFoundView, devicesView, readingsView } from './readings-view.ts';
 
@@ -33,7 +34,7 @@ export async function readingsPage(req: FastifyRequest<{ Querystring: ReadingsQu
   const devices = patientDevices(store, patientId);
   const deviceKey = req.query.device;
   if (deviceKey !== undefined && !devices.some((d) => d.key === deviceKey)) {
-    return sendHtml(reply, 404, deviceNotFoundView(reply.generateCsrf()));
+    return sendHtml(reply, 404, deviceNotFoundView(uiOf(req), reply.generateCsrf()));
   }
   const timeZone = config.timezone;
   const data = readingsData({ store, patientId, nowMs: nowMs(req), timeZone, deviceKey });
@@ -41,7 +42,7 @@ export async function readingsPage(req: FastifyRequest<{ Querystring: ReadingsQu
   return sendHtml(
     reply,
     200,
-    readingsView({ csrf: reply.generateCsrf(), data, devices, deviceKey, unit, timeZone }),
+    readingsView({ ui: uiOf(req), csrf: reply.generateCsrf(), data, devices, deviceKey, unit, timeZone }),
   );
 }
 
@@ -50,5 +51,5 @@ export async function devicesPage(req: FastifyRequest, reply: FastifyReply) {
   if (!session) return toLogin(reply);
   const { store, config } = req.server.services;
   const devices = patientDevices(store, session.patient_id!);
-  return sendHtml(reply, 200, devicesView(reply.generateCsrf(), devices, config.timezone));
+  return sendHtml(reply, 200, devicesView(uiOf(req), reply.generateCsrf(), devices, config.timezone));
 }

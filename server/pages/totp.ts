@@ -28,9 +28,10 @@ import {
 import type { CodeForm, TxQuery } from './schemas.ts';
 import { elevateSession } from '../oauth/patient-session.ts';
 import { enrolView, totpView } from './views.ts';
+import { uiOf, type MessageKey } from '../shared/i18n.ts';
 
-function totpPage(reply: FastifyReply, status: number, tx: string | undefined, message?: string) {
-  return sendHtml(reply, status, totpView(reply.generateCsrf(), tx, message));
+function totpPage(reply: FastifyReply, status: number, tx: string | undefined, message?: MessageKey) {
+  return sendHtml(reply, status, totpView(uiOf(reply.request), reply.generateCsrf(), tx, message));
 }
 
 async function completeLogin(
@@ -95,7 +96,7 @@ export async function enrolForm(req: FastifyRequest<{ Querystring: TxQuery }>, r
   // loaded here, not at start: only an enrolment draws a QR code
   const { default: QRCode } = await import('qrcode');
   const svg = await QRCode.toString(uri, { type: 'svg', margin: 1, width: 220 });
-  return sendHtml(reply, 200, enrolView(reply.generateCsrf(), tx, uri, svg));
+  return sendHtml(reply, 200, enrolView(uiOf(reply.request), reply.generateCsrf(), tx, uri, svg));
 }
 
 export async function enrolSubmit(req: FastifyRequest<{ Body: CodeForm }>, reply: FastifyReply) {

@@ -1,41 +1,48 @@
-// The forms of the login, enrolment and consent steps as HTML (German UI). Pure: the handlers pass the CSRF
-// token, the transaction reference and the values to show.
+// The forms of the login, enrolment and consent steps as HTML (texts by `ui`). Pure: the handlers pass the
+// language, the CSRF token, the transaction reference and the values to show.
 import type { MivName } from '../../config/types.ts';
 import type { DirectoryEntry } from '../oauth/directory.ts';
-import { MIV_LABEL } from '../oauth/scopes.ts';
 import { html, Html, page } from '../shared/html.ts';
+import type { MessageKey, Ui } from '../shared/i18n.ts';
 
 function hidden(name: string, value: string | undefined): Html {
   return value === undefined ? html`` : html`<input type="hidden" name="${name}" value="${value}" />`;
 }
 
-function failure(message: string | undefined): Html {
-  return message ? html`<p class="error" data-error="login_failed">${message}</p>` : html``;
+function failure(ui: Ui, message: MessageKey | undefined): Html {
+  return message ? html`<p class="error" data-error="login_failed">${ui.t(message)}</p>` : html``;
 }
 
-export function loginView(csrf: string, tx: string | undefined, message?: string): string {
+export function loginView(ui: Ui, csrf: string, tx: string | undefined, message?: MessageKey): string {
+  const { t } = ui;
   return page(
-    'Anmeldung',
-    html`${failure(message)}
+    ui,
+    t('login.title'),
+    html`${failure(ui, message)}
       <form method="post" action="/account/login">
         <input type="hidden" name="_csrf" value="${csrf}" />${hidden('tx', tx)}
-        <label>Benutzername <input type="text" name="username" autocomplete="username" required /></label>
         <label
-          >Passwort <input type="password" name="password" autocomplete="current-password" required
+          >${t('login.username')} <input type="text" name="username" autocomplete="username" required
         /></label>
-        <button type="submit">Weiter</button>
+        <label
+          >${t('login.password')}
+          <input type="password" name="password" autocomplete="current-password" required
+        /></label>
+        <button type="submit">${t('login.next')}</button>
       </form>`,
   );
 }
 
-export function totpView(csrf: string, tx: string | undefined, message?: string): string {
+export function totpView(ui: Ui, csrf: string, tx: string | undefined, message?: MessageKey): string {
+  const { t } = ui;
   return page(
-    'Bestätigungscode',
-    html`${failure(message)}
+    ui,
+    t('totp.title'),
+    html`${failure(ui, message)}
       <form method="post" action="/account/login/totp">
         <input type="hidden" name="_csrf" value="${csrf}" />${hidden('tx', tx)}
         <label
-          >Code aus Ihrer Authenticator-App
+          >${t('totp.code')}
           <input
             type="text"
             name="code"
@@ -44,26 +51,27 @@ export function totpView(csrf: string, tx: string | undefined, message?: string)
             pattern="[0-9]{6}"
             required
         /></label>
-        <button type="submit">Anmelden</button>
+        <button type="submit">${t('totp.submit')}</button>
       </form>`,
   );
 }
 
 /** `qrSvg`: the QR code of `uri` as SVG markup (from the qrcode package). */
-export function enrolView(csrf: string, tx: string | undefined, uri: string, qrSvg: string): string {
+export function enrolView(ui: Ui, csrf: string, tx: string | undefined, uri: string, qrSvg: string): string {
+  const { t } = ui;
+  const label = html`<svg role="img" aria-label="${t('enrol.qrLabel')}" `.value;
   return page(
-    'Zweiten Faktor einrichten',
-    html`<p>Scannen Sie den QR-Code mit Ihrer Authenticator-App oder geben Sie den Schlüssel ein.</p>
-      <figure class="qr">
-        ${new Html(qrSvg.replace('<svg ', '<svg role="img" aria-label="QR-Code des Schlüssels" '))}
-      </figure>
+    ui,
+    t('enrol.title'),
+    html`<p>${t('enrol.intro')}</p>
+      <figure class="qr">${new Html(qrSvg.replace('<svg ', label))}</figure>
       <p><code class="otpauth">${uri}</code></p>
       <form method="post" action="/account/enroll">
         <input type="hidden" name="_csrf" value="${csrf}" />${hidden('tx', tx)}
         <label
-          >Code aus der App <input type="text" name="code" inputmode="numeric" pattern="[0-9]{6}" required
+          >${t('enrol.code')} <input type="text" name="code" inputmode="numeric" pattern="[0-9]{6}" required
         /></label>
-        <button type="submit">Bestätigen</button>
+        <button type="submit">${t('enrol.submit')}</button>
       </form>`,
   );
 }
@@ -76,27 +84,26 @@ export interface ConsentViewInput {
   consentDays: number;
 }
 
-export function consentView(v: ConsentViewInput): string {
+export function consentView(ui: Ui, v: ConsentViewInput): string {
+  const { t } = ui;
   return page(
-    'Einwilligung',
+    ui,
+    t('consent.title'),
     html`<p>
-        Die App <strong class="diga">${v.entry.name}</strong> (${v.entry.clientId}) möchte Ihre Messdaten
-        lesen.
+        ${t('consent.app')} <strong class="diga">${v.entry.name}</strong> (${v.entry.clientId})
+        ${t('consent.intro')}
       </p>
       <form method="post" action="/account/consent">
         <input type="hidden" name="_csrf" value="${v.csrf}" />${hidden('tx', v.tx)}
         <fieldset>
-          <legend>Welche Daten darf die App lesen?</legend>
+          <legend>${t('consent.legend')}</legend>
           ${v.mivs.map(
-            (m) => html`<label><input type="checkbox" name="miv" value="${m}" /> ${MIV_LABEL[m]}</label>`,
+            (m) => html`<label><input type="checkbox" name="miv" value="${m}" /> ${t(`miv.${m}`)}</label>`,
           )}
         </fieldset>
-        <p>
-          Dazu gehören die Angaben zu den Geräten, die diese Werte gemessen haben. Die Einwilligung gilt
-          ${Math.min(v.consentDays, 365)} Tage und kann jederzeit unter „Kopplungen“ widerrufen werden.
-        </p>
-        <button type="submit" name="decision" value="allow">Erlauben</button>
-        <button type="submit" name="decision" value="deny">Ablehnen</button>
+        <p>${t('consent.terms', { days: Math.min(v.consentDays, 365) })}</p>
+        <button type="submit" name="decision" value="allow">${t('consent.allow')}</button>
+        <button type="submit" name="decision" value="deny">${t('consent.deny')}</button>
       </form>`,
     { csrf: v.csrf },
   );

@@ -13,6 +13,7 @@ import { openStore } from '../../gateway/store/store.ts';
 import type { HubClock, HubClockState } from '../../lib/hub-clock.ts';
 import { OperatorProbes } from '../../server/operator/probes.ts';
 import { renderStatusPage } from '../../server/operator/page.ts';
+import { translatorFor } from '../../server/shared/i18n.ts';
 import { collectStatus, glucoseCharts } from '../../server/operator/status.ts';
 import { createRetentionJob } from '../../wiring/jobs.ts';
 import type { GatewayContext } from '../../wiring/component.ts';
@@ -77,7 +78,7 @@ test('the status page flags an unsynchronized hub clock', (t) => {
     const source = { config: ctx.config, store, probes };
     const now = Date.now();
     const charts = glucoseCharts(source, now);
-    return renderStatusPage(collectStatus(source, now, charts), charts, 'UTC');
+    return renderStatusPage(collectStatus(source, now, charts), charts, 'UTC', { tr: translatorFor('en') });
   };
   assert.match(
     page({ synchronized: false, source: 'none', detail: 'no daemon answered' }),

@@ -5,6 +5,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { agpChartTable, dayChartTable } from '../../../server/operator/chart-tables.ts';
 import { renderStatusPage } from '../../../server/operator/page.ts';
+import { translatorFor } from '../../../server/shared/i18n.ts';
+
+const EN = translatorFor('en');
 import { OperatorProbes } from '../../../server/operator/probes.ts';
 import { collectStatus, glucoseCharts, type GlucoseCharts } from '../../../server/operator/status.ts';
 import { renderAgpChart, renderDayChart } from '../../../server/operator/svg.ts';
@@ -42,7 +45,7 @@ test('24 h table: one row per CGM point and meter dot of the chart, the same val
     m[1]!.trim().split(/\s+/),
   );
   const dots = [...svg.matchAll(/<circle class="bg-dot"/g)].length;
-  const table = dayChartTable(day);
+  const table = dayChartTable(day, EN);
   assert.match(table, /^<details class="chart-values"><summary>Values as a table<\/summary>/);
   const r = rows(table);
   const cgm = r.filter((x) => x.attrs.includes('data-source="cgm"'));
@@ -78,7 +81,7 @@ test('24 h table: one row per CGM point and meter dot of the chart, the same val
 
 test('AGP table: one row per bin with its count and the five percentiles the bands and median draw', () => {
   const { agp } = charts;
-  const table = agpChartTable(agp);
+  const table = agpChartTable(agp, EN);
   const r = rows(table);
   assert.equal(r.length, agp.bins.length);
   assert.equal(r.length, 96);

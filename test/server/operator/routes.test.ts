@@ -65,7 +65,7 @@ test('a login form without user or password, or with one of them twice, is the f
     const r = await app.inject({
       method: 'POST',
       url: '/login',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, 'accept-language': 'en' },
       body,
     });
     assert.equal(r.statusCode, 400, body);

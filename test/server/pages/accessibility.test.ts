@@ -53,6 +53,8 @@ after(async () => {
 async function newPage(): Promise<Page> {
   const context = await browser.newContext({
     ignoreHTTPSErrors: true,
+    // The pages follow Accept-Language; these tests read them in German.
+    locale: 'de-DE',
     viewport: { width: 1024, height: 800 },
   });
   const p = await context.newPage();
@@ -112,6 +114,19 @@ describe('patient pages pass axe-core (WCAG 2.1 AA) in Chromium', () => {
     await check('/account/readings', 'readings without data');
     await check('/account/devices', 'devices, none assigned');
     await check('/account/export', 'export');
+  });
+
+  it('in English through the language switch, and back', async () => {
+    await check('/account/readings', 'readings (German)');
+    const switchNav = page.getByRole('navigation', { name: 'Sprache' });
+    await Promise.all([page.waitForNavigation(), switchNav.getByRole('link', { name: 'English' }).click()]);
+    assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+    assert.equal(await page.locator('h1').innerText(), 'My readings');
+    await assertAccessible(page, 'readings (English)');
+    await check('/account/pairings', 'pairings (English, by the cookie)');
+    assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+    await check('/account/pairings?lang=de', 'pairings (German again)');
+    assert.equal(await page.locator('html').getAttribute('lang'), 'de');
   });
 
   it('consent of a pairing started through /authorize, then pairings and audit', async () => {

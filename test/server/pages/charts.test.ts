@@ -15,7 +15,9 @@ import {
   type TraceInput,
   type TracePoint,
 } from '../../../server/pages/charts/trace.ts';
-import { MESSAGES } from '../../../server/pages/readings-view.ts';
+import { de } from '../../../server/shared/i18n/de.ts';
+
+const MESSAGES = de.readings;
 
 const T0 = Date.UTC(2026, 0, 5, 0, 0); // 01:00 in Berlin
 const MIN = 60_000;

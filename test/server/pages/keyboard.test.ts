@@ -59,7 +59,11 @@ async function tabTo(page: Page, selector: string, key: 'Tab' | 'Shift+Tab' = 'T
 
 test('login, TOTP and consent of a pairing with the keyboard only', async () => {
   browser = await launchChromium();
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, javaScriptEnabled: false });
+  const context = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    javaScriptEnabled: false,
+    locale: 'de-DE',
+  });
   const page = await context.newPage();
   const patient = await h.addPatient();
   const c = h.clients[0]!;

@@ -52,6 +52,8 @@ test('readings page on a phone (390×844, no JavaScript): charts visible, not wi
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
   const context = await browser.newContext({
     viewport: PHONE,
+    // The pages follow Accept-Language; these tests read them in German.
+    locale: 'de-DE',
     deviceScaleFactor: 2,
     isMobile: true,
     javaScriptEnabled: false,
