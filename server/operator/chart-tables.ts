@@ -1,7 +1,7 @@
 // The text alternatives of the status page's charts: the same values as tables, folded away below each
 // chart (<details>, no script). The 24-hour table has a row per CGM sample and per meter reading, by time;
 // the AGP table a row per time-of-day bin with its sample count and percentiles (mg/dL, whole numbers).
-import type { AgpProfile, GlucoseSample } from './charts.ts';
+import type { AgpProfile, GlucoseSample } from '../../gateway/hddt/agp.ts';
 import { esc as escapeHtml } from '../shared/html.ts';
 import { translatorFor, type Translator } from '../shared/i18n.ts';
 

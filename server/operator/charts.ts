@@ -5,18 +5,6 @@ import { MGDL_PER_MMOLL } from '../../gateway/hddt/codes.ts';
 
 export { MGDL_PER_MMOLL };
 
-// The AGP maths lives in gateway/hddt/agp.ts (the patient's readings page draws it too).
-export {
-  agpProfile,
-  minuteClock,
-  minuteOfDay,
-  percentile,
-  TARGET_RANGE,
-  type AgpBin,
-  type AgpOptions,
-  type AgpProfile,
-  type GlucoseSample,
-} from '../../gateway/hddt/agp.ts';
 import type { AgpBin, AgpProfile, GlucoseSample } from '../../gateway/hddt/agp.ts';
 
 export function toMgdl(value: number, unit: string): number {

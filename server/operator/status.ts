@@ -12,7 +12,8 @@ import {
 } from '../../gateway/store/operator-status.ts';
 import { outboxStats } from '../../gateway/store/outbox.ts';
 import type { Store } from '../../gateway/store/store.ts';
-import { agpProfile, toMgdl, type AgpProfile, type GlucoseSample } from './charts.ts';
+import { agpProfile, type AgpProfile, type GlucoseSample } from '../../gateway/hddt/agp.ts';
+import { toMgdl } from './charts.ts';
 import { sqliteFileBytes, syncAlarm } from './metrics.ts';
 import type { OperatorProbes } from './probes.ts';
 

@@ -1,18 +1,15 @@
 // Draws the status page's charts as inline SVG on the server (no client script): the last 24 hours and the
 // 14-day AGP. The geometry comes from charts.ts; this file only writes markup.
+import { minuteClock, TARGET_RANGE, type AgpProfile, type GlucoseSample } from '../../gateway/hddt/agp.ts';
 import {
   agpShapes,
   dayChartDots,
   dayChartSegments,
   DEFAULT_FRAME,
-  minuteClock,
   pointsAttr,
-  TARGET_RANGE,
   xOf,
   yOf,
-  type AgpProfile,
   type Frame,
-  type GlucoseSample,
 } from './charts.ts';
 
 const Y_TICKS = [40, 70, 180, 250, 400];

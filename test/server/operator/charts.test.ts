@@ -1,16 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { agpProfile, minuteOfDay, percentile, type GlucoseSample } from '../../../gateway/hddt/agp.ts';
 import {
-  agpProfile,
   agpShapes,
   dayChartSegments,
   DEFAULT_FRAME,
   MGDL_PER_MMOLL,
-  minuteOfDay,
-  percentile,
   toMgdl,
   yOf,
-  type GlucoseSample,
 } from '../../../server/operator/charts.ts';
 import { renderAgpChart, renderDayChart } from '../../../server/operator/svg.ts';
 
