@@ -4,14 +4,13 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { buildOperatorServer } from '../../../server/operator/app.ts';
 import { GatewayMetrics } from '../../../server/operator/metrics.ts';
 import { OperatorProbes } from '../../../server/operator/probes.ts';
+import { launchChromium } from '../../helpers/chromium.ts';
 import { ROOT } from '../../helpers/cli.ts';
 import { CGM_KEY, operatorFixture, type Fixture } from './fixture.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let fx: Fixture;
 let browser: Browser | undefined;
@@ -24,11 +23,6 @@ after(async () => {
 });
 
 test('status page in Chromium: devices, 288-point 24 h polyline, AGP bands and target range, screenshot', async (t) => {
-  // Not a skip: CI installs Debian's `chromium`; a missing browser must fail loudly.
-  assert.ok(
-    fs.existsSync(CHROMIUM),
-    `Chromium not found at ${CHROMIUM}: install it (Debian/Raspberry Pi OS: apt-get install chromium) or set CHROMIUM_PATH`,
-  );
   const probes = new OperatorProbes();
   probes.events.push({ atMs: Date.now(), level: 'warn', component: 'sync', message: 'sync alarm raised' });
   const app = await buildOperatorServer({
@@ -40,7 +34,7 @@ test('status page in Chromium: devices, 288-point 24 h polyline, AGP bands and t
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   t.after(() => app.close());
 
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+  browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 }, javaScriptEnabled: false });
   const res = await page.goto(`${url}/`);
   assert.equal(res?.status(), 200);

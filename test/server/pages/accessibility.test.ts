@@ -24,7 +24,8 @@ import {
   type Harness,
 } from '../oauth/harness.ts';
 import { operatorFixture } from '../operator/fixture.ts';
-import { assertAccessible, getRoutes, launchChromium } from './axe.ts';
+import { launchChromium } from '../../helpers/chromium.ts';
+import { assertAccessible, getRoutes } from './axe.ts';
 
 const DAY = 86_400_000;
 const CGM = 'ble:a1:00:00:00:00:01';

@@ -1,23 +1,12 @@
-// What the accessibility tests share: the system's Chromium (playwright-core), an axe-core run at WCAG 2.1 AA
+// What the accessibility tests share: an axe-core run at WCAG 2.1 AA
 // whose failure message names every violation with its impact and the nodes it was found on, and the GET
 // routes a fastify instance has registered (from its route tree), so a test can tell which pages it missed.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const WCAG_21_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-
-export async function launchChromium(): Promise<Browser> {
-  // Not a skip: CI installs Debian's `chromium`; a missing browser must fail loudly.
-  assert.ok(
-    fs.existsSync(CHROMIUM),
-    `Chromium not found at ${CHROMIUM} (apt-get install chromium, or CHROMIUM_PATH)`,
-  );
-  return chromium.launch({ executablePath: CHROMIUM, headless: true });
-}
 
 /** Runs axe on the page as it is (every <details> opened first, so the chart tables are checked too). */
 export async function assertAccessible(page: Page, label: string): Promise<void> {

@@ -16,7 +16,7 @@ import {
   startHarness,
   type Harness,
 } from '../oauth/harness.ts';
-import { launchChromium } from './axe.ts';
+import { launchChromium } from '../../helpers/chromium.ts';
 
 let h: Harness;
 let browser: Browser | undefined;

@@ -5,14 +5,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { bgSeries, cgmSeries } from '../../../firmware-bridge/synthetic-readings.ts';
 import { ingest } from '../../../gateway/ingest/pipeline.ts';
 import { assignDevice } from '../../../gateway/store/assignments.ts';
+import { launchChromium } from '../../helpers/chromium.ts';
 import { ROOT } from '../../helpers/cli.ts';
 import { removeCertificates, startHarness, type Harness } from '../oauth/harness.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DAY = 86_400_000;
 const PHONE = { width: 390, height: 844 };
 
@@ -29,11 +29,6 @@ after(async () => {
 });
 
 test('readings page on a phone (390×844, no JavaScript): charts visible, not wider than the screen', async () => {
-  // Not a skip: CI installs Debian's `chromium`; a missing browser must fail loudly.
-  assert.ok(
-    fs.existsSync(CHROMIUM),
-    `Chromium not found at ${CHROMIUM} (apt-get install chromium, or CHROMIUM_PATH)`,
-  );
   const p = await h.addPatient();
   const nowMs = h.clock.now().getTime();
   const start = new Date(nowMs - 14 * DAY);
@@ -49,7 +44,7 @@ test('readings page on a phone (390×844, no JavaScript): charts visible, not wi
     assignDevice(h.services.store, key, p.patientId, nowMs, { fromMs: nowMs - 15 * DAY });
   }
 
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+  browser = await launchChromium();
   const context = await browser.newContext({
     viewport: PHONE,
     // The pages follow Accept-Language; these tests read them in German.
